@@ -1,0 +1,31 @@
+# The two commands a new user needs: `make demo` and `make test`. Both set up what they need first.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+CONFPROV := $(VENV)/bin/confprov
+
+.PHONY: setup demo test lint unit clean
+
+setup:
+	bash scripts/setup.sh
+
+demo: setup
+	$(CONFPROV) demo
+
+lint: setup
+	$(VENV)/bin/ruff check confprov tests bench
+	$(VENV)/bin/ruff format --check confprov tests bench
+	$(VENV)/bin/mypy
+	$(VENV)/bin/ansible-lint --profile production playbooks roles
+
+unit: setup
+	$(VENV)/bin/pytest -m "not lab" tests
+
+test: setup
+	$(VENV)/bin/ruff check confprov tests bench
+	$(VENV)/bin/mypy
+	$(VENV)/bin/ansible-lint --profile production playbooks roles
+	$(VENV)/bin/pytest tests
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,219 @@
+"""Rendering the Ansible inventory from the registry, with Jinja2 templates (StrictUndefined).
+
+The rendered files are the one product: confprov's own commands read them through Ansible, and the
+inventory plugin parses the very same rendered text, so the two can never drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from confprov.config import Config
+from confprov.exceptions import InputError, Problem
+from confprov.registry import LEVELS, Registry, Site
+
+INVENTORY_DIR = "inventory"
+CONFERENCE_HOST = "conference"
+_OSES_WITH_GROUP = ("debian", "ubuntu", "windows")
+
+
+def group_name(prefix: str, slug: str) -> str:
+    """Ansible group names allow only letters, digits and ``_``: ``district_cam_khe``."""
+    return f"{prefix}_" + slug.replace("-", "_").replace(".", "_")
+
+
+def _q(value: Any) -> str:
+    """A YAML scalar or flow collection that reads back as exactly ``value``."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("confprov", "templates/inventory"),
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+    autoescape=False,  # noqa: S701 - YAML, not HTML; values are quoted by the q filter
+)
+_ENV.filters["q"] = _q
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    hosts: tuple[str, ...] = ()
+    children: tuple[str, ...] = ()
+
+
+@dataclass
+class RenderReport:
+    path: Path
+    written: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+    def text(self) -> str:
+        if not self.written and not self.removed:
+            return f"inventory {self.path}: up to date ({self.unchanged} files unchanged)"
+        return (
+            f"inventory {self.path}: {len(self.written)} written, {len(self.removed)} removed, "
+            f"{self.unchanged} unchanged"
+        )
+
+
+def groups_of(registry: Registry, config: Config) -> list[Group]:
+    """Every group of the inventory, in a stable order."""
+    sites = registry.sites
+    groups: list[Group] = [
+        Group("endpoints", tuple(h for s in sites for h in s.endpoint_hosts)),
+        Group("routers", tuple(s.router_host for s in sites if s.router)),
+        Group("conference", (CONFERENCE_HOST,) if config.conference.management_address else ()),
+    ]
+    for os_name in _OSES_WITH_GROUP:
+        hosts = tuple(h for s in sites if s.endpoint_os == os_name for h in s.endpoint_hosts)
+        if hosts:
+            groups.append(Group(f"os_{os_name}", hosts))
+    groups.extend(
+        Group(
+            f"level_{level}",
+            children=tuple(group_name("site", s.slug) for s in sites if s.level == level),
+        )
+        for level in LEVELS
+    )
+    groups.extend(
+        Group(
+            group_name("district", d.slug),
+            children=tuple(group_name("site", s.slug) for s in registry.members(d)),
+        )
+        for d in registry.districts()
+    )
+    groups.extend(
+        Group(
+            group_name("site", s.slug), (*s.endpoint_hosts, *((s.router_host,) if s.router else ()))
+        )
+        for s in sites
+    )
+    return groups
+
+
+def _check_group_names(registry: Registry, groups: Iterable[Group]) -> None:
+    seen: dict[str, Site] = {}
+    problems = []
+    by_group = {group_name("site", s.slug): s for s in registry.sites}
+    for group in groups:
+        site = by_group.get(group.name)
+        if site is None:
+            continue
+        if group.name in seen and seen[group.name] is not site:
+            problems.append(
+                Problem(
+                    site.file,
+                    site.line,
+                    "name",
+                    f"group name {group.name} also made by line {seen[group.name].line}; "
+                    "give one of them an id",
+                )
+            )
+        seen[group.name] = site
+    if problems:
+        raise InputError(problems)
+
+
+def render_files(workspace: Path, registry: Registry, config: Config) -> dict[str, str]:
+    """Every inventory file as ``{relative path: text}``; nothing touches the disk."""
+    known_hosts = str(workspace / "known_hosts")
+    ssh_args = f"-o UserKnownHostsFile={known_hosts} -o StrictHostKeyChecking=yes"
+    private_key = str(workspace / config.ssh_private_key) if config.ssh_private_key else ""
+    groups = groups_of(registry, config)
+    _check_group_names(registry, groups)
+    common = {"ssh_args": ssh_args, "private_key": private_key, "known_hosts": known_hosts}
+    files: dict[str, str] = {
+        "hosts.yml": _ENV.get_template("hosts.yml.j2").render(
+            groups=groups, registry_name=registry.path.name
+        ),
+        "group_vars/all.yml": _ENV.get_template("all.yml.j2").render(
+            workspace=str(workspace), config=config.as_vars()
+        ),
+        "group_vars/endpoints.yml": _ENV.get_template("endpoints.yml.j2").render(**common),
+        "group_vars/routers.yml": _ENV.get_template("routers.yml.j2").render(**common),
+        "group_vars/conference.yml": _ENV.get_template("conference.yml.j2").render(**common),
+    }
+    if any(s.endpoint_os == "windows" for s in registry.sites):
+        files["group_vars/os_windows.yml"] = _ENV.get_template("os_windows.yml.j2").render()
+    if config.conference.management_address:
+        files[f"host_vars/{CONFERENCE_HOST}.yml"] = (
+            "# The conference host, from confprov.yml (conference.management_address).\n"
+            f"ansible_host: {_q(config.conference.management_address)}\n"
+            f"ansible_user: {_q(config.conference.management_user)}\n"
+        )
+    endpoint = _ENV.get_template("endpoint.yml.j2")
+    router = _ENV.get_template("router.yml.j2")
+    for site in registry.sites:
+        view = _SiteView(site)
+        for index, (host, address) in enumerate(
+            zip(site.endpoint_hosts, site.endpoints, strict=True)
+        ):
+            files[f"host_vars/{host}.yml"] = endpoint.render(
+                site=view, host=host, address=address, index=index + 1
+            )
+        if site.router:
+            files[f"host_vars/{site.router_host}.yml"] = router.render(site=view)
+    return files
+
+
+class _SiteView:
+    """What templates see of a site: its fields plus the registry file's name."""
+
+    def __init__(self, site: Site) -> None:
+        self._site = site
+        self.file_name = Path(site.file).name
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._site, name)
+
+
+def _write_if_changed(path: Path, text: str) -> bool:
+    data = text.encode()
+    try:
+        if path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        Path(tmp).chmod(0o644)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def write_inventory(target: Path, files: dict[str, str]) -> RenderReport:
+    """Write what changed, remove what no longer belongs; unchanged files are not touched."""
+    report = RenderReport(target)
+    for rel, text in files.items():
+        if _write_if_changed(target / rel, text):
+            report.written.append(rel)
+        else:
+            report.unchanged += 1
+    for sub in ("host_vars", "group_vars"):
+        folder = target / sub
+        if not folder.is_dir():
+            continue
+        for entry in folder.iterdir():
+            rel = f"{sub}/{entry.name}"
+            if entry.is_file() and entry.suffix == ".yml" and rel not in files:
+                entry.unlink()
+                report.removed.append(rel)
+    return report

@@ -1,0 +1,132 @@
+"""A workspace: the folder holding confprov.yml, the registry, the vault and everything rendered.
+
+This module ties config, registry and inventory together for the commands; each step validates
+everything before anything is written.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from confprov import vault
+from confprov.config import CONFIG_NAME, LEVELS, Config, load_config
+from confprov.exceptions import InputError, Problem
+from confprov.inventory import INVENTORY_DIR, RenderReport, render_files, write_inventory
+from confprov.registry import Registry, find_registry, load_registry
+
+EXAMPLES = ("phu-tho",)
+
+
+@dataclass
+class Loaded:
+    workspace: Path
+    config: Config
+    registry: Registry
+
+
+def load(workspace: Path) -> Loaded:
+    """Config and registry, both validated; all problems of both reported together."""
+    problems: list[Problem] = []
+    config: Config | None = None
+    registry: Registry | None = None
+    try:
+        config = load_config(workspace)
+    except InputError as exc:
+        problems.extend(exc.problems)
+    try:
+        path = find_registry(workspace, config.registry if config else "")
+        registry = load_registry(path, config.endpoint_user if config else "conf")
+    except InputError as exc:
+        problems.extend(exc.problems)
+    if problems or config is None or registry is None:
+        raise InputError(problems)
+    return Loaded(workspace, config, registry)
+
+
+@dataclass
+class CheckSummary:
+    loaded: Loaded
+    warnings: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        reg = self.loaded.registry
+        levels = reg.count_levels()
+        out = [
+            f"{reg.path.name}: {len(reg.sites)} sites, {reg.endpoint_count} endpoints, "
+            f"{reg.router_count} routers"
+        ]
+        out.extend(f"  {level:<11} {levels[level]:>6}" for level in LEVELS)
+        districts = reg.districts()
+        if districts:
+            out.append("by district (the district's own site + its communes):")
+            width = max(len(d.name) for d in districts)
+            for district in districts:
+                members = reg.members(district)
+                out.append(
+                    f"  {district.name:<{width}} {len(members):>5}  ({len(members) - 1} communes)"
+                )
+        out.extend(f"warning: {w}" for w in self.warnings)
+        return "\n".join(out)
+
+
+def expected_warnings(registry: Registry, expected: dict[str, int]) -> list[str]:
+    """Differences from the roster in confprov.yml, each named: "298 sites, roster says 297"."""
+    levels = registry.count_levels()
+    warnings = []
+    if "total" in expected and expected["total"] != len(registry.sites):
+        warnings.append(f"{len(registry.sites)} sites, roster says {expected['total']}")
+    for level in LEVELS:
+        if level in expected and expected[level] != levels[level]:
+            warnings.append(f"{levels[level]} {level} sites, roster says {expected[level]}")
+    return warnings
+
+
+def check_workspace(workspace: Path) -> CheckSummary:
+    loaded = load(workspace)
+    return CheckSummary(loaded, expected_warnings(loaded.registry, loaded.config.expected))
+
+
+def render_workspace_inventory(workspace: Path) -> RenderReport:
+    loaded = load(workspace)
+    files = render_files(workspace, loaded.registry, loaded.config)
+    return write_inventory(workspace / INVENTORY_DIR, files)
+
+
+# --------------------------------------------------------------------------- init
+
+
+def _example_dir(name: str) -> Path:
+    return Path(str(resources.files("confprov") / "examples" / name))
+
+
+def init_workspace(target: Path, example: str | None = None) -> Path:
+    """Scaffold a workspace: confprov.yml, a registry, an encrypted vault and its password file."""
+    target = target.resolve()
+    if target.exists() and any(target.iterdir()):
+        raise InputError(
+            [Problem(str(target), None, None, "not empty: give a new or empty folder")]
+        )
+    source = _example_dir(example or "starter")
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source / CONFIG_NAME, target / CONFIG_NAME)
+    shutil.copyfile(source / "sites.csv", target / "sites.csv")
+    loaded = load(target)
+    password = secrets.token_urlsafe(24)
+    vault.write_password_file(target / ".vault-pass", password)
+    secrets_data = {
+        "vault_router_username": "confprov",
+        "vault_router_password": secrets.token_urlsafe(18),
+        "vault_router_passwords": {},
+        "vault_sip_passwords": {
+            host: secrets.token_urlsafe(12)
+            for site in loaded.registry.sites
+            for host in site.endpoint_hosts
+        },
+    }
+    (target / "vault.yml").write_text(vault.encrypt(secrets_data, password))
+    (target / ".gitignore").write_text(".vault-pass\ninventory/\nruns/\n")
+    return target
