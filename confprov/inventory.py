@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import yaml
 
 from confprov.config import Config
 from confprov.exceptions import InputError, Problem
 from confprov.registry import LEVELS, Registry, Site
 
 INVENTORY_DIR = "inventory"
-CONFERENCE_HOST = "conference"
+CONFERENCE_HOST = "conference-server"
 _OSES_WITH_GROUP = ("debian", "ubuntu", "windows")
 
 
@@ -35,6 +36,12 @@ def _q(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _block(value: dict[str, Any]) -> str:
+    """A mapping as an indented YAML block under its key, for humans reading group_vars."""
+    text = yaml.safe_dump(value, allow_unicode=True, sort_keys=False, default_flow_style=False)
+    return "\n" + "".join(f"  {line}\n" for line in text.splitlines()).rstrip("\n")
+
+
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("confprov", "templates/inventory"),
     undefined=jinja2.StrictUndefined,
@@ -44,6 +51,7 @@ _ENV = jinja2.Environment(
     autoescape=False,  # noqa: S701 - YAML, not HTML; values are quoted by the q filter
 )
 _ENV.filters["q"] = _q
+_ENV.filters["block"] = _block
 
 
 @dataclass(frozen=True)

@@ -453,6 +453,7 @@ def _resolve_parents(
                         path, site.line, "parent", "missing parent: name the commune's district"
                     )
                 )
+                continue
             elif site.level != "province" and province is None:
                 problems.append(
                     Problem(path, site.line, "parent", "no province site to be the parent: add one")
@@ -616,12 +617,13 @@ def build(
         resolved.append(
             _replace(site, slug, slugs.get(id(parent), "") if parent is not None else "", district)
         )
+    flagged = {p.line for p in problems}  # a row already reported is not reported twice
     _duplicates(
         path,
         (
             (host, s, "name" if not s.id else "id")
             for s in resolved
-            if s.level != "commune" or s.district or s.id
+            if s.line not in flagged and (s.level != "commune" or s.district or s.id)
             for host in dict.fromkeys((s.slug, *s.endpoint_hosts, s.router_host))
         ),
         "host name (give one of the two sites an id)",
