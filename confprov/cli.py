@@ -77,12 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     workspace_arg(p)
     p.set_defaults(func=_cmd_inventory)
 
-    import importlib.util  # TEMPORARY until confprov/lab/cli.py lands
+    from confprov.lab import cli as lab_cli
 
-    if importlib.util.find_spec("confprov.lab.cli"):
-        from confprov.lab import cli as lab_cli
-
-        lab_cli.register(sub)
+    lab_cli.register(sub)
     return parser
 
 

@@ -168,7 +168,8 @@ def parse_config(text: str, path: str) -> Config:
             Problem(path, None, "conference", "missing: the conference side (server, sip_domain)")
         )
     config = None
-    if not problems:
+    if "conference" in data and all(v is not None for v in kwargs.values()):
+        # Unknown keys were skipped: the values still get checked, so all is reported at once.
         config = Config(**kwargs)
         problems.extend(_check_values(config, lines, path))
     if problems or config is None:

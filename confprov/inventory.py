@@ -6,12 +6,16 @@ inventory plugin parses the very same rendered text, so the two can never drift 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
+import shutil
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import jinja2
@@ -31,9 +35,15 @@ def group_name(prefix: str, slug: str) -> str:
     return f"{prefix}_" + slug.replace("-", "_").replace(".", "_")
 
 
+_PLAIN = re.compile(r'^[^"\\\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]*$')
+
+
 def _q(value: Any) -> str:
     """A YAML scalar or flow collection that reads back as exactly ``value``."""
-    return json.dumps(value, ensure_ascii=False)
+    if type(value) is str and _PLAIN.match(value):
+        return f'"{value}"'  # the common case, without json's overhead: nothing to escape
+    # Everything else escaped to ASCII: YAML reads \uXXXX, and U+2028 raw would fold the line.
+    return json.dumps(value)
 
 
 def _block(value: dict[str, Any]) -> str:
@@ -165,7 +175,7 @@ def render_files(workspace: Path, registry: Registry, config: Config) -> dict[st
     endpoint = _ENV.get_template("endpoint.yml.j2")
     router = _ENV.get_template("router.yml.j2")
     for site in registry.sites:
-        view = _SiteView(site)
+        view = _site_view(site)
         for index, (host, address) in enumerate(
             zip(site.endpoint_hosts, site.endpoints, strict=True)
         ):
@@ -177,51 +187,80 @@ def render_files(workspace: Path, registry: Registry, config: Config) -> dict[st
     return files
 
 
-class _SiteView:
-    """What templates see of a site: its fields plus the registry file's name."""
+def _site_view(site: Site) -> SimpleNamespace:
+    """What templates see of a site: its fields, derived names computed once, the file's name."""
+    view = SimpleNamespace(**{f.name: getattr(site, f.name) for f in fields(site)})
+    view.name_ascii = site.name_ascii
+    view.endpoint_hosts = site.endpoint_hosts
+    view.router_host = site.router_host
+    view.file_name = os.path.basename(site.file)
+    return view
 
-    def __init__(self, site: Site) -> None:
-        self._site = site
-        self.file_name = Path(site.file).name
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._site, name)
-
-
-def _write_if_changed(path: Path, text: str) -> bool:
-    data = text.encode()
+def _write_file(path: str, data: bytes) -> None:
+    """Replace ``path`` atomically: readers see the old or the new file, never half of one."""
+    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp")
     try:
-        if path.read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        Path(tmp).chmod(0o644)
-        Path(tmp).replace(path)
+        os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
         raise
-    return True
+
+
+def _write_fresh(target: Path, files: dict[str, str]) -> None:
+    """A first render: everything into a new folder, renamed into place when complete."""
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+    try:
+        for sub in ("host_vars", "group_vars"):
+            (staging / sub).mkdir()
+        base = str(staging)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+        for rel, text in files.items():
+            fd = os.open(os.path.join(base, rel), flags, 0o644)  # plain syscalls: 40k files
+            try:
+                data = memoryview(text.encode())
+                while data:
+                    data = data[os.write(fd, data) :]
+            finally:
+                os.close(fd)
+        staging.chmod(0o755)
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def write_inventory(target: Path, files: dict[str, str]) -> RenderReport:
     """Write what changed, remove what no longer belongs; unchanged files are not touched."""
     report = RenderReport(target)
-    for rel, text in files.items():
-        if _write_if_changed(target / rel, text):
-            report.written.append(rel)
-        else:
-            report.unchanged += 1
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write_fresh(target, files)
+        report.written = list(files)
+        return report
+    base = str(target)
     for sub in ("host_vars", "group_vars"):
-        folder = target / sub
-        if not folder.is_dir():
-            continue
-        for entry in folder.iterdir():
+        (target / sub).mkdir(exist_ok=True)
+    for rel, text in files.items():
+        path = os.path.join(base, rel)
+        data = text.encode()
+        try:
+            with open(path, "rb") as fh:
+                if fh.read() == data:
+                    report.unchanged += 1
+                    continue
+        except FileNotFoundError:
+            pass
+        _write_file(path, data)
+        report.written.append(rel)
+    for sub in ("host_vars", "group_vars"):
+        for entry in os.scandir(os.path.join(base, sub)):
             rel = f"{sub}/{entry.name}"
-            if entry.is_file() and entry.suffix == ".yml" and rel not in files:
-                entry.unlink()
+            if entry.is_file() and entry.name.endswith(".yml") and rel not in files:
+                os.unlink(entry.path)
                 report.removed.append(rel)
     return report

@@ -61,6 +61,7 @@ MAX_FIELD = 200
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _TEMPLATE = re.compile(r"\{\{|\{%|\{#")
+_SUSPECT = re.compile(_CONTROL.pattern + "|" + _TEMPLATE.pattern)
 _HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 _LOOKS_NUMERIC = re.compile(r"^[0-9.]+$")
 _PHONE = re.compile(r"^\+?[0-9 ().-]{6,20}$")
@@ -114,6 +115,7 @@ class Site:
 class Registry:
     path: Path
     sites: list[Site] = field(default_factory=list)
+    _members: dict[str, list[Site]] | None = field(default=None, repr=False, compare=False)
 
     def by_slug(self) -> dict[str, Site]:
         return {s.slug: s for s in self.sites}
@@ -127,7 +129,13 @@ class Registry:
 
     def members(self, district: Site) -> list[Site]:
         """The district's own site and its communes."""
-        return [s for s in self.sites if s.district == district.slug]
+        if self._members is None:
+            index: dict[str, list[Site]] = defaultdict(list)
+            for site in self.sites:
+                if site.district:
+                    index[site.district].append(site)
+            self._members = index
+        return self._members.get(district.slug, [])
 
     @property
     def endpoint_count(self) -> int:
@@ -309,16 +317,17 @@ _Bad = Callable[[str, str], None]
 
 def _clean_fields(row: _Row, bad: _Bad) -> dict[str, str]:
     """Every field as NFC text, refusing what could break a config or a template."""
-    text: dict[str, str] = {}
-    for column in COLUMNS:
-        value = _as_text(row.values.get(column))
+    text = {column: _as_text(row.values.get(column)) for column in COLUMNS}
+    joined = " ".join(text.values())
+    if len(joined) <= MAX_FIELD and not _SUSPECT.search(joined):
+        return text  # the common row: one scan instead of three per field
+    for column, value in text.items():
         if _CONTROL.search(value):
             bad(column, "holds a line break, tab or control character; remove it")
         elif _TEMPLATE.search(value):
             bad(column, "holds '{{', '{%' or '{#' (template markers are not allowed)")
         elif len(value) > MAX_FIELD:
             bad(column, f"longer than {MAX_FIELD} characters")
-        text[column] = value
     return text
 
 
@@ -454,7 +463,7 @@ def _resolve_parents(
                     )
                 )
                 continue
-            elif site.level != "province" and province is None:
+            if site.level != "province" and province is None:
                 problems.append(
                     Problem(path, site.line, "parent", "no province site to be the parent: add one")
                 )

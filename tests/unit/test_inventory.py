@@ -34,8 +34,7 @@ def test_rendered_files_match_golden(small_workspace: Path) -> None:
             (GOLDEN / rel).parent.mkdir(parents=True, exist_ok=True)
             (GOLDEN / rel).write_text(text, encoding="utf-8")
     golden = {
-        str(p.relative_to(GOLDEN)): p.read_text(encoding="utf-8")
-        for p in GOLDEN.rglob("*.yml")
+        str(p.relative_to(GOLDEN)): p.read_text(encoding="utf-8") for p in GOLDEN.rglob("*.yml")
     }
     assert set(files) == set(golden)
     for rel, text in files.items():
@@ -131,7 +130,10 @@ def test_vault_references_resolve_with_the_vault(small_workspace: Path, tmp_path
 def test_unchanged_input_rewrites_nothing(small_workspace: Path) -> None:
     first = render_workspace_inventory(small_workspace)
     assert first.written and not first.removed
-    stamps = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in (small_workspace / "inventory").rglob("*.yml")}
+    stamps = {
+        p: (p.stat().st_ino, p.stat().st_mtime_ns)
+        for p in (small_workspace / "inventory").rglob("*.yml")
+    }
     second = render_workspace_inventory(small_workspace)
     assert second.written == [] and second.removed == []
     assert "up to date" in second.text()
@@ -144,13 +146,18 @@ def test_removed_site_files_go_away(small_workspace: Path) -> None:
     lines = sites.read_text(encoding="utf-8").splitlines(keepends=True)
     sites.write_text("".join(line for line in lines if "Yên Tập" not in line), encoding="utf-8")
     report = render_workspace_inventory(small_workspace)
-    assert sorted(report.removed) == ["host_vars/yen-tap.cam-khe-rt.yml", "host_vars/yen-tap.cam-khe.yml"]
+    assert sorted(report.removed) == [
+        "host_vars/yen-tap.cam-khe-rt.yml",
+        "host_vars/yen-tap.cam-khe.yml",
+    ]
     assert "hosts.yml" in report.written
     assert not (small_workspace / "inventory/host_vars/yen-tap.cam-khe.yml").exists()
     assert "yen-tap" not in (small_workspace / "inventory/hosts.yml").read_text()
 
 
-def test_invalid_registry_writes_nothing(small_workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_invalid_registry_writes_nothing(
+    small_workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with (small_workspace / "sites.csv").open("a", encoding="utf-8") as fh:
         fh.write(",Sở Mới,ministry,,198.18.9.1,,,,,,,,,,,\n")
     assert main(["inventory", "-w", str(small_workspace)]) == 2
@@ -164,9 +171,7 @@ def test_inventory_plugin_yields_the_same_inventory(small_workspace: Path) -> No
     rendered = ansible_inventory(small_workspace / "inventory")
     source = small_workspace / "sites.confprov.yml"
     source.write_text("plugin: confprov.core.registry\n")
-    from_plugin = ansible_inventory(
-        source, {"ANSIBLE_COLLECTIONS_PATH": str(REPO / "collections")}
-    )
+    from_plugin = ansible_inventory(source, {"ANSIBLE_COLLECTIONS_PATH": str(REPO / "collections")})
 
     def plain(value):  # the plugin keeps registry text as data: Ansible marks it unsafe
         if isinstance(value, dict):

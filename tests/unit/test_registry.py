@@ -168,7 +168,7 @@ def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
 
 
 def test_district_town_named_like_its_district(tmp_path: Path) -> None:
-    """"Cẩm Khê" names the district and its thị trấn: the commune's parent is still the district."""
+    """Cẩm Khê names the district and its thị trấn: the commune's parent is the district."""
     text = HEADER + GOOD + ",UBND thị trấn Cẩm Khê,commune,Cẩm Khê,198.18.9.1,,\n"
     path = tmp_path / "sites.csv"
     path.write_text(text, encoding="utf-8")
@@ -178,7 +178,9 @@ def test_district_town_named_like_its_district(tmp_path: Path) -> None:
 
 def test_two_names_one_host_name_asks_for_an_id(tmp_path: Path) -> None:
     text = HEADER + GOOD + ",Sở Ngoại-vụ,department,,198.18.9.1,,\n"
-    one(problems(tmp_path, text), 6, "name", "duplicate host name (give one of the two sites an id)")
+    one(
+        problems(tmp_path, text), 6, "name", "duplicate host name (give one of the two sites an id)"
+    )
     fixed = HEADER + GOOD + "ngoai-vu-2,Sở Ngoại-vụ,department,,198.18.9.1,,\n"
     path = tmp_path / "fixed.csv"
     path.write_text(fixed, encoding="utf-8")
@@ -192,8 +194,21 @@ def test_example_province_is_the_reference_case() -> None:
     assert len(reg.sites) == 298
     assert reg.count_levels() == {"province": 1, "district": 13, "commune": 225, "department": 59}
     districts = {d.name for d in reg.districts()}
-    for name in ("Việt Trì", "Phú Thọ", "Đoan Hùng", "Hạ Hòa", "Thanh Ba", "Phù Ninh", "Yên Lập",
-                 "Cẩm Khê", "Tam Nông", "Lâm Thao", "Thanh Sơn", "Thanh Thủy", "Tân Sơn"):
+    for name in (
+        "Việt Trì",
+        "Phú Thọ",
+        "Đoan Hùng",
+        "Hạ Hòa",
+        "Thanh Ba",
+        "Phù Ninh",
+        "Yên Lập",
+        "Cẩm Khê",
+        "Tam Nông",
+        "Lâm Thao",
+        "Thanh Sơn",
+        "Thanh Thủy",
+        "Tân Sơn",
+    ):
         assert any(d.endswith(name) for d in districts), name
     names = {s.name for s in reg.sites}
     assert {"Sở Khoa học và Công nghệ", "Sở Ngoại vụ", "Liên đoàn Lao động tỉnh"} <= names

@@ -1,0 +1,166 @@
+"""Registry check and inventory rendering at national scale (issue #2's speed targets).
+
+Generates a registry of N sites (default 20,000: one province centre, districts of ~27 communes,
+departments), then measures, each as the median of several runs in fresh processes:
+
+* ``confprov check``                     target ≤ 2 s
+* ``confprov inventory`` (first render)   target ≤ 5 s and ≤ 500 MB
+* ``confprov inventory`` (nothing changed)
+* the floor: writing the same bytes without validation or templating, measured in the same run,
+  so the ratio says what confprov's own work costs above the disk.
+
+Usage: .venv/bin/python bench/registry_scale.py [--sites 20000] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CONFPROV = [sys.executable, "-m", "confprov"]
+SYLLABLES = (
+    "an",
+    "bình",
+    "cường",
+    "dũng",
+    "đông",
+    "giang",
+    "hà",
+    "hưng",
+    "khê",
+    "lâm",
+    "minh",
+    "nam",
+    "phú",
+    "quang",
+    "sơn",
+    "tân",
+    "thanh",
+    "thủy",
+    "trung",
+    "văn",
+    "xuân",
+    "yên",
+)
+
+
+def name(i: int) -> str:
+    """A distinct Vietnamese-looking name for every i."""
+    words = []
+    while True:
+        words.append(SYLLABLES[i % len(SYLLABLES)].capitalize())
+        i //= len(SYLLABLES)
+        if i == 0:
+            break
+    return " ".join(words)
+
+
+def make_registry(n: int) -> str:
+    rows = ["name,level,parent,endpoint,router,router_platform,wan_kbps,display"]
+    departments = max(1, n // 60)
+    districts = max(1, (n - 1 - departments) // 28)
+    communes = n - 1 - departments - districts
+    ip = iter(f"198.{18 + k // 65536}.{k // 256 % 256}.{k % 256}" for k in range(1, 131000))
+    rows.append(f"Trung tâm Hội nghị tỉnh,province,,{next(ip)},{next(ip)},cisco_ios,100000,led")
+    for d in range(districts):
+        rows.append(f"UBND huyện {name(d)},district,,{next(ip)},{next(ip)},cisco_ios,50000,tv")
+    for c in range(communes):
+        district = name(c % districts)
+        rows.append(
+            f"UBND xã {name(c)},commune,{district},{next(ip)},{next(ip)},huawei_vrp,20000,tv"
+        )
+    for p in range(departments):
+        rows.append(f"Sở {name(p)},department,,{next(ip)},{next(ip)},frr,20000,projector")
+    return "\n".join(rows) + "\n"
+
+
+def timed(cmd: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (MB) of one command."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}")
+    return elapsed, usage.ru_maxrss // 1024
+
+
+def floor_write(files: dict[str, bytes], target: Path) -> float:
+    start = time.perf_counter()
+    for rel, data in files.items():
+        path = target / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sites", type=int, default=20_000)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+
+    base = Path(tempfile.mkdtemp(prefix="confprov-bench-"))
+    try:
+        ws = base / "ws"
+        subprocess.run([*CONFPROV, "init", str(ws)], check=True, stdout=subprocess.DEVNULL)
+        (ws / "sites.csv").write_text(make_registry(args.sites), encoding="utf-8")
+        cfg = ws / "confprov.yml"
+        cfg.write_text(cfg.read_text().replace("province: Tên tỉnh", "province: Quốc gia"))
+
+        check = [timed([*CONFPROV, "check", "-w", str(ws)]) for _ in range(args.runs)]
+        first, again = [], []
+        for _ in range(args.runs):
+            shutil.rmtree(ws / "inventory", ignore_errors=True)
+            first.append(timed([*CONFPROV, "inventory", "-w", str(ws)]))
+            again.append(timed([*CONFPROV, "inventory", "-w", str(ws)]))
+        files = {
+            str(p.relative_to(ws / "inventory")): p.read_bytes()
+            for p in (ws / "inventory").rglob("*.yml")
+        }
+        floors = []
+        for i in range(args.runs):
+            target = base / f"floor{i}"
+            floors.append(floor_write(files, target))
+            shutil.rmtree(target)
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import confprov.cli"], check=True)
+        startup = time.perf_counter() - start
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+    med = lambda pairs: statistics.median(t for t, _ in pairs)  # noqa: E731
+    peak = lambda pairs: max(m for _, m in pairs)  # noqa: E731
+    floor = statistics.median(floors)
+    print(
+        f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}; N = {args.sites} sites, {len(files)} files; "
+        f"median of {args.runs} runs"
+    )
+    print()
+    print("| step | median wall | peak memory | vs floor | target |")
+    print("| --- | --- | --- | --- | --- |")
+    print(f"| `confprov check` | {med(check):.2f} s | {peak(check)} MB | | ≤ 2 s |")
+    print(
+        f"| `confprov inventory`, first render | {med(first):.2f} s | {peak(first)} MB | "
+        f"{med(first) / floor:.1f}x | ≤ 5 s, ≤ 500 MB |"
+    )
+    print(
+        f"| `confprov inventory`, nothing changed | {med(again):.2f} s | {peak(again)} MB | "
+        f"{med(again) / floor:.1f}x | |"
+    )
+    print(f"| floor: write the same {len(files)} files, no work | {floor:.2f} s | | 1.0x | |")
+    print(f"| Python start + `import confprov.cli` | {startup:.2f} s | | | |")
+
+
+if __name__ == "__main__":
+    main()
