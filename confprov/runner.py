@@ -1,0 +1,331 @@
+"""The façade over ansible-runner: typed arguments in, a result object out, one folder per run.
+
+Events arrive through ansible-runner's callbacks (never by parsing stdout) and feed both the
+progress display and the result. Secrets never touch a run folder: the vault is read by Ansible
+itself from the workspace (``-e @vault.yml``), its password through a vault client script that
+answers Ansible's prompt (never an argument, an environment variable or a file), and
+``suppress_env_files`` keeps ansible-runner's own env/ files off the disk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import shlex
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from confprov import paths, vault
+from confprov.exceptions import ConfprovError, InputError, Problem
+
+RUNS_DIR = "runs"
+SUMMARY = "summary.json"
+# Ansible asks for the vault password on its terminal; ansible-runner answers the prompt through
+# pexpect. The password is thus in no argument, no environment (ansible-runner records the whole
+# environment in artifacts/*/command) and no file of the run.
+_VAULT_PROMPT = r"Vault password.*:\s*?$"
+HOST_STATES = ("ok", "changed", "failed", "unreachable", "skipped")
+
+
+@dataclass(frozen=True)
+class HostResult:
+    host: str
+    status: str  # one of HOST_STATES: the worst that happened to the host in the run
+    changed: int = 0
+    failed_task: str = ""
+    message: str = ""
+
+
+@dataclass
+class RunResult:
+    action: str
+    run_dir: Path
+    status: str  # ansible-runner's: successful, failed, timeout, canceled
+    rc: int
+    hosts: dict[str, HostResult] = field(default_factory=dict)
+
+    @property
+    def failed_hosts(self) -> list[HostResult]:
+        return [h for h in self.hosts.values() if h.status in ("failed", "unreachable")]
+
+    @property
+    def changed_hosts(self) -> list[HostResult]:
+        return [h for h in self.hosts.values() if h.changed]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed_hosts and self.status == "successful"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "run_dir": str(self.run_dir),
+            "status": self.status,
+            "rc": self.rc,
+            "hosts": {name: asdict(h) for name, h in sorted(self.hosts.items())},
+        }
+
+    def summary_text(self) -> str:
+        counts = {state: 0 for state in HOST_STATES}
+        for host in self.hosts.values():
+            counts[host.status] += 1
+        changed = len(self.changed_hosts)
+        lines = [
+            f"{self.action}: {len(self.hosts)} hosts: {counts['ok'] + counts['changed']} ok "
+            f"({changed} changed), {counts['failed']} failed, {counts['unreachable']} unreachable"
+        ]
+        if self.hosts and not changed and not self.failed_hosts:
+            lines.append("nothing changed")
+        lines.extend(
+            f"  {h.status.upper():<11} {h.host}: {h.failed_task}: {h.message}"
+            for h in sorted(self.failed_hosts, key=lambda h: h.host)
+        )
+        lines.append(f"run folder: {self.run_dir}")
+        return "\n".join(lines)
+
+
+@dataclass
+class Progress:
+    """What a display needs, updated from events: hosts done, failed, unreachable; current task."""
+
+    total: int = 0
+    done: set[str] = field(default_factory=set)
+    failed: set[str] = field(default_factory=set)
+    unreachable: set[str] = field(default_factory=set)
+    task: str = ""
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+def _message(res: dict[str, Any]) -> str:
+    if res.get("censored"):
+        return str(res["censored"])
+    for key in ("msg", "stderr", "reason"):
+        value = res.get(key)
+        if value:
+            return " ".join(str(value).split())[:300]
+    return "failed"
+
+
+class _Collector:
+    """Consumes runner events: per-host outcome, failed task and message, progress."""
+
+    def __init__(self, progress: Progress, on_progress: ProgressCallback | None) -> None:
+        self.progress = progress
+        self.on_progress = on_progress
+        self.failures: dict[str, tuple[str, str, str]] = {}
+        self.stats: dict[str, dict[str, int]] = {}
+
+    def __call__(self, event: dict[str, Any]) -> bool:
+        kind = event.get("event", "")
+        data = event.get("event_data", {})
+        host = data.get("host", "")
+        if kind == "playbook_on_task_start":
+            self.progress.task = data.get("task", "")
+        elif kind in ("runner_on_failed", "runner_on_unreachable") and not data.get(
+            "ignore_errors"
+        ):
+            state = "unreachable" if kind == "runner_on_unreachable" else "failed"
+            self.failures.setdefault(
+                host, (state, data.get("task", ""), _message(data.get("res", {})))
+            )
+            (self.progress.unreachable if state == "unreachable" else self.progress.failed).add(
+                host
+            )
+        elif kind == "playbook_on_stats":
+            self.stats = {
+                key: dict(data.get(key) or {})
+                for key in ("ok", "changed", "failures", "dark", "skipped", "processed")
+            }
+            self.progress.done = set(self.stats.get("processed", {}))
+        if kind in ("runner_on_ok", "runner_on_skipped") and host:
+            self.progress.done.add(host)
+        if self.on_progress is not None and kind.startswith(("runner_on", "playbook_on_task")):
+            self.on_progress(self.progress)
+        return True  # keep every event in the run folder's job_events/
+
+    def hosts(self) -> dict[str, HostResult]:
+        names = set(self.stats.get("processed", {})) | set(self.failures)
+        out: dict[str, HostResult] = {}
+        for name in names:
+            changed = self.stats.get("changed", {}).get(name, 0)
+            if name in self.failures:
+                state, task, message = self.failures[name]
+                out[name] = HostResult(name, state, changed, task, message)
+            elif self.stats.get("dark", {}).get(name):
+                out[name] = HostResult(name, "unreachable", changed, "", "unreachable")
+            elif self.stats.get("failures", {}).get(name):
+                out[name] = HostResult(name, "failed", changed, "", "failed")
+            elif changed:
+                out[name] = HostResult(name, "changed", changed)
+            elif self.stats.get("ok", {}).get(name):
+                out[name] = HostResult(name, "ok")
+            else:
+                out[name] = HostResult(name, "skipped")
+        return out
+
+
+def new_run_dir(workspace: Path, action: str) -> Path:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = workspace / RUNS_DIR
+    base.mkdir(exist_ok=True)
+    for n in range(100):
+        run_dir = base / (f"{stamp}-{action}" if n == 0 else f"{stamp}-{action}-{n}")
+        try:
+            run_dir.mkdir()
+        except FileExistsError:
+            continue
+        return run_dir
+    raise ConfprovError(f"cannot make a run folder under {base}")
+
+
+def last_run(workspace: Path, action: str) -> dict[str, Any] | None:
+    """The summary of the newest run of ``action``, if any."""
+    base = workspace / RUNS_DIR
+    if not base.is_dir():
+        return None
+    for run_dir in sorted(base.iterdir(), reverse=True):
+        summary = run_dir / SUMMARY
+        if summary.is_file():
+            data: dict[str, Any] = json.loads(summary.read_text())
+            if data.get("action") == action:
+                return data
+    return None
+
+
+def retry_limit(workspace: Path, action: str) -> list[str]:
+    """Hosts that failed or were unreachable in the last run of ``action``."""
+    data = last_run(workspace, action)
+    if data is None:
+        raise InputError(
+            [Problem(str(workspace / RUNS_DIR), None, None, f"no earlier '{action}' run to retry")]
+        )
+    return sorted(
+        name for name, h in data["hosts"].items() if h["status"] in ("failed", "unreachable")
+    )
+
+
+def _environment(workspace: Path, run_dir: Path) -> dict[str, str]:
+    env = {
+        "ANSIBLE_ROLES_PATH": str(paths.roles_path()),
+        "ANSIBLE_COLLECTIONS_PATH": str(paths.collections_path()),
+        "ANSIBLE_HOST_KEY_CHECKING": "True",
+        "ANSIBLE_PIPELINING": "True",
+        "ANSIBLE_RETRY_FILES_ENABLED": "False",
+        "ANSIBLE_NOCOLOR": "True",
+        "ANSIBLE_INTERPRETER_PYTHON": "auto_silent",
+        "ANSIBLE_LOCAL_TEMP": str(run_dir / "tmp"),
+        "ANSIBLE_SSH_CONTROL_PATH_DIR": str(Path.home() / ".ansible" / "cp"),
+        "ANSIBLE_TIMEOUT": "10",
+    }
+    # ansible-playbook and ansible-galaxy from the same environment as confprov itself.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return env
+
+
+def run_playbook(
+    workspace: Path,
+    playbook: str,
+    *,
+    action: str,
+    limit: Sequence[str] = (),
+    check: bool = False,
+    diff: bool = False,
+    forks: int = 20,
+    extra_vars: dict[str, Any] | None = None,
+    on_progress: ProgressCallback | None = None,
+    verbose: bool = False,
+) -> RunResult:
+    """Run one of confprov's playbooks against the workspace's rendered inventory."""
+    inventory = workspace / "inventory"
+    if not (inventory / "hosts.yml").is_file():
+        raise InputError(
+            [Problem(str(inventory), None, None, "no inventory: run `confprov inventory` first")]
+        )
+    run_dir = new_run_dir(workspace, action)
+    cmdline = ["--forks", str(forks)]
+    passwords: dict[str, str] = {}
+    if (workspace / "vault.yml").is_file():
+        cmdline += ["--ask-vault-password", "-e", f"@{workspace / 'vault.yml'}"]
+        passwords[_VAULT_PROMPT] = vault.read_password(workspace)
+    if check:
+        cmdline.append("--check")
+    if diff:
+        cmdline.append("--diff")
+    if verbose:
+        cmdline.append("-v")
+    progress = Progress()
+    collector = _Collector(progress, on_progress)
+    envvars = _environment(workspace, run_dir)
+    with _without_env(vault.PASSWORD_ENV):
+        runner = _run(
+            private_data_dir=str(run_dir),
+            ident="ansible",
+            playbook=str(paths.playbook(playbook)),
+            inventory=str(inventory),
+            limit=",".join(limit) if limit else None,
+            cmdline=shlex.join(cmdline),
+            envvars=envvars,
+            extravars=extra_vars or None,
+            passwords=passwords,
+            suppress_env_files=True,
+            quiet=True,
+            event_handler=collector,
+            settings={"suppress_ansible_output": True},
+        )
+    result = RunResult(
+        action=action,
+        run_dir=run_dir,
+        status=str(runner.status),
+        rc=int(runner.rc if runner.rc is not None else 3),
+        hosts=collector.hosts(),
+    )
+    (run_dir / SUMMARY).write_text(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    if not result.hosts and result.rc != 0:
+        raise ConfprovError(f"{action}: Ansible did not run:\n{_tail(runner.stdout)}\n({run_dir})")
+    return result
+
+
+def _tail(stream: Any, lines: int = 15) -> str:
+    text = stream.read() if hasattr(stream, "read") else str(stream or "")
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+@contextlib.contextmanager
+def _without_env(name: str) -> Iterator[None]:
+    """ansible-runner copies os.environ into its artifacts: keep a secret variable out of it."""
+    saved = os.environ.pop(name, None)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ[name] = saved
+
+
+def _run(**kwargs: Any) -> Any:
+    import ansible_runner  # heavy import, only when a run happens
+
+    return ansible_runner.run(**kwargs)
+
+
+def terminal_progress(stream: Any = sys.stderr) -> ProgressCallback:
+    """A one-line progress display, redrawn in place on a terminal, silent otherwise."""
+    tty = hasattr(stream, "isatty") and stream.isatty()
+
+    def show(p: Progress) -> None:
+        if not tty:
+            return
+        line = (
+            f"\r{len(p.done)} done, {len(p.failed)} failed, {len(p.unreachable)} unreachable"
+            f" | {p.task[:60]}"
+        )
+        stream.write(line.ljust(100))
+        stream.flush()
+
+    return show

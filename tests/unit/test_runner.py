@@ -1,0 +1,101 @@
+"""The runner façade, through real ansible-runner and ansible-playbook.
+
+Hosts use Ansible's local connection (no lab needed for the façade itself); the unreachable one
+has an SSH executable that fails as ssh does when a host is down: no packet leaves the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from confprov import paths, runner, vault
+from confprov.exceptions import InputError
+
+DATA = Path(__file__).parent / "data"
+VAULT_PASSWORD = "vault-pw-Zq81"
+ROUTER_SECRET = "R0uter-S3cret-xyz"
+LOCAL = "{ansible_connection: local, ansible_python_interpreter: /usr/bin/python3}"
+
+
+@pytest.fixture
+def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    ws = tmp_path / "ws"
+    (ws / "inventory").mkdir(parents=True)
+    (ws / "inventory" / "hosts.yml").write_text(
+        "all:\n  hosts:\n"
+        f"    good: {LOCAL}\n    steady: {LOCAL}\n    bad: {LOCAL}\n"
+        f"    gone: {{ansible_host: gone.invalid, ansible_ssh_executable: {DATA / 'ssh-unreachable'}}}\n"
+    )
+    vault.write_password_file(ws / ".vault-pass", VAULT_PASSWORD)
+    (ws / "vault.yml").write_text(
+        vault.encrypt({"vault_router_password": ROUTER_SECRET}, VAULT_PASSWORD)
+    )
+    real = paths.playbook
+    monkeypatch.setattr(
+        paths,
+        "playbook",
+        lambda name: DATA / "playbooks" / name if name == "runner_probe.yml" else real(name),
+    )
+    return ws
+
+
+def test_result_names_each_failed_host_and_why(ws: Path) -> None:
+    seen: list[str] = []
+    result = runner.run_playbook(
+        ws, "runner_probe.yml", action="probe", forks=4, on_progress=lambda p: seen.append(p.task)
+    )
+    hosts = result.hosts
+    assert hosts["good"].status == "changed"
+    assert hosts["steady"].status == "ok"
+    assert hosts["bad"].status == "failed"
+    assert hosts["bad"].failed_task == "Fail on one host"
+    assert hosts["bad"].message == "boom on bad"
+    assert hosts["gone"].status == "unreachable"
+    assert not result.ok
+    assert "Change something" in seen  # progress followed the tasks
+    text = result.summary_text()
+    assert "FAILED      bad: Fail on one host: boom on bad" in text
+    assert "UNREACHABLE gone" in text
+    # ansible-runner's own artifacts stay, for audit with standard tools
+    events = list((result.run_dir / "artifacts" / "ansible" / "job_events").glob("*.json"))
+    kinds = {json.loads(e.read_text())["event"] for e in events}
+    assert "playbook_on_stats" in kinds
+    summary = json.loads((result.run_dir / "summary.json").read_text())
+    assert summary["hosts"]["bad"]["status"] == "failed"
+
+
+def test_no_secret_in_the_run_folder(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(vault.PASSWORD_ENV, VAULT_PASSWORD)  # also when given by environment
+    result = runner.run_playbook(ws, "runner_probe.yml", action="probe", forks=4)
+    assert result.hosts["good"].status == "changed"  # the vault was read: the task used it
+    found = subprocess.run(
+        ["grep", "-rlF", "-e", VAULT_PASSWORD, "-e", ROUTER_SECRET, str(ws / "runs")],
+        capture_output=True,
+        text=True,
+    )
+    assert found.stdout == "", f"secret written to {found.stdout}"
+    command = json.loads((result.run_dir / "artifacts" / "ansible" / "command").read_text())
+    assert vault.PASSWORD_ENV not in command["env"]
+    assert os.environ[vault.PASSWORD_ENV] == VAULT_PASSWORD  # restored for the caller
+
+
+def test_retry_limit_takes_failed_and_unreachable(ws: Path) -> None:
+    runner.run_playbook(ws, "runner_probe.yml", action="probe", forks=4)
+    assert runner.retry_limit(ws, "probe") == ["bad", "gone"]
+    again = runner.run_playbook(ws, "runner_probe.yml", action="probe", limit=["bad", "gone"])
+    assert set(again.hosts) == {"bad", "gone"}
+
+
+def test_retry_without_a_previous_run_is_bad_input(ws: Path) -> None:
+    with pytest.raises(InputError, match="no earlier 'probe' run"):
+        runner.retry_limit(ws, "probe")
+
+
+def test_missing_inventory_is_bad_input(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="confprov inventory"):
+        runner.run_playbook(tmp_path, "ping.yml", action="ping")
