@@ -71,7 +71,7 @@ class RunResult:
         }
 
     def summary_text(self) -> str:
-        counts = {state: 0 for state in HOST_STATES}
+        counts = dict.fromkeys(HOST_STATES, 0)
         for host in self.hosts.values():
             counts[host.status] += 1
         changed = len(self.changed_hosts)

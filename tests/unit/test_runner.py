@@ -19,6 +19,7 @@ from confprov.exceptions import InputError
 DATA = Path(__file__).parent / "data"
 VAULT_PASSWORD = "vault-pw-Zq81"
 ROUTER_SECRET = "R0uter-S3cret-xyz"
+UNREACHABLE = DATA / "ssh-unreachable"
 LOCAL = "{ansible_connection: local, ansible_python_interpreter: /usr/bin/python3}"
 
 
@@ -29,7 +30,7 @@ def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (ws / "inventory" / "hosts.yml").write_text(
         "all:\n  hosts:\n"
         f"    good: {LOCAL}\n    steady: {LOCAL}\n    bad: {LOCAL}\n"
-        f"    gone: {{ansible_host: gone.invalid, ansible_ssh_executable: {DATA / 'ssh-unreachable'}}}\n"
+        f"    gone: {{ansible_host: gone.invalid, ansible_ssh_executable: {UNREACHABLE}}}\n"
     )
     vault.write_password_file(ws / ".vault-pass", VAULT_PASSWORD)
     (ws / "vault.yml").write_text(
