@@ -78,8 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_inventory)
 
     from confprov.lab import cli as lab_cli
+    from confprov.provision import cli as provision_cli
+    from confprov.routers import cli as routers_cli
+    from confprov.verify import cli as verify_cli
 
-    lab_cli.register(sub)
+    for area in (lab_cli, provision_cli, routers_cli, verify_cli):
+        area.register(sub)
     return parser
 
 

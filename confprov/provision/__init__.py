@@ -1,0 +1,1 @@
+"""confprov provision (see its issue)."""

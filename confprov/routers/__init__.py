@@ -1,0 +1,1 @@
+"""confprov routers (see its issue)."""

@@ -1,0 +1,1 @@
+"""confprov verify (see its issue)."""
