@@ -212,3 +212,18 @@ def test_example_workspace_has_no_secret_in_clear(tmp_path: Path) -> None:
             text = path.read_text(encoding="utf-8")
             assert password not in text
             assert not any(v in text for v in values), path
+
+
+def test_repository_example_source_lists_the_province() -> None:
+    """ansible.cfg at the top points plain Ansible at inventory/example.confprov.yml."""
+    out = subprocess.run(
+        [str(BIN / "ansible-inventory"), "--list"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    inv = json.loads(out.stdout)
+    assert len(inv["endpoints"]["hosts"]) == 299
+    assert len(inv["routers"]["hosts"]) == 292
+    assert "yen-tap.cam-khe" in inv["endpoints"]["hosts"]

@@ -23,8 +23,8 @@ options:
   workspace:
     description:
       - The confprov workspace folder. Relative paths are relative to this file's folder.
-      - Defaults to the folder holding this file.
-    type: path
+      - Defaults to the folder holding this file. C(~) is expanded.
+    type: str
 """
 
 EXAMPLES = r"""
@@ -85,8 +85,7 @@ class InventoryModule(BaseInventoryPlugin):
             )
         self._read_config_data(path)
         base = os.path.dirname(os.path.abspath(path))
-        workspace = self.get_option("workspace") or base
-        workspace = os.path.join(base, workspace)
+        workspace = os.path.join(base, os.path.expanduser(self.get_option("workspace") or base))
         from pathlib import Path
 
         try:
