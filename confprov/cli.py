@@ -57,6 +57,14 @@ def _cmd_inventory(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from confprov.demo import default_out, run_demo
+
+    return run_demo(
+        args.sites, Path(args.workspace or "demo-workspace"), keep=args.keep, out=default_out
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="confprov",
@@ -76,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("inventory", help="render the Ansible inventory into the workspace")
     workspace_arg(p)
     p.set_defaults(func=_cmd_inventory)
+
+    p = sub.add_parser("demo", help="the whole flow rehearsed on a fresh lab (root)")
+    p.add_argument("--sites", type=int, default=5, help="sites in the demo province (default 5)")
+    p.add_argument("--keep", action="store_true", help="leave the lab up at the end")
+    workspace_arg(p)
+    p.set_defaults(func=_cmd_demo)
 
     from confprov.lab import cli as lab_cli
     from confprov.provision import cli as provision_cli

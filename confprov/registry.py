@@ -431,9 +431,11 @@ def _parse_row(path: str, row: _Row, default_user: str, problems: list[Problem])
 
 
 def _keys(site: Site) -> Iterator[str]:
-    """Every way a ``parent`` cell may name this site."""
+    """Every way a ``parent`` cell may name this site: id, host name, name, name sans prefix."""
     if site.id:
         yield site.id.casefold()
+    elif site.level != "commune":  # a commune's host name needs its parent; none is a parent
+        yield site_slug(site.name)
     yield site.name.casefold()
     yield short_name(site.name).casefold()
 

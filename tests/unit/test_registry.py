@@ -213,3 +213,10 @@ def test_example_province_is_the_reference_case() -> None:
     names = {s.name for s in reg.sites}
     assert {"Sở Khoa học và Công nghệ", "Sở Ngoại vụ", "Liên đoàn Lao động tỉnh"} <= names
     assert sum(len(reg.members(d)) - 1 for d in reg.districts()) == 225
+
+
+def test_parent_by_host_name(tmp_path: Path) -> None:
+    text = HEADER + GOOD + ",UBND xã Tiên Lương,commune,cam-khe,198.18.9.1,,\n"
+    path = tmp_path / "sites.csv"
+    path.write_text(text, encoding="utf-8")
+    assert load_registry(path).by_slug()["tien-luong.cam-khe"].parent == "cam-khe"

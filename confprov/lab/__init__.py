@@ -1,0 +1,1 @@
+"""The rehearsal lab: real Debian endpoints, FRR routers and a SIP server on one Linux machine."""
