@@ -65,6 +65,12 @@ class PackageSource:
 
 
 @dataclass(frozen=True)
+class Verify:
+    # Probes at once; 0: as many as the conference uplink carries at the media bitrate.
+    max_parallel_probes: int = 0
+
+
+@dataclass(frozen=True)
 class Config:
     conference: Conference
     province: str = ""
@@ -75,6 +81,7 @@ class Config:
     thresholds: Thresholds = field(default_factory=Thresholds)
     client: Client = field(default_factory=Client)
     package_source: PackageSource = field(default_factory=PackageSource)
+    verify: Verify = field(default_factory=Verify)
     expected: dict[str, int] = field(default_factory=dict)
     lang: str = "vi"
 
@@ -89,6 +96,7 @@ _SECTIONS: dict[str, type] = {
     "thresholds": Thresholds,
     "client": Client,
     "package_source": PackageSource,
+    "verify": Verify,
 }
 _SCALARS = {
     "province": str,
@@ -219,6 +227,8 @@ def _check_values(config: Config, lines: dict[str, int], path: str) -> list[Prob
             bad("conference.network", f"not a network in CIDR form: {conf.network!r}")
     if config.lang not in LANGS:
         bad("lang", f"must be one of {', '.join(LANGS)}")
+    if config.verify.max_parallel_probes < 0:
+        bad("verify.max_parallel_probes", "must be 0 (derived from the uplink) or more")
     for key in ("bitrate_kbps", "packet_bytes", "duration_s"):
         if getattr(config.media, key) <= 0:
             bad(f"media.{key}", "must be positive")

@@ -314,18 +314,21 @@ def _run(**kwargs: Any) -> Any:
     return ansible_runner.run(**kwargs)
 
 
-def terminal_progress(stream: Any = sys.stderr) -> ProgressCallback:
-    """A one-line progress display, redrawn in place on a terminal, silent otherwise."""
-    tty = hasattr(stream, "isatty") and stream.isatty()
+def terminal_progress(stream: Any = None) -> ProgressCallback:
+    """A one-line progress display, redrawn in place on a terminal, silent otherwise.
+
+    ``stream`` defaults to the ``sys.stderr`` of the moment of each call (not of import).
+    """
 
     def show(p: Progress) -> None:
-        if not tty:
+        out = stream if stream is not None else sys.stderr
+        if not (hasattr(out, "isatty") and out.isatty()):
             return
         line = (
             f"\r{len(p.done)} done, {len(p.failed)} failed, {len(p.unreachable)} unreachable"
             f" | {p.task[:60]}"
         )
-        stream.write(line.ljust(100))
-        stream.flush()
+        out.write(line.ljust(100))
+        out.flush()
 
     return show

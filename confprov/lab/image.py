@@ -42,6 +42,8 @@ useradd -m -s /bin/bash {ENDPOINT_USER}
 echo '{ENDPOINT_USER} ALL=(ALL) NOPASSWD: ALL' > /etc/sudoers.d/{ENDPOINT_USER}
 chmod 0440 /etc/sudoers.d/{ENDPOINT_USER}
 useradd -m -s /usr/bin/vtysh -G frrvty,frr {ROUTER_USER}
+# No banner before vtysh: netmiko reads the prompt, and a kernel line ("#1 SMP") can look like one.
+touch /home/{ROUTER_USER}/.hushlogin
 chmod g+w /etc/frr
 touch /etc/frr/vtysh.conf && chown frr:frrvty /etc/frr/vtysh.conf && chmod 0664 /etc/frr/vtysh.conf
 chown frr:frr /etc/frr/frr.conf && chmod 0664 /etc/frr/frr.conf
@@ -53,6 +55,8 @@ HostKey /etc/ssh/ssh_host_ed25519_key
 PasswordAuthentication yes
 PermitRootLogin prohibit-password
 UseDNS no
+PrintMotd no
+PrintLastLog no
 MaxStartups 100:30:200
 CONF
 apt-get clean
