@@ -1,9 +1,213 @@
-"""`confprov routers`: parse, call, print."""
+"""`confprov routers plan|push|rollback|backups|check` and `confprov trust`: parse, call, print."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+
+from confprov.cli import resolve_workspace, workspace_arg
+
+
+def _settings(args: argparse.Namespace) -> object:
+    from confprov.routers.run import Settings
+
+    return Settings(
+        workers=args.workers,
+        connect_timeout=args.connect_timeout,
+        command_timeout=args.command_timeout,
+        confirm_minutes=args.confirm_minutes,
+        session_logs=not args.no_session_logs,
+    )
+
+
+def _print_run(args: argparse.Namespace, outcome: object) -> int:
+    from confprov.routers.run import RoutersRun
+
+    assert isinstance(outcome, RoutersRun)
+    if args.json:
+        print(json.dumps(outcome.to_json(), indent=2, ensure_ascii=False))
+        return outcome.exit_code
+    show_diff = outcome.plan or args.diff
+    if show_diff and not args.quiet:
+        for r in outcome.routers.values():
+            if r.diff:
+                print(f"--- {r.host} ({r.platform}, {r.address})")
+                print(r.diff)
+    elif not args.quiet:
+        for r in sorted(outcome.routers.values(), key=lambda r: r.host):
+            if r.changed and not r.failed:
+                print(f"  {'CHANGED':<11} {r.host}: {r.message}")
+    lines = outcome.summary().splitlines()
+    print("\n".join(lines[:1] if args.quiet and not outcome.failed else lines))
+    return outcome.exit_code
+
+
+def _run(args: argparse.Namespace, action: str, *, plan: bool = False, backup: str = "") -> int:
+    from confprov import runner
+    from confprov.routers.run import Settings, run_routers
+
+    settings = _settings(args)
+    assert isinstance(settings, Settings)
+    progress = None if args.quiet or args.json else runner.terminal_progress()
+    outcome = run_routers(
+        resolve_workspace(args),
+        action,
+        plan=plan,
+        limits=args.limit,
+        retry_failed=getattr(args, "retry_failed", False),
+        backup=backup,
+        settings=settings,
+        on_progress=progress,
+    )
+    if progress is not None and sys.stderr.isatty():
+        sys.stderr.write("\n")
+    return _print_run(args, outcome)
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    return _run(args, "push", plan=True)
+
+
+def _cmd_push(args: argparse.Namespace) -> int:
+    return _run(args, "push")
+
+
+def _cmd_rollback(args: argparse.Namespace) -> int:
+    return _run(args, "rollback", plan=args.check, backup=args.to or "")
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from confprov.routers.check import check_routers
+
+    checks = check_routers(resolve_workspace(args), args.limit or None)
+    if args.json:
+        print(json.dumps({h: c.to_json() for h, c in checks.items()}, indent=2))
+    else:
+        for check in checks.values():
+            print(check.line())
+    bad = [c for c in checks.values() if not c.ok]
+    print(f"check: {len(checks)} routers: {len(checks) - len(bad)} ok, {len(bad)} not ready")
+    return 1 if bad else 0
+
+
+def _cmd_backups(args: argparse.Namespace) -> int:
+    from confprov.routers import backups
+
+    workspace = resolve_workspace(args)
+    routers = args.limit or backups.routers_with_backups(workspace)
+    if not routers:
+        print(f"no backups in {workspace / backups.BACKUPS_DIR}")
+        return 0
+    for router in routers:
+        found = backups.versions(workspace, router)
+        print(f"{router}: {len(found)} backup(s)")
+        for backup in reversed(found):
+            newest = "  (newest: the default for rollback)" if backup is found[-1] else ""
+            print(f"  {backup.name}  {backup.path.stat().st_size:>7} bytes{newest}")
+    return 0
+
+
+def _cmd_trust(args: argparse.Namespace) -> int:
+    from confprov.routers.trust import raise_if_refused, trust
+
+    results = trust(resolve_workspace(args), args.hosts, replace=args.replace)
+    for result in results:
+        print(result.line())
+    raise_if_refused(results)
+    return 0
+
+
+def _run_options(p: argparse.ArgumentParser, *, retry: bool = True) -> None:
+    workspace_arg(p)
+    p.add_argument(
+        "--limit",
+        action="append",
+        default=[],
+        metavar="ROUTER|SITE|GROUP",
+        help="only these routers (repeatable, or comma-separated): a router host (<site>-rt), "
+        "a site's host name or name, or an inventory group (district_<slug>)",
+    )
+    if retry:
+        p.add_argument(
+            "--retry-failed",
+            action="store_true",
+            help="only the routers that failed or did not answer in the last run of this command",
+        )
+    p.add_argument("--workers", type=int, default=50, help="routers worked on at once (50)")
+    p.add_argument(
+        "--connect-timeout", type=float, default=10.0, help="seconds to connect and log in (10)"
+    )
+    p.add_argument(
+        "--command-timeout", type=float, default=30.0, help="seconds for one command's output (30)"
+    )
+    p.add_argument(
+        "--confirm-minutes",
+        type=int,
+        default=5,
+        help="IOS/Junos: minutes before an unconfirmed change reverts itself (5)",
+    )
+    p.add_argument(
+        "--no-session-logs",
+        action="store_true",
+        help="keep no per-router session log in the run folder",
+    )
+    p.add_argument("--diff", action="store_true", help="print each router's diff")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("-q", "--quiet", action="store_true", help="print the summary line only")
+    out.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add this area's commands to the `confprov` parser (filled in by its issue)."""
+    """Add `routers …` and `trust` to the `confprov` parser."""
+    parser = sub.add_parser(
+        "routers",
+        help="site routers: plan, push, roll back (netmiko)",
+        description="Exit 0 when every router succeeded, 1 when any failed or did not answer, "
+        "2 on bad input. See docs/routers.md.",
+    )
+    rsub = parser.add_subparsers(dest="routers_command", metavar="ROUTERS_COMMAND", required=True)
+
+    p = rsub.add_parser(
+        "plan", help="show what a push would add or remove on each router; changes nothing"
+    )
+    _run_options(p)
+    p.set_defaults(func=_cmd_plan)
+
+    p = rsub.add_parser(
+        "push",
+        help="back up, apply what is missing, check, save; revert on its own when a check fails",
+    )
+    _run_options(p)
+    p.set_defaults(func=_cmd_push)
+
+    p = rsub.add_parser("rollback", help="restore a backup (default: each router's newest)")
+    _run_options(p)
+    p.add_argument("--to", metavar="BACKUP", help="the backup's name (see `routers backups`)")
+    p.add_argument("--check", action="store_true", help="show what the rollback would change")
+    p.set_defaults(func=_cmd_rollback)
+
+    p = rsub.add_parser("backups", help="list the kept backups of each router")
+    workspace_arg(p)
+    p.add_argument("--limit", action="append", default=[], metavar="ROUTER", help="only these")
+    p.set_defaults(func=_cmd_backups)
+
+    p = rsub.add_parser(
+        "check", help="read-only: does every router answer and hold every intended line?"
+    )
+    workspace_arg(p)
+    p.add_argument("--limit", action="append", default=[], metavar="ROUTER", help="only these")
+    p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    p.set_defaults(func=_cmd_check)
+
+    p = sub.add_parser(
+        "trust",
+        help="pin a host's SSH key in the workspace's known_hosts (after checking it)",
+        description="Connects to each HOST, prints its key's fingerprint and pins it. A key "
+        "that differs from the pinned one is refused unless --replace. Exit 1 if any host "
+        "was refused or did not answer.",
+    )
+    workspace_arg(p)
+    p.add_argument("hosts", nargs="+", metavar="HOST", help="inventory host name or address")
+    p.add_argument("--replace", action="store_true", help="replace a changed pinned key")
+    p.set_defaults(func=_cmd_trust)

@@ -1,0 +1,232 @@
+"""Router push at province scale: `confprov routers push` against the floor and a sequential push.
+
+Needs root and the lab image. Brings up (or reuses) a lab of the shipped province (298 sites,
+298 FRR routers), then, in the same run and interleaved, for each repetition:
+
+- floor:      a bare netmiko ThreadPoolExecutor pushing the same lines (connect with the same
+              pinned host keys, send_config_set, save_config, disconnect), same worker count,
+              each connection given a file with only its router's pinned key (as confprov does);
+- naive:      the same, but netmiko given the whole known_hosts (paramiko parses all 597 keys
+              for every connection): what a first netmiko script does;
+- engine:     confprov's engine called directly (no Ansible): what the module does inside;
+- confprov:   `confprov routers push` as an operator runs it (Ansible, run folder, summary);
+- sequential: the bare netmiko push one router after another (once: it is slow).
+
+Before each timed push the routers are reset (untimed) so every push has the same work.
+Each push is timed twice: wall time, and the controller's CPU time (user + system of this process
+and of the `confprov` process tree it waited for). On a shared 2-core machine whose load comes and
+goes, CPU time is the steadier measure of what a push costs; the routers' own CPU (sshd, vtysh in
+the lab's containers) is not in it. Prints a Markdown table for docs/benchmarks.md (median of the
+repetitions, ratio to the floor).
+
+    sudo .venv/bin/python bench/routers_push.py [--reps 3] [--workers 50] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+LAB = "rtbench"
+
+
+def lab_up(workspace: Path) -> None:
+    from confprov.lab import lab as lab_mod
+    from confprov.lab.plan import example_sites
+    from confprov.lab.state import LabState
+
+    if LabState(LAB).exists():
+        lab_mod.down(LAB)
+    started = time.monotonic()
+    lab_mod.up(LAB, example_sites("phu-tho"), workspace)
+    print(f"lab {LAB} up in {time.monotonic() - started:.1f} s", file=sys.stderr)
+
+
+def lines_for(targets, conference):
+    from confprov.routers.configdiff import dialect
+    from confprov.routers.platforms import platform
+    from confprov.routers.render import render
+
+    out = {}
+    for t in targets:
+        d = dialect(platform(t.platform))
+        out[t.host] = d.commands(d.missing(d.statements(render(t, conference)), []))
+    return out
+
+
+def netmiko_push(t, known_hosts, commands: list[str]) -> None:
+    from netmiko import ConnectHandler
+
+    from confprov.routers.device import HostKeyStore
+
+    if isinstance(known_hosts, HostKeyStore):
+        known_hosts = known_hosts.file_for(t.address)
+
+    conn = ConnectHandler(
+        device_type="cisco_ios",
+        host=t.address,
+        username=t.username,
+        password=t.password,
+        ssh_strict=True,
+        system_host_keys=False,
+        alt_host_keys=True,
+        alt_key_file=str(known_hosts),
+        ssh_config_file=None,
+        allow_agent=False,
+        use_keys=False,
+        conn_timeout=30,
+        auth_timeout=30,
+        banner_timeout=30,
+    )
+    try:
+        # The same prompt settling as confprov's (a banner line taken for the prompt under load).
+        from confprov.routers.device import _settle_prompt
+
+        _settle_prompt(conn)
+        conn.send_config_set(commands)
+        conn.save_config()
+    finally:
+        conn.disconnect()
+
+
+def pool(targets, known_hosts, lines, workers: int) -> float:
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=workers) as ex:
+        list(ex.map(lambda t: netmiko_push(t, known_hosts, lines[t.host]), targets))
+    return time.monotonic() - started
+
+
+def reset(targets, known_hosts, conference, workers: int) -> None:
+    """Remove what a push adds (untimed), so the next push has the full work again."""
+    undo = {}
+    for t in targets:
+        undo[t.host] = [
+            f"no ip route {conference.network} {t.wan_gateway}",
+            f"interface {t.wan_interface}",
+            "no description",
+            "exit",
+        ]
+    pool(targets, known_hosts, undo, workers)
+
+
+def engine_push(workspace, targets, conference, workers: int) -> float:
+    from confprov.routers import engine
+    from confprov.routers.targets import known_hosts
+
+    opts = engine.Options(workspace=workspace, known_hosts=known_hosts(workspace), workers=workers)
+    started = time.monotonic()
+    results = engine.run("push", [engine.Job(t) for t in targets], conference, opts)
+    spent = time.monotonic() - started
+    bad = [r for r in results.values() if r.status != "changed"]
+    if bad:
+        raise SystemExit(f"engine push: {len(bad)} not changed, e.g. {bad[0]}")
+    return spent
+
+
+def cli_push(workspace: Path, workers: int) -> float:
+    confprov = Path(sys.executable).parent / "confprov"
+    started = time.monotonic()
+    proc = subprocess.run(
+        [str(confprov), "routers", "push", "-w", str(workspace), "-q", "--workers", str(workers)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    spent = time.monotonic() - started
+    if proc.returncode != 0 or " 298 changed" not in proc.stdout:
+        raise SystemExit(f"confprov push failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}")
+    return spent
+
+
+def cpu() -> float:
+    """CPU seconds of this process and of its waited-for children, so far."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=50)
+    parser.add_argument("--workspace", type=Path, default=Path("/tmp/rtbench-ws"))
+    parser.add_argument("--reuse", action="store_true", help="use a lab already up")
+    parser.add_argument("--keep", action="store_true", help="leave the lab up afterwards")
+    parser.add_argument("--no-sequential", action="store_true")
+    args = parser.parse_args()
+
+    from confprov.routers.targets import known_hosts, workspace_routers
+    from confprov.workspace import render_workspace_inventory
+
+    if not args.reuse:
+        lab_up(args.workspace)
+    try:
+        ws = args.workspace
+        render_workspace_inventory(ws)
+        targets, conference = workspace_routers(ws)
+        kh = known_hosts(ws)
+        lines = lines_for(targets, conference)
+        from confprov.routers.device import HostKeyStore
+
+        store = HostKeyStore(kh)
+        times: dict[str, list[float]] = {"floor": [], "naive": [], "engine": [], "confprov": []}
+        cpus: dict[str, list[float]] = {mode: [] for mode in times}
+        reset(targets, store, conference, args.workers)
+        for rep in range(args.reps):
+            for mode in ("floor", "engine", "confprov", "naive"):
+                used = cpu()
+                if mode == "floor":
+                    spent = pool(targets, store, lines, args.workers)
+                elif mode == "naive":
+                    spent = pool(targets, kh, lines, args.workers)
+                elif mode == "engine":
+                    spent = engine_push(ws, targets, conference, args.workers)
+                else:
+                    spent = cli_push(ws, args.workers)
+                times[mode].append(spent)
+                cpus[mode].append(cpu() - used)
+                load = os.getloadavg()[0]
+                print(
+                    f"rep {rep + 1} {mode}: {spent:.1f} s wall, {cpus[mode][-1]:.1f} s CPU, "
+                    f"load {load:.0f}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                reset(targets, store, conference, args.workers)
+        if not args.no_sequential:
+            used = cpu()
+            spent = pool(targets, store, lines, 1)
+            times["sequential"] = [spent]
+            cpus["sequential"] = [cpu() - used]
+            print(f"sequential: {spent:.1f} s", file=sys.stderr)
+            reset(targets, store, conference, args.workers)
+        store.close()
+        floor = statistics.median(times["floor"])
+        floor_cpu = statistics.median(cpus["floor"])
+        print(f"\n{len(targets)} routers, {args.workers} workers, {args.reps} repetitions\n")
+        print("| push | wall (median) | wall runs | ratio | CPU (median) | CPU runs | ratio |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
+        for mode, values in times.items():
+            med, cmed = statistics.median(values), statistics.median(cpus[mode])
+            runs = ", ".join(f"{v:.1f}" for v in values)
+            cruns = ", ".join(f"{v:.1f}" for v in cpus[mode])
+            print(
+                f"| {mode} | {med:.1f} s | {runs} | {med / floor:.2f}x "
+                f"| {cmed:.1f} s | {cruns} | {cmed / floor_cpu:.2f}x |"
+            )
+    finally:
+        if not args.keep and not args.reuse:
+            from confprov.lab import lab as lab_mod
+
+            lab_mod.down(LAB)
+
+
+if __name__ == "__main__":
+    main()

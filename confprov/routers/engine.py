@@ -1,0 +1,455 @@
+"""Plan, push, roll back and check routers: one function per router, a thread pool over many.
+
+A push on one router: read the running config; diff against the candidate; if nothing is missing,
+stop (idempotence: no backup, no change). Else keep the running config as a backup, send only
+what is missing (stopping at the first line the router refuses), check that the router still
+answers and every intended line is there, confirm (where the platform has a confirmed commit),
+save. A refusal or a failed check reverts to the backup on its own and says so.
+
+Every router runs in its own worker with its own timeouts; an exception in one becomes that
+router's result, never the others'.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from confprov.exceptions import ConfprovError
+from confprov.routers import backups
+from confprov.routers.configdiff import Change, Dialect, dialect, leaves
+from confprov.routers.configdiff import Path as Stmt
+from confprov.routers.device import (
+    FAILED,
+    UNREACHABLE,
+    DeviceError,
+    HostKeyStore,
+    Session,
+    Timeouts,
+    classify,
+    connect,
+)
+from confprov.routers.platforms import Platform, platform
+from confprov.routers.render import Conference, RouterTarget, render
+
+ACTIONS = ("plan", "push", "rollback", "rollback-plan", "check")
+OK, CHANGED = "ok", "changed"
+
+
+@dataclass
+class RouterResult:
+    host: str
+    address: str = ""
+    platform: str = ""
+    status: str = OK  # ok, changed, failed, unreachable
+    changed: bool = False
+    diff: str = ""  # +/- lines: what the action did (or, for plan, would do)
+    commands: list[str] = field(default_factory=list)
+    backup: str = ""  # the backup taken before changing (push) or restored (rollback)
+    reverted: bool = False  # a failed push was undone
+    missing: list[str] = field(default_factory=list)  # intended lines not on the router
+    message: str = ""
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        return self.status in (FAILED, UNREACHABLE)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["failed"] = self.failed
+        return data
+
+
+@dataclass(frozen=True)
+class Options:
+    workspace: Path
+    known_hosts: Path
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    workers: int = 50
+    session_dir: Path | None = None
+    confirm_minutes: int = 5  # IOS revert timer / Junos commit confirmed
+
+
+class Rejected(Exception):
+    """The router refused a line, or a save, or a check failed."""
+
+
+# --------------------------------------------------------------------------- one router
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else str(value)
+
+
+def read_running(conn: Any, plat: Platform, opts: Options) -> str:
+    return _text(conn.send_command(plat.show_running, read_timeout=opts.timeouts.command))
+
+
+def _refusal(plat: Platform, output: str) -> str:
+    match = plat.error_re.search(output)
+    return match.group(0).strip() if match else ""
+
+
+def _send(conn: Any, plat: Platform, commands: list[str], opts: Options, **kwargs: Any) -> str:
+    """Send config lines, stopping at the first one the router refuses (Rejected)."""
+    from netmiko.exceptions import ConfigInvalidException
+
+    try:
+        output = conn.send_config_set(
+            commands,
+            error_pattern=plat.error_pattern,
+            read_timeout=opts.timeouts.command,
+            **kwargs,
+        )
+    except ConfigInvalidException as exc:
+        with contextlib.suppress(Exception):  # the revert reads the state anew anyway
+            conn.exit_config_mode()
+        detail = " ".join(str(exc).split())
+        detail = re.sub(r"^Invalid input detected at command: ", "refused: ", detail)
+        raise Rejected(detail) from None
+    refusal = _refusal(plat, _text(output))
+    if refusal:
+        raise Rejected(f"refused: {refusal}")
+    return _text(output)
+
+
+def _apply(conn: Any, plat: Platform, d: Dialect, change: Change, opts: Options) -> bool:
+    """Apply ``change``; True when the platform now waits for a confirmation."""
+    if plat.commit == "confirmed":  # Junos: candidate, then commit confirmed
+        _send(conn, plat, d.commands(change), opts, exit_config_mode=False)
+        out = _text(conn.commit(confirm=True, confirm_delay=opts.confirm_minutes))
+        if _refusal(plat, out):
+            raise Rejected(f"commit refused: {_refusal(plat, out)}")
+        conn.exit_config_mode()
+        return True
+    if plat.config_mode_command:  # IOS: the archive first, then a change with a revert timer
+        first = Change(add=[p for p in change.add if p[0] == plat.prelude])
+        rest = Change(add=[p for p in change.add if p[0] != plat.prelude], remove=change.remove)
+        if first:
+            _send(conn, plat, d.commands(first), opts)
+        if rest:
+            mode = plat.config_mode_command.format(minutes=opts.confirm_minutes)
+            _send(conn, plat, d.commands(rest), opts, config_mode_command=mode)
+            return True
+        return False
+    _send(conn, plat, d.commands(change), opts)
+    return False
+
+
+def _confirm(conn: Any, plat: Platform) -> None:
+    if plat.commit == "confirmed":
+        conn.config_mode()
+        out = _text(conn.commit())
+        conn.exit_config_mode()
+        if _refusal(plat, out):
+            raise Rejected(f"confirming commit refused: {_refusal(plat, out)}")
+    elif plat.confirm_command:
+        out = _text(conn.send_command(plat.confirm_command))
+        if _refusal(plat, out):
+            raise Rejected(f"confirm refused: {_refusal(plat, out)}")
+
+
+def _save(conn: Any, plat: Platform, opts: Options) -> None:
+    if not plat.save:
+        return
+    if plat.save_command:
+        out = _text(conn.send_command(plat.save_command, read_timeout=opts.timeouts.command))
+    else:
+        out = _text(conn.save_config())
+    if not re.search(plat.save_ok, out, re.IGNORECASE):
+        raise Rejected(f"save failed: {' '.join(out.split())[-200:]}")
+
+
+def _touching(change: Change, paths: list[Stmt]) -> list[Stmt]:
+    """The paths that concern what ``change`` did (itself, its blocks, its children)."""
+    touched = [*change.add, *change.remove]
+    return [p for p in paths if any(p[: len(t)] == t or t[: len(p)] == p for t in touched)]
+
+
+def _restore(
+    conn: Any,
+    plat: Platform,
+    d: Dialect,
+    target: list[Stmt],
+    opts: Options,
+    *,
+    only: Change | None = None,
+) -> tuple[Change, str]:
+    """Bring the running config back to ``target`` (only what ``only`` touched, if given)."""
+    now = read_running(conn, plat, opts)
+    back = d.between(d.statements(now), target)
+    if only is not None:
+        back = Change(add=_touching(only, back.add), remove=_touching(only, back.remove))
+    if back:
+        if plat.commit == "confirmed":  # Junos: edit the candidate, commit, then leave
+            _send(conn, plat, d.commands(back), opts, exit_config_mode=False)
+            conn.commit()
+            conn.exit_config_mode()
+        else:
+            _send(conn, plat, d.commands(back), opts)
+        now = read_running(conn, plat, opts)
+    return back, now
+
+
+def _same(plat: Platform, d: Dialect, a: str, b: str) -> str:
+    """'exactly' (same text but volatile lines), 'equivalent' (same statements) or ''."""
+    volatile = plat.volatile_re
+
+    def clean(text: str) -> list[str]:
+        return [ln.rstrip() for ln in text.strip().splitlines() if not volatile.match(ln.strip())]
+
+    if clean(a) == clean(b):
+        return "exactly"
+    return "equivalent" if d.statements(a) == d.statements(b) else ""
+
+
+def _revert(
+    conn: Any,
+    plat: Platform,
+    d: Dialect,
+    before: str,
+    change: Change,
+    *,
+    opts: Options,
+    waiting: bool,
+) -> str:
+    """Undo a failed push; returns how it went, for the message."""
+    if plat.commit == "confirmed":  # drop what is left uncommitted in the candidate
+        conn.config_mode()
+        conn.send_command("rollback 0", expect_string=r"#")
+        conn.exit_config_mode()
+    elif waiting and plat.confirm_command:
+        conn.send_command("configure revert now", expect_string=r"#")
+    _, now = _restore(conn, plat, d, d.statements(before), opts, only=change)
+    how = _same(plat, d, _restrict(d, before, change), _restrict(d, now, change))
+    if not how:
+        raise Rejected("revert did not restore the backup: see the backup and the session log")
+    return "reverted to the backup"
+
+
+def _restrict(d: Dialect, text: str, change: Change) -> str:
+    return "\n".join(" / ".join(p) for p in _touching(change, d.statements(text)))
+
+
+def _require_present(missing: list[str]) -> None:
+    if missing:
+        raise Rejected(f"{len(missing)} intended line(s) missing after the push")
+
+
+def push_router(
+    conn: Any, target: RouterTarget, candidate: str, opts: Options, result: RouterResult
+) -> RouterResult:
+    plat = platform(target.platform)
+    d = dialect(plat)
+    before = read_running(conn, plat, opts)
+    want = d.statements(candidate)
+    change = d.missing(want, d.statements(before))
+    result.diff = change.text()
+    if not change:
+        result.message = "no change: every intended line is already there"
+        return result
+    result.commands = d.commands(change)
+    result.backup = str(backups.save(opts.workspace, target.host, before).path)
+    waiting = False
+    try:
+        waiting = _apply(conn, plat, d, change, opts)
+        after = read_running(conn, plat, opts)  # also proves the router still answers
+        result.missing = [" / ".join(p) for p in d.absent(want, d.statements(after))]
+        _require_present(result.missing)
+        if waiting:
+            _confirm(conn, plat)
+            waiting = False
+        _save(conn, plat, opts)
+    except Rejected as exc:
+        result.status = FAILED
+        try:
+            how = _revert(conn, plat, d, before, change, opts=opts, waiting=waiting)
+            result.reverted = True
+            result.message = f"{exc}; {how} ({Path(result.backup).name})"
+        except (Rejected, DeviceError, OSError, EOFError) as again:
+            result.message = (
+                f"{exc}; REVERT FAILED ({again}): the router may hold part of the change; "
+                f"backup {result.backup}; `confprov routers rollback --limit {target.host}`"
+            )
+        return result
+    result.status = CHANGED
+    result.changed = True
+    result.message = f"{len(leaves(change.add))} line(s) added, {len(change.remove)} removed"
+    return result
+
+
+def plan_router(
+    conn: Any, target: RouterTarget, candidate: str, opts: Options, result: RouterResult
+) -> RouterResult:
+    plat = platform(target.platform)
+    d = dialect(plat)
+    running = read_running(conn, plat, opts)
+    change = d.missing(d.statements(candidate), d.statements(running))
+    result.diff = change.text()
+    result.commands = d.commands(change)
+    result.changed = bool(change)
+    result.status = CHANGED if change else OK
+    result.message = (
+        f"would add {len(leaves(change.add))} line(s), remove {len(change.remove)}"
+        if change
+        else "no change"
+    )
+    return result
+
+
+def check_router(
+    conn: Any, target: RouterTarget, candidate: str, opts: Options, result: RouterResult
+) -> RouterResult:
+    plat = platform(target.platform)
+    d = dialect(plat)
+    running = read_running(conn, plat, opts)
+    absent = d.absent(d.statements(candidate), d.statements(running))
+    result.missing = [" / ".join(p) for p in absent]
+    if absent:
+        result.status = FAILED
+        result.message = f"{len(absent)} intended line(s) missing: run `confprov routers push`"
+    else:
+        result.message = "every intended line is there"
+    return result
+
+
+def rollback_router(
+    conn: Any,
+    target: RouterTarget,
+    backup: backups.Backup,
+    opts: Options,
+    result: RouterResult,
+    *,
+    dry: bool = False,
+) -> RouterResult:
+    plat = platform(target.platform)
+    d = dialect(plat)
+    result.backup = str(backup.path)
+    saved = backup.text()
+    if dry:
+        back = d.between(d.statements(read_running(conn, plat, opts)), d.statements(saved))
+        result.diff, result.commands = back.text(), d.commands(back)
+        result.changed = bool(back)
+        result.status = CHANGED if back else OK
+        result.message = f"would restore {backup.name}" if back else f"already = {backup.name}"
+        return result
+    back, now = _restore(conn, plat, d, d.statements(saved), opts)
+    result.diff = back.text()
+    result.commands = d.commands(back)
+    how = _same(plat, d, saved, now)
+    if not how:
+        result.status = FAILED
+        result.message = "running config still differs from the backup after the rollback"
+        still = d.between(d.statements(now), d.statements(saved))
+        result.missing = [" / ".join(p) for p in still.add]
+        return result
+    if back:
+        _save(conn, plat, opts)
+        result.changed = True
+        result.status = CHANGED
+    result.message = f"running config = backup {backup.name} ({how})"
+    return result
+
+
+# --------------------------------------------------------------------------- many routers
+
+
+@dataclass(frozen=True)
+class Job:
+    target: RouterTarget
+    backup: str | None = None  # rollback: which backup (None: the newest)
+
+
+Connector = Callable[[RouterTarget, Options], Session]
+
+
+def _connector(opts: Options) -> tuple[Connector, Callable[[], None]]:
+    """Sessions for one run: the known_hosts file is read once for all of them."""
+    store = HostKeyStore(opts.known_hosts)
+
+    def open_session(target: RouterTarget, opts: Options) -> Session:
+        log = opts.session_dir / f"{target.host}.log" if opts.session_dir else None
+        return connect(target, store, opts.timeouts, log)
+
+    return open_session, store.close
+
+
+def run_one(
+    action: str,
+    job: Job,
+    conference: Conference,
+    opts: Options,
+    connector: Connector,
+) -> RouterResult:
+    """One router, start to end; every failure becomes its result."""
+    started = time.monotonic()
+    target = job.target
+    result = RouterResult(target.host, target.address, target.platform)
+    try:
+        backup = None
+        candidate = ""
+        if action.startswith("rollback"):
+            backup = backups.choose(opts.workspace, target.host, job.backup)
+        else:
+            candidate = render(target, conference)
+        session = connector(target, opts)
+        try:
+            if action == "push":
+                push_router(session.conn, target, candidate, opts, result)
+            elif action == "plan":
+                plan_router(session.conn, target, candidate, opts, result)
+            elif action == "check":
+                check_router(session.conn, target, candidate, opts, result)
+            else:
+                assert backup is not None
+                dry = action == "rollback-plan"
+                rollback_router(session.conn, target, backup, opts, result, dry=dry)
+        finally:
+            session.close()
+    except DeviceError as exc:
+        result.status, result.message = exc.kind, str(exc)
+    except (ConfprovError, Rejected) as exc:
+        result.status, result.message = FAILED, str(exc)
+    except Exception as exc:  # noqa: BLE001 - one router's surprise must not stop the others
+        err = classify(exc, target)
+        result.status, result.message = err.kind, str(err)
+    if action == "push" and result.status == UNREACHABLE and result.backup:
+        result.message += (
+            f"; the change may be half applied ({platform(target.platform).revert}); backup "
+            f"{result.backup}; when it answers: `confprov routers rollback --limit {target.host}`"
+        )
+    result.seconds = round(time.monotonic() - started, 3)
+    return result
+
+
+def run(
+    action: str,
+    jobs: list[Job],
+    conference: Conference,
+    opts: Options,
+    connector: Connector | None = None,
+) -> dict[str, RouterResult]:
+    """Every router at once (``opts.workers`` at a time); results by host, in job order."""
+    if action not in ACTIONS:
+        raise ValueError(action)
+    if opts.session_dir is not None:
+        opts.session_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    close: Callable[[], None] = lambda: None  # noqa: E731
+    if connector is None:
+        connector, close = _connector(opts)
+    workers = max(1, min(opts.workers, len(jobs)))
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="router") as pool:
+            results = list(
+                pool.map(lambda job: run_one(action, job, conference, opts, connector), jobs)
+            )
+    finally:
+        close()
+    return {r.host: r for r in results}

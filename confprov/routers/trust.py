@@ -1,0 +1,127 @@
+"""`confprov trust HOST…`: pin a host's SSH key in the workspace's known_hosts, deliberately.
+
+Every connection confprov makes refuses an unknown or changed key. Trusting is the one way a key
+gets in: the operator names the host, sees the key's fingerprint, and confprov pins it. A key
+that differs from the pinned one is only replaced with ``--replace``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from confprov.exceptions import InputError, NotReady
+
+
+@dataclass(frozen=True)
+class Trusted:
+    host: str
+    address: str
+    key_type: str
+    fingerprint: str
+    outcome: str  # pinned, already pinned, replaced, refused: changed, failed
+
+    def line(self) -> str:
+        return f"{self.host} ({self.address}): {self.key_type} {self.fingerprint}: {self.outcome}"
+
+
+def fingerprint(key_b64: str) -> str:
+    digest = hashlib.sha256(base64.b64decode(key_b64)).digest()
+    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
+
+
+def resolve(workspace: Path, hosts: list[str]) -> list[tuple[str, str, int]]:
+    """Inventory names (routers, endpoints, conference-server) or addresses: (name, addr, port)."""
+    from confprov.inventory import CONFERENCE_HOST
+    from confprov.workspace import load
+
+    loaded = load(workspace)
+    known: dict[str, str] = {}
+    for site in loaded.registry.sites:
+        if site.router:
+            known[site.router_host] = site.router
+        for host, address in zip(site.endpoint_hosts, site.endpoints, strict=True):
+            known[host] = address
+    if loaded.config.conference.management_address:
+        known[CONFERENCE_HOST] = loaded.config.conference.management_address
+    addresses = set(known.values())
+    out = []
+    for ref in hosts:
+        name, _, port = ref.partition(":")
+        if name in known:
+            out.append((name, known[name], int(port or 22)))
+        elif name in addresses:
+            out.append((name, name, int(port or 22)))
+        else:
+            raise InputError(
+                f"trust {ref}: not a host of this workspace (a router `<site>-rt`, an endpoint, "
+                "conference-server, or one of their addresses)"
+            )
+    return out
+
+
+def fetch_key(
+    address: str, port: int, timeout: float, prefer: tuple[str, ...] = ()
+) -> tuple[str, str]:
+    """The host key the server offers (type, base64), without logging in.
+
+    ``prefer``: key types already pinned, asked for first (as paramiko's client does), so a
+    pinned RSA key is compared with the server's RSA key, not its Ed25519 one.
+    """
+    import paramiko
+
+    sock = socket.create_connection((address, port), timeout=timeout)
+    transport = paramiko.Transport(sock)
+    try:
+        options = transport.get_security_options()
+        options.key_types = (*prefer, *(t for t in options.key_types if t not in prefer))
+        transport.banner_timeout = timeout
+        transport.start_client(timeout=timeout)
+        key = transport.get_remote_server_key()
+        return key.get_name(), key.get_base64()
+    finally:
+        transport.close()
+
+
+def trust(
+    workspace: Path, hosts: list[str], *, replace: bool = False, timeout: float = 10.0
+) -> list[Trusted]:
+    import paramiko
+
+    path = workspace / "known_hosts"
+    keys = paramiko.HostKeys()
+    if path.exists():
+        keys.load(str(path))
+    results = []
+    for name, address, port in resolve(workspace, hosts):
+        entry = address if port == 22 else f"[{address}]:{port}"
+        pinned = keys.lookup(entry) or {}
+        try:
+            key_type, key_b64 = fetch_key(address, port, timeout, tuple(pinned.keys()))
+        except (OSError, paramiko.SSHException) as exc:
+            results.append(Trusted(name, address, "-", "-", f"failed: {exc}"))
+            continue
+        new = paramiko.PKey.from_type_string(key_type, base64.b64decode(key_b64))
+        old = pinned.get(key_type)
+        if old is not None and old.get_base64() == key_b64:
+            outcome = "already pinned"
+        elif pinned and not replace:
+            outcome = "refused: CHANGED from the pinned key (check it; then --replace)"
+        else:
+            outcome = "replaced" if pinned else "pinned"
+            if entry in keys:
+                del keys[entry]
+            keys.add(entry, key_type, new)
+        results.append(Trusted(name, address, key_type, fingerprint(key_b64), outcome))
+    if any(r.outcome in ("pinned", "replaced") for r in results):
+        keys.save(str(path))
+    return results
+
+
+def raise_if_refused(results: list[Trusted]) -> None:
+    bad = [r for r in results if r.outcome.startswith(("refused", "failed"))]
+    if bad:
+        raise NotReady("; ".join(r.line() for r in bad))

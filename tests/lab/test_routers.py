@@ -1,0 +1,292 @@
+"""`confprov routers` against the lab's real FRR routers: plan, push, idempotence, rollback, faults.
+
+Every test leaves the routers as it found them (the lab is shared with other tests): the
+`pristine` fixture removes what a push adds, straight through vtysh, after each test.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from confprov.lab.system import lab_unavailable
+
+if (_reason := lab_unavailable()) is not None:
+    pytest.skip(_reason, allow_module_level=True)
+
+pytestmark = pytest.mark.lab
+
+
+def confprov(lab, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "confprov", *args, "-w", str(lab.workspace)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def running(lab, slug: str) -> str:
+    return lab.run(f"{slug}-rt", ["vtysh", "-c", "show running-config"]).stdout
+
+
+def netmiko_running(lab, host: str) -> str:
+    """The running config as a push reads and backs it up (a fresh netmiko session)."""
+    from confprov.routers.device import Timeouts, connect
+    from confprov.routers.targets import known_hosts, workspace_routers
+
+    targets, _ = workspace_routers(lab.workspace, [host])
+    session = connect(targets[0], known_hosts(lab.workspace), Timeouts())
+    try:
+        return str(session.conn.send_command("show running-config"))
+    finally:
+        session.close()
+
+
+def backups_of(lab, host: str) -> list[Path]:
+    folder = lab.workspace / "backups" / host
+    return sorted(folder.iterdir()) if folder.is_dir() else []
+
+
+def secrets(lab) -> list[str]:
+    from confprov.vault import decrypt, read_password
+
+    data = decrypt(lab.workspace / "vault.yml", read_password(lab.workspace))
+    return [
+        data["vault_router_password"],
+        read_password(lab.workspace),
+        *data["vault_router_passwords"].values(),
+    ]
+
+
+def unpush(lab, slug: str) -> None:
+    lab.run(
+        f"{slug}-rt",
+        [
+            "vtysh",
+            "-c",
+            "configure terminal",
+            "-c",
+            f"no ip route {lab.plan.conf_net} {lab.plan.conf_wan}",
+            "-c",
+            "interface wan",
+            "-c",
+            "no description",
+            "-c",
+            "end",
+            "-c",
+            "write memory",
+        ],
+        check=False,
+    )
+
+
+@pytest.fixture
+def pristine(lab):
+    """Every router as the lab made it, before and after the test."""
+    for slug in lab.sites:
+        unpush(lab, slug)
+    before = {slug: running(lab, slug) for slug in lab.sites}
+    assert all(lab.plan.conf_net not in text for text in before.values())
+    yield before
+    for slug in lab.sites:
+        lab.run(f"{slug}-rt", ["ip", "link", "set", "mgmt", "up"], check=False)
+        unpush(lab, slug)
+
+
+def reaches_conference(lab, site: int) -> bool:
+    out = lab.ssh(
+        lab.endpoint(site), f"ping -q -n -c 2 -i 0.2 -W 1 {lab.conference_server} || true"
+    ).stdout
+    return " 0% packet loss" in out
+
+
+def test_plan_shows_the_diff_and_changes_nothing(lab, pristine):
+    res = confprov(lab, "routers", "plan")
+    assert res.returncode == 0, res.stdout + res.stderr
+    for slug in lab.sites:
+        assert f"--- {slug}-rt (frr" in res.stdout
+    assert f"+ ip route {lab.plan.conf_net} {lab.plan.conf_wan}" in res.stdout
+    assert "+  description confprov " in res.stdout
+    assert f"{len(lab.sites)} would change" in res.stdout
+    assert {slug: running(lab, slug) for slug in lab.sites} == pristine
+    assert not any(backups_of(lab, f"{slug}-rt") for slug in lab.sites)
+
+
+def test_push_applies_and_the_second_push_changes_nothing(lab, pristine):
+    assert not reaches_conference(lab, 0)
+    res = confprov(lab, "routers", "push")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert f"{len(lab.sites)} changed" in res.stdout
+    for slug in lab.sites:
+        text = running(lab, slug)
+        assert f"ip route {lab.plan.conf_net} {lab.plan.conf_wan}" in text
+        assert " description confprov " in text
+        saved = lab.run(f"{slug}-rt", ["cat", "/etc/frr/frr.conf"]).stdout
+        assert f"ip route {lab.plan.conf_net} {lab.plan.conf_wan}" in saved, "saved"
+    assert reaches_conference(lab, 0), "the pushed route lets the endpoint reach the server"
+    # The site's name, transliterated, is the description.
+    assert "description confprov UBND huyen Doi 1" in running(lab, lab.sites[1])
+    # Backups hold what the router had before, byte for byte as netmiko read it.
+    host = f"{lab.sites[0]}-rt"
+    (backup,) = backups_of(lab, host)
+    assert lab.plan.conf_net not in backup.read_text()
+
+    again = confprov(lab, "routers", "push")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "0 changed" in again.stdout and "nothing changed" in again.stdout
+    assert backups_of(lab, host) == [backup], "a no-op push keeps no backup"
+
+    from confprov.routers import check_routers
+
+    checks = check_routers(lab.workspace)
+    assert all(c.reachable and c.intended and not c.missing for c in checks.values())
+
+
+def test_rollback_restores_the_backup_byte_for_byte(lab, pristine):
+    host = f"{lab.sites[2]}-rt"
+    assert confprov(lab, "routers", "push", "--limit", host).returncode == 0
+    backup = backups_of(lab, host)[-1]
+    assert netmiko_running(lab, host) != backup.read_text()
+
+    listed = confprov(lab, "routers", "backups", "--limit", host)
+    assert backup.stem in listed.stdout and "newest" in listed.stdout
+
+    res = confprov(lab, "routers", "rollback", "--limit", host, "--to", backup.stem)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "1 changed" in res.stdout
+    assert netmiko_running(lab, host) == backup.read_text()
+    assert running(lab, lab.sites[2]) == pristine[lab.sites[2]]
+
+    from confprov.routers import check_routers
+
+    check = check_routers(lab.workspace, [host])[host]
+    assert check.reachable and not check.intended
+    assert f"ip route {lab.plan.conf_net} {lab.plan.conf_wan}" in check.missing
+
+
+def test_a_refused_line_reverts_that_router_only(lab, pristine):
+    from confprov.routers.run import Settings, run_routers
+
+    bad, good = f"{lab.sites[0]}-rt", f"{lab.sites[1]}-rt"
+    outcome = run_routers(
+        lab.workspace,
+        "push",
+        settings=Settings(extra_config={bad: "ip route 198.18.99.0/33 198.18.8.1"}),
+    )
+    assert outcome.exit_code == 1
+    result = outcome.routers[bad]
+    assert result.status == "failed" and result.reverted
+    assert "% Unknown command: ip route 198.18.99.0/33" in result.message
+    assert "reverted to the backup" in result.message
+    assert running(lab, lab.sites[0]) == pristine[lab.sites[0]], "back as it was"
+    assert outcome.routers[good].status == "changed"
+    assert f"ip route {lab.plan.conf_net}" in running(lab, lab.sites[1])
+    summary = outcome.summary()
+    assert f"FAILED      {bad}:" in summary
+
+
+def test_a_router_cut_off_mid_push_is_reported_and_rolled_back_later(lab, pristine):
+    """The router's management link goes down while its lines are going in."""
+    from confprov.routers.run import Settings, run_routers
+
+    slow = lab.sites[2]
+    host = f"{slow}-rt"
+    extra = "\n".join(
+        f"ip route 10.{i // 250}.{i % 250}.0/24 {lab.plan.conf_wan}" for i in range(600)
+    )
+    passwords = secrets(lab)
+    seen_in_argv: list[str] = []
+    result_box: dict = {}
+
+    def push() -> None:
+        result_box["run"] = run_routers(
+            lab.workspace,
+            "push",
+            settings=Settings(command_timeout=5, extra_config={host: extra}),
+        )
+
+    thread = threading.Thread(target=push)
+    thread.start()
+    try:
+        # Wait (bounded) for the first extra line on the router, then cut it off.
+        for _ in range(600):
+            for pid in os.listdir("/proc"):
+                try:
+                    argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+                except OSError:
+                    continue
+                seen_in_argv.extend(p for p in passwords if p in argv)
+            if f"{lab.plan.conf_wan}" in running(lab, slow) and "10.0." in running(lab, slow):
+                break
+        else:
+            pytest.fail("the slow router never started taking lines")
+        lab.run(host, ["ip", "link", "set", "mgmt", "down"])
+    finally:
+        thread.join(timeout=300)
+        lab.run(host, ["ip", "link", "set", "mgmt", "up"])
+    outcome = result_box["run"]
+    cut = outcome.routers[host]
+    assert cut.status == "unreachable", cut.message
+    assert cut.backup and cut.backup in cut.message
+    assert f"confprov routers rollback --limit {host}" in cut.message
+    for slug in lab.sites[:2]:
+        assert outcome.routers[f"{slug}-rt"].status == "changed", "the others were not held up"
+    assert not seen_in_argv, "a password appeared in a process's arguments"
+
+    res = confprov(lab, "routers", "rollback", "--limit", host)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert netmiko_running(lab, host) == Path(cut.backup).read_text()
+
+
+def test_no_password_in_any_file_a_run_wrote(lab, pristine):
+    assert confprov(lab, "routers", "push").returncode == 0
+    assert confprov(lab, "routers", "plan").returncode == 0
+    written = [
+        p
+        for top in ("runs", "backups", "inventory")
+        for p in (lab.workspace / top).rglob("*")
+        if p.is_file()
+    ]
+    assert any(p.name.endswith(".log") and p.parent.name == "sessions" for p in written)
+    for secret in secrets(lab):
+        for path in written:
+            assert secret.encode() not in path.read_bytes(), f"secret in {path}"
+
+
+def test_unknown_or_changed_host_key_is_refused_and_trust_pins_it(lab, pristine):
+    known = lab.workspace / "known_hosts"
+    original = known.read_text()
+    host = f"{lab.sites[1]}-rt"
+    address = lab.router(1)
+    line = next(ln for ln in original.splitlines() if ln.startswith(address + " "))
+    other = next(ln for ln in original.splitlines() if ln.startswith(lab.router(0) + " "))
+    try:
+        known.write_text("".join(ln + "\n" for ln in original.splitlines() if ln != line))
+        res = confprov(lab, "routers", "push", "--limit", host)
+        assert res.returncode == 1
+        assert f"no pinned host key for {address}" in res.stdout
+        assert running(lab, lab.sites[1]) == pristine[lab.sites[1]]
+
+        # A different key under the router's address: paramiko's RejectPolicy refuses it.
+        known.write_text(original.replace(line, address + " " + other.split(" ", 1)[1]))
+        res = confprov(lab, "routers", "push", "--limit", host)
+        assert res.returncode == 1 and "CHANGED" in res.stdout, res.stdout
+        assert running(lab, lab.sites[1]) == pristine[lab.sites[1]]
+        res = confprov(lab, "trust", host)
+        assert res.returncode == 1 and "refused: CHANGED" in res.stdout
+
+        known.write_text("".join(ln + "\n" for ln in original.splitlines() if ln != line))
+        res = confprov(lab, "trust", host)
+        assert res.returncode == 0 and "pinned" in res.stdout, res.stdout + res.stderr
+        assert line.split()[2] in known.read_text(), "the router's real key is pinned"
+        res = confprov(lab, "routers", "push", "--limit", host)
+        assert res.returncode == 0, res.stdout + res.stderr
+    finally:
+        known.write_text(original)
