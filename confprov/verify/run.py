@@ -1,0 +1,221 @@
+"""One verification: choose the sites, run the check play, judge, check routers, store.
+
+The play runs one task per endpoint (module ``confprov_check``); its results are read back from
+the run's own ansible-runner events (``artifacts/*/job_events``), the same files anyone can audit.
+Probe concurrency is Ansible's ``forks``, bounded so that the probes together never exceed the
+conference side's uplink (``uplink_kbps // bitrate_kbps``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from confprov.config import Config
+from confprov.exceptions import ConfprovError, InputError, Problem
+from confprov.registry import Site
+from confprov.runner import ProgressCallback, RunResult, run_playbook
+from confprov.verify import store
+from confprov.verify.evaluate import SiteResult, Verdict, endpoint_verdicts, host_failure
+
+PLAYBOOK = "verify.yml"
+MODULE = "confprov_check"
+DEFAULT_FORKS = 50
+
+
+@dataclass
+class Outcome:
+    run: store.RunInfo
+    sites: list[SiteResult]
+    run_dir: Path
+
+
+def probe_limit(config: Config, override: int | None = None) -> int:
+    """How many media probes may run at once: the conference uplink divided by one probe's rate.
+
+    Explicit argument (``--max-probes``) first, then ``verify.max_parallel_probes`` in
+    confprov.yml, then what the uplink carries.
+    """
+    if override is not None:
+        if override < 1:
+            raise InputError([Problem("", None, "--max-probes", "must be at least 1")])
+        return override
+    if config.verify.max_parallel_probes:
+        return config.verify.max_parallel_probes
+    return max(1, config.conference.uplink_kbps // max(1, config.media.bitrate_kbps))
+
+
+def select_sites(
+    workspace: Path, sites: list[Site], *, failed_only: bool, limit: Sequence[str]
+) -> list[Site]:
+    chosen = sites
+    if limit:
+        known = {s.slug: s for s in sites}
+        unknown = [name for name in limit if name not in known]
+        if unknown:
+            raise InputError(
+                [
+                    Problem(
+                        "",
+                        None,
+                        "--limit",
+                        f"unknown site {name!r}: use a site slug of the registry",
+                    )
+                    for name in unknown
+                ]
+            )
+        chosen = [known[name] for name in dict.fromkeys(limit)]
+    if failed_only:
+        red = set(store.not_ready_sites(workspace))
+        chosen = [s for s in chosen if s.slug in red]
+    return chosen
+
+
+def client_vars(config: Config) -> dict[str, str]:
+    """Package, pinned version and account file of the client, from provisioning's profile."""
+    from confprov.provision.profiles import load_profile
+
+    profile = load_profile(config.client.profile)
+    accounts = next((f.path for f in profile.files if f.secret), "")
+    return {
+        "connection_check_client_package": profile.packages[0] if profile.packages else "",
+        "connection_check_client_version": config.client.version or profile.default_version,
+        "connection_check_client_config": f"~/{accounts}" if accounts else "",
+    }
+
+
+def module_results(run_dir: Path) -> dict[str, dict[str, Any]]:
+    """The check module's result per host, from the run's ansible-runner events."""
+    out: dict[str, dict[str, Any]] = {}
+    for events in run_dir.glob("artifacts/*/job_events"):
+        for path in events.glob("*.json"):
+            event = json.loads(path.read_text(encoding="utf-8"))
+            data = event.get("event_data", {})
+            if event.get("event") == "runner_on_ok" and data.get("task_action", "").endswith(
+                MODULE
+            ):
+                out[data["host"]] = data.get("res", {})
+    return out
+
+
+def router_verdicts(workspace: Path, routers: list[str]) -> dict[str, Verdict]:
+    """Read-only router checks from the routers area: reachable, intended lines present."""
+    if not routers:
+        return {}
+    from confprov.routers import check_routers
+
+    threshold = "reachable, intended lines present"
+    try:
+        results = check_routers(workspace, routers)
+    except ConfprovError as exc:  # the checker itself failed: every router says so, run kept
+        reason = f"router checks could not run: {exc}"
+        return {
+            host: Verdict(host, "router", "fail", None, "", threshold, reason) for host in routers
+        }
+    out: dict[str, Verdict] = {}
+    for host, r in results.items():
+        if r.ok:
+            reason = f"{host} ({r.address}) reachable, intended lines present"
+        elif not r.reachable:
+            reason = f"router {host} ({r.address}) not reachable: {r.error}"
+        else:
+            missing = "; ".join(r.missing) or r.error
+            reason = f"router {host} ({r.address}): intended lines missing: {missing}"
+        out[host] = Verdict(host, "router", "pass" if r.ok else "fail", None, "", threshold, reason)
+    return out
+
+
+def judge(
+    config: Config,
+    sites: list[Site],
+    run: RunResult | None,
+    modules: dict[str, dict[str, Any]],
+    routers: dict[str, Verdict],
+) -> list[SiteResult]:
+    hosts = run.hosts if run is not None else {}
+    out: list[SiteResult] = []
+    for site in sites:
+        result = SiteResult(site.slug, site.name, site.level, site.district)
+        for host in site.endpoint_hosts:
+            if site.endpoint_os == "windows":
+                result.checks.append(
+                    Verdict(
+                        host,
+                        "ssh",
+                        "fail",
+                        None,
+                        "",
+                        "checked",
+                        "Windows endpoint: not verified automatically (the check module needs "
+                        "Python on the endpoint); verify it by hand",
+                    )
+                )
+            elif host in modules:
+                result.checks.extend(endpoint_verdicts(host, modules[host], config.thresholds))
+            elif host in hosts and hosts[host].status in ("failed", "unreachable"):
+                h = hosts[host]
+                result.checks.append(host_failure(host, h.status, h.message))
+            else:
+                result.checks.append(host_failure(host, "failed", "no result from Ansible"))
+        if site.router_host in routers:
+            result.checks.append(routers[site.router_host])
+        out.append(result)
+    return out
+
+
+def deploy_reflector(workspace: Path) -> RunResult:
+    """Install and start the media reflector on the conference host (playbooks/conference.yml)."""
+    from confprov.workspace import render_workspace_inventory
+
+    render_workspace_inventory(workspace)
+    return run_playbook(workspace, "conference.yml", action="reflector")
+
+
+def verify(
+    workspace: Path,
+    *,
+    failed_only: bool = False,
+    limit: Sequence[str] = (),
+    forks: int = DEFAULT_FORKS,
+    max_probes: int | None = None,
+    check_routers: bool = True,
+    on_progress: ProgressCallback | None = None,
+) -> Outcome | None:
+    """Verify the chosen sites; None when --failed-only finds no site left to recheck."""
+    from confprov.workspace import load, render_workspace_inventory
+
+    loaded = load(workspace)
+    parallel = min(forks, probe_limit(loaded.config, max_probes))
+    sites = select_sites(workspace, loaded.registry.sites, failed_only=failed_only, limit=limit)
+    if not sites and failed_only:
+        return None
+    scope = "failed-only" if failed_only else "limit" if limit else "all"
+    started = store.now()
+    render_workspace_inventory(workspace)
+    hosts = [h for s in sites if s.endpoint_os != "windows" for h in s.endpoint_hosts]
+    run = None
+    modules: dict[str, dict[str, Any]] = {}
+    router_hosts = [s.router_host for s in sites if s.router_host] if check_routers else []
+    # Routers are checked from the controller while the endpoints run their probes.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        routers_future = pool.submit(router_verdicts, workspace, router_hosts)
+        if hosts:
+            run = run_playbook(
+                workspace,
+                PLAYBOOK,
+                action="verify",
+                limit=hosts,
+                forks=max(1, parallel),
+                extra_vars=client_vars(loaded.config),
+                on_progress=on_progress,
+            )
+            modules = module_results(run.run_dir)
+        routers = routers_future.result()
+    results = judge(loaded.config, sites, run, modules, routers)
+    run_dir = str(run.run_dir) if run is not None else ""
+    run_id = store.save_run(workspace, results, started=started, scope=scope, run_dir=run_dir)
+    return Outcome(store.run_info(workspace, run_id), results, Path(run_dir))

@@ -1,0 +1,243 @@
+"""The results store: every verification run, site and check in the workspace's SQLite file.
+
+``results.sqlite`` keeps history, so ``verify --failed-only`` rechecks only the sites whose
+latest state is "not ready", ``report`` renders any stored run again, and ``report --since RUN``
+lists the sites whose state changed since that run. A run is written in one transaction: a crash
+leaves no half-stored run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from confprov.exceptions import InputError, Problem
+from confprov.verify.evaluate import SiteResult, Verdict
+
+DB_NAME = "results.sqlite"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started TEXT NOT NULL,
+    finished TEXT NOT NULL,
+    scope TEXT NOT NULL,          -- all, failed-only, limit
+    run_dir TEXT NOT NULL,
+    sites INTEGER NOT NULL,
+    ready INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sites (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    site TEXT NOT NULL,
+    name TEXT NOT NULL,
+    level TEXT NOT NULL,
+    district TEXT NOT NULL,
+    ready INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (run_id, site)
+);
+CREATE TABLE IF NOT EXISTS checks (
+    run_id INTEGER NOT NULL,
+    site TEXT NOT NULL,
+    host TEXT NOT NULL,
+    name TEXT NOT NULL,
+    level TEXT NOT NULL,
+    value TEXT,                   -- JSON: a number, a text or null
+    unit TEXT NOT NULL,
+    threshold TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    FOREIGN KEY (run_id, site) REFERENCES sites(run_id, site)
+);
+CREATE INDEX IF NOT EXISTS sites_by_site ON sites(site, run_id);
+"""
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    id: int
+    started: str
+    finished: str
+    scope: str
+    run_dir: str
+    sites: int
+    ready: int
+
+
+@dataclass(frozen=True)
+class Change:
+    site: str
+    name: str
+    before: bool | None  # None: the site was not verified yet at that run
+    after: bool
+    reason: str
+
+
+def db_path(workspace: Path) -> Path:
+    return workspace / DB_NAME
+
+
+@contextmanager
+def connect(workspace: Path) -> Iterator[sqlite3.Connection]:
+    with closing(sqlite3.connect(db_path(workspace))) as conn:
+        conn.executescript(SCHEMA)
+        yield conn
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def save_run(
+    workspace: Path, results: list[SiteResult], *, started: str, scope: str, run_dir: str
+) -> int:
+    """Store one run with all its sites and checks; return its id."""
+    with connect(workspace) as conn, conn:
+        cur = conn.execute(
+            "INSERT INTO runs (started, finished, scope, run_dir, sites, ready)"
+            " VALUES (?,?,?,?,?,?)",
+            (started, now(), scope, run_dir, len(results), sum(r.ready for r in results)),
+        )
+        run_id = int(cur.lastrowid or 0)
+        conn.executemany(
+            "INSERT INTO sites VALUES (?,?,?,?,?,?,?)",
+            [
+                (run_id, r.site, r.name, r.level, r.district, int(r.ready), r.reason())
+                for r in results
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO checks VALUES (?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    run_id,
+                    r.site,
+                    v.host,
+                    v.check,
+                    v.level,
+                    json.dumps(v.value, ensure_ascii=False),
+                    v.unit,
+                    v.threshold,
+                    v.reason,
+                )
+                for r in results
+                for v in r.checks
+            ],
+        )
+    return run_id
+
+
+def runs(workspace: Path) -> list[RunInfo]:
+    if not db_path(workspace).is_file():
+        return []
+    with connect(workspace) as conn:
+        rows = conn.execute("SELECT * FROM runs ORDER BY id").fetchall()
+    return [RunInfo(*row) for row in rows]
+
+
+def run_info(workspace: Path, run_id: int | None) -> RunInfo:
+    """One run (the newest when ``run_id`` is None); a clear error when there is none."""
+    known = runs(workspace)
+    if not known:
+        raise InputError(
+            [
+                Problem(
+                    str(db_path(workspace)),
+                    None,
+                    None,
+                    "no verification stored: run `confprov verify` first",
+                )
+            ]
+        )
+    if run_id is None:
+        return known[-1]
+    for info in known:
+        if info.id == run_id:
+            return info
+    ids = f"{known[0].id}-{known[-1].id}"
+    raise InputError(
+        [
+            Problem(
+                str(db_path(workspace)), None, "--run/--since", f"no run {run_id} (stored: {ids})"
+            )
+        ]
+    )
+
+
+def load_run(workspace: Path, run_id: int) -> list[SiteResult]:
+    with connect(workspace) as conn:
+        sites = conn.execute(
+            "SELECT site, name, level, district FROM sites WHERE run_id = ? ORDER BY rowid",
+            (run_id,),
+        ).fetchall()
+        checks = conn.execute(
+            "SELECT site, host, name, level, value, unit, threshold, reason FROM checks "
+            "WHERE run_id = ? ORDER BY rowid",
+            (run_id,),
+        ).fetchall()
+    results = {s: SiteResult(s, n, lv, d) for s, n, lv, d in sites}
+    for site, host, name, level, value, unit, threshold, reason in checks:
+        results[site].checks.append(
+            Verdict(host, name, level, json.loads(value), unit, threshold, reason)
+        )
+    return list(results.values())
+
+
+def latest_states(workspace: Path, up_to: int | None = None) -> dict[str, tuple[int, bool, str]]:
+    """Each site's latest state: (run id, ready, reason), over runs up to ``up_to``."""
+    if not db_path(workspace).is_file():
+        return {}
+    limit = up_to if up_to is not None else 2**62
+    with connect(workspace) as conn:
+        rows = conn.execute(
+            "SELECT site, run_id, ready, reason FROM sites s WHERE run_id = ("
+            " SELECT MAX(run_id) FROM sites WHERE site = s.site AND run_id <= ?)",
+            (limit,),
+        ).fetchall()
+    return {site: (run_id, bool(ready), reason) for site, run_id, ready, reason in rows}
+
+
+def latest_results(workspace: Path, up_to: int | None = None) -> list[SiteResult]:
+    """Every site's latest result (with its checks), each marked with the run it comes from."""
+    states = latest_states(workspace, up_to)
+    out: list[SiteResult] = []
+    for run_id in sorted({run for run, _ready, _why in states.values()}):
+        for result in load_run(workspace, run_id):
+            if states.get(result.site, (None,))[0] == run_id:
+                result.previous_run = run_id
+                out.append(result)
+    return out
+
+
+def not_ready_sites(workspace: Path) -> list[str]:
+    """Sites whose latest verification found them not ready (what --failed-only rechecks)."""
+    if not runs(workspace):
+        raise InputError(
+            [
+                Problem(
+                    str(db_path(workspace)),
+                    None,
+                    "--failed-only",
+                    "no earlier verification: run `confprov verify` first",
+                )
+            ]
+        )
+    return sorted(site for site, (_r, ready, _w) in latest_states(workspace).items() if not ready)
+
+
+def changes_since(workspace: Path, run_id: int, names: dict[str, str]) -> list[Change]:
+    """Sites whose readiness differs between ``run_id`` and now (the latest state of each)."""
+    run_info(workspace, run_id)
+    before = latest_states(workspace, run_id)
+    after = latest_states(workspace)
+    out: list[Change] = []
+    for site, (_run, ready, reason) in sorted(after.items()):
+        old = before.get(site)
+        if old is None or old[1] != ready:
+            out.append(
+                Change(site, names.get(site, site), None if old is None else old[1], ready, reason)
+            )
+    return out

@@ -1,0 +1,84 @@
+"""Terminal, JSON, JUnit and HTML renderings of one run, in Vietnamese and English."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+from verify_samples import sample_run, sample_sites
+
+from confprov.verify.html import html_page
+from confprov.verify.report import SCHEMA, Report, json_text, junit_text, terminal
+
+
+def report(lang="en"):
+    return Report(sample_run(), sample_sites(), "Tỉnh Thử", {"cam-khe": "UBND huyện Cẩm Khê"}, lang)
+
+
+def test_terminal_counts_by_level_and_district_and_names_red_sites():
+    text = terminal(report())
+    assert "2/3 ready" in text.splitlines()[0]
+    assert "commune      0/1" in text
+    assert "UBND huyện Cẩm Khê" in text and "1/2" in text
+    assert "xa.cam-khe (UBND xã Xà):" in text
+    assert "Packet loss [xa.cam-khe]: loss 10.5 %, beyond the limit" in text
+    assert "Client installed [xa.cam-khe]: client missing" in text
+
+
+def test_terminal_in_vietnamese():
+    text = terminal(report("vi"))
+    assert "2/3 sẵn sàng" in text
+    assert "Chưa sẵn sàng (1):" in text
+    assert "Mất gói" in text
+
+
+def test_json_follows_the_documented_schema():
+    data = json.loads(json_text(report()))
+    assert data["schema"] == SCHEMA
+    assert data["summary"] == {
+        "sites": 3,
+        "ready": 2,
+        "not_ready": 1,
+        "by_level": {
+            "province": {"ready": 1, "sites": 1},
+            "district": {"ready": 1, "sites": 1},
+            "commune": {"ready": 0, "sites": 1},
+        },
+        "by_district": {
+            "(no district)": {"ready": 1, "sites": 1},
+            "UBND huyện Cẩm Khê": {"ready": 1, "sites": 2},
+        },
+    }
+    red = data["sites"][2]
+    assert red["ready"] is False and red["status"] == "fail"
+    assert red["checks"][0] == {
+        "host": "xa.cam-khe",
+        "check": "loss",
+        "level": "fail",
+        "value": 10.5,
+        "unit": "%",
+        "threshold": "≤ 1 %",
+        "reason": "loss 10.5 %, beyond the limit",
+    }
+
+
+def test_junit_one_case_per_site_failures_name_checks():
+    suite = ET.fromstring(junit_text(report()))
+    assert suite.get("tests") == "3" and suite.get("failures") == "1"
+    cases = suite.findall("testcase")
+    assert len(cases) == 3
+    failure = cases[2].find("failure")
+    assert failure is not None
+    assert failure.get("message") == "not ready: client_version, loss"
+    assert "loss [xa.cam-khe]: 10.5 % (threshold ≤ 1 %)" in failure.text
+    assert cases[0].find("failure") is None
+
+
+def test_html_is_self_contained_and_escapes_names():
+    sites = sample_sites()
+    sites[0].name = "<script>alert(1)</script>"
+    page = html_page(Report(sample_run(), sites, "Tỉnh", {}, "vi"))
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;" in page
+    assert 'src="http' not in page and 'href="http' not in page
+    assert '<span id="count-ready">2</span>' in page

@@ -1,0 +1,72 @@
+"""The SQLite results store: runs kept, latest state per site, --failed-only and --since."""
+
+from __future__ import annotations
+
+import pytest
+from verify_samples import sample_sites
+
+from confprov.exceptions import InputError
+from confprov.verify import store
+from confprov.verify.evaluate import SiteResult, Verdict
+
+
+def save(ws, sites, scope="all"):
+    return store.save_run(ws, sites, started=store.now(), scope=scope, run_dir="/runs/x")
+
+
+def test_round_trip_keeps_every_check(tmp_path):
+    run_id = save(tmp_path, sample_sites())
+    loaded = store.load_run(tmp_path, run_id)
+    assert [s.site for s in loaded] == ["tinh", "cam-khe", "xa.cam-khe"]
+    red = loaded[2]
+    assert not red.ready
+    assert red.checks[0] == Verdict(
+        "xa.cam-khe", "loss", "fail", 10.5, "%", "≤ 1 %", "loss 10.5 %, beyond the limit"
+    )
+    info = store.run_info(tmp_path, None)
+    assert (info.id, info.sites, info.ready) == (run_id, 3, 2)
+
+
+def test_failed_only_uses_each_sites_latest_state(tmp_path):
+    save(tmp_path, sample_sites())
+    assert store.not_ready_sites(tmp_path) == ["xa.cam-khe"]
+    fixed = SiteResult(
+        "xa.cam-khe", "UBND xã Xà", "commune", "cam-khe", [Verdict("xa.cam-khe", "loss", "pass")]
+    )
+    save(tmp_path, [fixed], scope="failed-only")
+    assert store.not_ready_sites(tmp_path) == []
+    latest = store.latest_results(tmp_path)
+    assert sorted(s.site for s in latest) == ["cam-khe", "tinh", "xa.cam-khe"]
+    assert all(s.ready for s in latest)
+
+
+def test_changes_since_lists_only_sites_that_changed(tmp_path):
+    first = save(tmp_path, sample_sites())
+    broken = SiteResult(
+        "tinh",
+        "Trung tâm tỉnh",
+        "province",
+        "",
+        [Verdict("tinh", "route", "fail", reason="no route")],
+    )
+    fixed = SiteResult(
+        "xa.cam-khe", "UBND xã Xà", "commune", "cam-khe", [Verdict("xa.cam-khe", "loss", "pass")]
+    )
+    save(tmp_path, [broken, fixed])
+    changes = store.changes_since(tmp_path, first, {"tinh": "Trung tâm tỉnh"})
+    assert [(c.site, c.before, c.after) for c in changes] == [
+        ("tinh", True, False),
+        ("xa.cam-khe", False, True),
+    ]
+    assert changes[0].reason == "route: no route"
+
+
+def test_failed_only_without_history_is_bad_input(tmp_path):
+    with pytest.raises(InputError, match="no earlier verification"):
+        store.not_ready_sites(tmp_path)
+
+
+def test_unknown_run_names_the_stored_range(tmp_path):
+    save(tmp_path, sample_sites())
+    with pytest.raises(InputError, match=r"no run 7 \(stored: 1-1\)"):
+        store.run_info(tmp_path, 7)
