@@ -106,6 +106,9 @@ ProgressCallback = Callable[[Progress], None]
 def _message(res: dict[str, Any]) -> str:
     if res.get("censored"):
         return str(res["censored"])
+    for item in res.get("results") or []:  # a loop: the first failed item says why
+        if isinstance(item, dict) and item.get("failed"):
+            return _message(item)
     for key in ("msg", "stderr", "reason"):
         value = res.get(key)
         if value:
