@@ -1,0 +1,197 @@
+"""One ``confprov provision`` run: targets, mirror, served package source, the play, the survey."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from confprov import runner
+from confprov.exceptions import InputError, Problem
+from confprov.provision import mirror, survey, targets
+from confprov.provision.profiles import Profile, load_profile
+from confprov.workspace import Loaded, load, render_workspace_inventory
+
+PLAYBOOK = "provision.yml"
+ACTION = "provision"
+CHECK_ACTION = "provision-check"
+# The apt module of Ansible needs python3-apt on the endpoint: the mirror carries it.
+ANSIBLE_NEEDS = ("python3-apt",)
+
+
+REPORT_TASK = "Report what a real run would change"
+
+
+@dataclass
+class ProvisionOutcome:
+    result: runner.RunResult | None
+    mirror: mirror.MirrorState | None = None
+    targets: targets.Targets | None = None
+    survey: survey.SurveySummary | None = None
+    notes: list[str] = field(default_factory=list)
+    would_change: dict[str, list[str]] = field(default_factory=dict)  # --check: host -> what
+
+    @property
+    def exit_code(self) -> int:
+        if self.result is None:
+            return 0
+        return 0 if self.result.ok else 1
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "result": self.result.to_json() if self.result else None,
+            "mirror": str(self.mirror.path) if self.mirror else None,
+            "windows_skipped": list(self.targets.windows) if self.targets else [],
+            "survey": self.survey.to_json() if self.survey else None,
+            "would_change": self.would_change,
+            "notes": self.notes,
+        }
+
+
+def baseline_packages() -> list[str]:
+    """The endpoint_baseline role's packages, read from its defaults (one source of truth)."""
+    import yaml
+
+    from confprov import paths
+
+    defaults = paths.roles_path() / "endpoint_baseline" / "defaults" / "main.yml"
+    data = yaml.safe_load(defaults.read_text()) or {}
+    return [str(p) for p in data.get("endpoint_baseline_packages", [])]
+
+
+def mirror_spec(profile: Profile, version: str) -> mirror.MirrorSpec:
+    release, arch = mirror.controller_release()
+    return mirror.MirrorSpec(
+        profile=profile.name,
+        pinned=tuple(f"{p}={version}" for p in profile.packages),
+        extra=tuple(sorted({*baseline_packages(), *ANSIBLE_NEEDS})),
+        release=release,
+        arch=arch,
+    )
+
+
+def prepare_mirror(loaded: Loaded, *, rebuild: bool = False) -> tuple[Profile, mirror.MirrorState]:
+    config = loaded.config
+    if config.package_source.kind != "apt":
+        raise InputError(
+            [
+                Problem(
+                    str(loaded.workspace / "confprov.yml"),
+                    None,
+                    "package_source.kind",
+                    f"{config.package_source.kind!r} is not supported: use apt",
+                )
+            ]
+        )
+    profile = load_profile(config.client.profile, config=str(loaded.workspace / "confprov.yml"))
+    spec = mirror_spec(profile, profile.version(config.client.version))
+    return profile, mirror.ensure_mirror(loaded.workspace, spec, rebuild=rebuild)
+
+
+def served_addresses(addresses: dict[str, str]) -> dict[str, str]:
+    """Host -> the controller address it reaches us from (where the mirror must listen)."""
+    out: dict[str, str] = {}
+    problems: list[Problem] = []
+    for host, address in addresses.items():
+        try:
+            out[host] = mirror.source_address(address)
+        except OSError as exc:
+            problems.append(
+                Problem("registry", None, host, f"no route to {address} ({exc.strerror})")
+            )
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def provision(
+    workspace: Path,
+    *,
+    limits: Sequence[str] = (),
+    check: bool = False,
+    retry_failed: bool = False,
+    forks: int = 20,
+    on_progress: runner.ProgressCallback | None = None,
+    say: Callable[[str], None] = lambda _: None,
+) -> ProvisionOutcome:
+    if forks < 1:
+        raise InputError([Problem("--forks", None, None, "must be 1 or more")])
+    loaded = load(workspace)
+    only: list[str] | None = None
+    if retry_failed:
+        only = runner.retry_limit(workspace, ACTION)
+        if not only:
+            return ProvisionOutcome(None, notes=["nothing to retry: no host failed last time"])
+    chosen = targets.resolve(loaded.registry, limits, only)
+    notes = []
+    if chosen.windows:
+        notes.append(
+            f"{len(chosen.windows)} Windows endpoint(s) skipped (not provisioned by these roles): "
+            + ", ".join(chosen.windows[:10])
+        )
+    if not chosen.hosts:
+        raise InputError(
+            [Problem("--limit", None, ", ".join(limits), "selects no Debian or Ubuntu endpoint")]
+        )
+    say(render_workspace_inventory(workspace).text())
+    profile, state = prepare_mirror(loaded)
+    say(state.text())
+    extra = play_vars(workspace, profile)
+    limit = list(chosen.hosts) if only is not None else list(chosen.groups)
+    action = CHECK_ACTION if check else ACTION
+    with served(workspace, loaded, chosen.addresses) as urls:
+        if urls:
+            say(f"serving the mirror at {', '.join(sorted(set(urls.values())))}")
+        result = runner.run_playbook(
+            workspace, PLAYBOOK, action=action, limit=limit, check=check, forks=forks,
+            extra_vars={**extra, "confprov_mirror_urls": urls}, on_progress=on_progress,
+        )  # fmt: skip
+    surveys = survey.summarise(survey.load(workspace, chosen.hosts))
+    outcome = ProvisionOutcome(result, state, chosen, surveys, notes)
+    if check:
+        outcome.would_change = would_change(result.run_dir)
+    return outcome
+
+
+def would_change(run_dir: Path) -> dict[str, list[str]]:
+    """What a --check run found different, per host, from the run's own job events.
+
+    The roles' report task lists each difference (never a file's content); reading the run
+    folder's job_events/ is the audit path ansible-runner keeps for every run.
+    """
+    out: dict[str, list[str]] = {}
+    events = run_dir / "artifacts" / "ansible" / "job_events"
+    for path in sorted(events.glob("*.json")) if events.is_dir() else []:
+        event = json.loads(path.read_text())
+        data = event.get("event_data", {})
+        if event.get("event") == "runner_on_ok" and data.get("task") == REPORT_TASK:
+            messages = data.get("res", {}).get("msg", [])
+            out.setdefault(data.get("host", ""), []).extend(
+                messages if isinstance(messages, list) else [str(messages)]
+            )
+    return {host: sorted(set(lines)) for host, lines in sorted(out.items())}
+
+
+def play_vars(workspace: Path, profile: Profile) -> dict[str, Any]:
+    """The extra variables playbooks/provision.yml expects (besides the mirror URLs)."""
+    manifest = mirror.read_manifest(workspace) or {}
+    return {
+        "confprov_client_profile": profile.as_vars(),
+        "confprov_mirror_key": mirror.public_key(workspace),
+        "confprov_mirror_release": str(manifest.get("spec", {}).get("release", "")),
+    }
+
+
+@contextlib.contextmanager
+def served(workspace: Path, loaded: Loaded, addresses: dict[str, str]) -> Iterator[dict[str, str]]:
+    """Host -> mirror URL while the block runs: confprov's own server on the management network,
+    or nothing when confprov.yml names a web server (package_source.url) holding a copy."""
+    if loaded.config.package_source.url:
+        yield {}
+        return
+    by_host = served_addresses(addresses)
+    with mirror.serve(workspace / mirror.MIRROR_DIR, by_host.values()) as urls:
+        yield {host: urls[address] for host, address in by_host.items()}

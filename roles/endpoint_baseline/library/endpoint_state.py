@@ -1,0 +1,1 @@
+../../conference_client/library/endpoint_state.py

@@ -1,0 +1,179 @@
+"""The provisioning roles: specs agree with defaults, and the state probe sees what differs.
+
+The probe module runs through real ansible-playbook with the local connection on files in a
+temporary folder and on this machine's own dpkg database (no endpoint is needed for it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from confprov import paths
+
+ROLES = ("conference_client", "endpoint_baseline", "site_survey")
+_COMMENTED = re.compile(r"^# ([a-z_]+):", re.M)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_argument_specs_and_defaults_agree(role: str) -> None:
+    folder = paths.roles_path() / role
+    text = (folder / "defaults" / "main.yml").read_text()
+    defaults: dict[str, Any] = yaml.safe_load(text) or {}
+    documented = set(_COMMENTED.findall(text))
+    spec = yaml.safe_load((folder / "meta" / "argument_specs.yml").read_text())
+    options = spec["argument_specs"]["main"]["options"]
+    assert all(name.startswith(f"{role}_") for name in [*options, *defaults, *documented])
+    for name, option in options.items():
+        if option.get("required"):
+            assert name in documented and name not in defaults, f"{name}: required, so commented"
+        else:
+            assert name in defaults, f"{name}: in the spec, not in defaults/main.yml"
+            assert option.get("default") == defaults[name], name
+    assert set(defaults) | documented == set(options)
+
+
+def play(tmp_path: Path, args: dict[str, Any], check: bool = False) -> dict[str, Any]:
+    """Run the endpoint_state module once on this machine; return its result."""
+    playbook = tmp_path / "probe.yml"
+    playbook.write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "hosts": "localhost",
+                    "gather_facts": False,
+                    "tasks": [
+                        {"endpoint_state": args, "register": "state"},
+                        {"ansible.builtin.copy": {"content": "{{ state | to_json }}",
+                                                  "dest": str(tmp_path / "state.json")},
+                         "check_mode": False},
+                    ],
+                }
+            ]
+        )
+    )  # fmt: skip
+    env = {
+        **os.environ,
+        "ANSIBLE_LIBRARY": str(paths.roles_path() / "conference_client" / "library"),
+        "ANSIBLE_NOCOLOR": "1",
+    }
+    argv = [
+        str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+        "-e", f"ansible_python_interpreter={sys.executable}", str(playbook),
+    ]  # fmt: skip
+    if check:
+        argv.append("--check")
+    proc = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "S3cret-in-file" not in proc.stdout + proc.stderr
+    return json.loads((tmp_path / "state.json").read_text())  # type: ignore[no-any-return]
+
+
+def test_probe_names_each_difference_and_never_shows_content(tmp_path: Path) -> None:
+    user = __import__("pwd").getpwuid(os.getuid()).pw_name
+    (tmp_path / "home" / "app").mkdir(parents=True)
+    same = tmp_path / "same.conf"
+    same.write_text("a = 1\n")
+    same.chmod(0o644)
+    wrong = tmp_path / "home" / "app" / "accounts"
+    wrong.write_text("old S3cret-in-file\n")
+    wrong.chmod(0o644)
+    dpkg = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "dpkg"],
+                          capture_output=True, text=True, check=True).stdout  # fmt: skip
+    state = play(
+        tmp_path,
+        {
+            "packages": {"dpkg": dpkg, "coreutils": "0.0-old", "no-such-package-x": ""},
+            "absent": ["dpkg"],
+            "files": [
+                {"path": str(same), "content": "a = 1\n", "mode": "0644", "owner": user},
+                {"path": str(tmp_path / "missing.conf"), "content": "wanted = 2\n", "mode": "0644"},
+            ],
+            "home": str(tmp_path / "home"),
+            "home_owner": user,
+            "home_dirs": ["app", "gone"],
+            "home_files": [
+                {
+                    "path": "app/accounts",
+                    "content": "new S3cret-in-file\n",
+                    "mode": "0600",
+                    "secret": True,
+                }
+            ],
+            "processes": ["no-such-process-x"],
+        },
+        check=True,
+    )
+    drift = state["drift"]
+    assert not any(str(same) in line for line in drift)
+    assert any(
+        line.startswith("package coreutils: ") and "wanted 0.0-old" in line for line in drift
+    )
+    assert "package no-such-package-x: not installed" in drift
+    assert "package dpkg: installed, must be removed" in drift
+    assert f"{tmp_path}/missing.conf: missing" in drift
+    assert f"{tmp_path}/home/app: mode 0755, wanted 0700" in drift
+    assert f"{tmp_path}/home/gone: missing" in drift
+    assert f"{wrong}: mode 0644, wanted 0600" in drift
+    assert f"{wrong}: content differs" in drift
+    assert state["installed"]["dpkg"] == dpkg
+    assert state["running"] == []
+    assert "S3cret-in-file" not in json.dumps(state)
+    assert state["changed"] is False
+
+
+def test_probe_finds_nothing_to_do_when_all_matches(tmp_path: Path) -> None:
+    user = __import__("pwd").getpwuid(os.getuid()).pw_name
+    (tmp_path / "home" / "app").mkdir(parents=True, mode=0o700)
+    (tmp_path / "home" / "app").chmod(0o700)
+    target = tmp_path / "home" / "app" / "config"
+    target.write_text("ok\n")
+    target.chmod(0o600)
+    state = play(
+        tmp_path,
+        {
+            "home": str(tmp_path / "home"),
+            "home_owner": user,
+            "home_dirs": ["app"],
+            "home_files": [{"path": "app/config", "content": "ok\n", "mode": "0600"}],
+        },
+    )
+    assert state["drift"] == []
+
+
+def test_survey_file_is_written_once_and_unchanged_after(tmp_path: Path) -> None:
+    """The site_survey role's save step, through real ansible-playbook on this machine."""
+    playbook = tmp_path / "save.yml"
+    folder = tmp_path / "survey"
+    task = {
+        "site_survey_save": {
+            "dir": str(folder),
+            "name": "{{ inventory_hostname }}",
+            "data": {"site": "yen-tap.cam-khe", "site_name": "UBND xã Yên Tập", "cameras": []},
+        },
+        "register": "saved",
+    }
+    playbook.write_text(
+        yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": [task, task]}])
+    )
+    env = {
+        **os.environ,
+        "ANSIBLE_ACTION_PLUGINS": str(paths.roles_path() / "site_survey" / "action_plugins"),
+        "ANSIBLE_NOCOLOR": "1",
+    }
+    argv = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c",
+            "local", str(playbook)]  # fmt: skip
+    proc = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "changed=1" in proc.stdout, "written by the first task, left alone by the second"
+    saved = json.loads((folder / "localhost.json").read_text(encoding="utf-8"))
+    assert saved["site_name"] == "UBND xã Yên Tập"
+    assert [p.name for p in folder.iterdir()] == ["localhost.json"], "no temporary file left"
