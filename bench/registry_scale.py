@@ -83,8 +83,15 @@ def make_registry(n: int) -> str:
     return "\n".join(rows) + "\n"
 
 
+def settle() -> None:
+    """Flush earlier writes and deletions first (this disk discards on delete): each timing then
+    starts from the same state instead of paying for the previous run's I/O."""
+    subprocess.run(["sync"], check=True)
+
+
 def timed(cmd: list[str]) -> tuple[float, int]:
     """Wall seconds and peak RSS (MB) of one command."""
+    settle()
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -95,6 +102,7 @@ def timed(cmd: list[str]) -> tuple[float, int]:
 
 
 def floor_write(files: dict[str, bytes], target: Path) -> float:
+    settle()
     start = time.perf_counter()
     for rel, data in files.items():
         path = target / rel

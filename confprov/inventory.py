@@ -12,7 +12,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import SimpleNamespace
@@ -147,30 +147,38 @@ def _check_group_names(registry: Registry, groups: Iterable[Group]) -> None:
 
 def render_files(workspace: Path, registry: Registry, config: Config) -> dict[str, str]:
     """Every inventory file as ``{relative path: text}``; nothing touches the disk."""
+    return dict(iter_files(workspace, registry, config))
+
+
+def iter_files(workspace: Path, registry: Registry, config: Config) -> Iterator[tuple[str, str]]:
+    """The inventory's files one by one, so writing can overlap rendering.
+
+    Everything that can refuse the input (the group names) is checked before the first file.
+    """
     known_hosts = str(workspace / "known_hosts")
     ssh_args = f"-o UserKnownHostsFile={known_hosts} -o StrictHostKeyChecking=yes"
     private_key = str(workspace / config.ssh_private_key) if config.ssh_private_key else ""
     groups = groups_of(registry, config)
     _check_group_names(registry, groups)
     common = {"ssh_args": ssh_args, "private_key": private_key, "known_hosts": known_hosts}
-    files: dict[str, str] = {
-        "hosts.yml": _ENV.get_template("hosts.yml.j2").render(
-            groups=groups, registry_name=registry.path.name
-        ),
-        "group_vars/all.yml": _ENV.get_template("all.yml.j2").render(
-            workspace=str(workspace), config=config.as_vars()
-        ),
-        "group_vars/endpoints.yml": _ENV.get_template("endpoints.yml.j2").render(**common),
-        "group_vars/routers.yml": _ENV.get_template("routers.yml.j2").render(**common),
-        "group_vars/conference.yml": _ENV.get_template("conference.yml.j2").render(**common),
-    }
+    yield (
+        "hosts.yml",
+        _ENV.get_template("hosts.yml.j2").render(groups=groups, registry_name=registry.path.name),
+    )
+    yield (
+        "group_vars/all.yml",
+        _ENV.get_template("all.yml.j2").render(workspace=str(workspace), config=config.as_vars()),
+    )
+    for group in ("endpoints", "routers", "conference"):
+        yield f"group_vars/{group}.yml", _ENV.get_template(f"{group}.yml.j2").render(**common)
     if any(s.endpoint_os == "windows" for s in registry.sites):
-        files["group_vars/os_windows.yml"] = _ENV.get_template("os_windows.yml.j2").render()
+        yield "group_vars/os_windows.yml", _ENV.get_template("os_windows.yml.j2").render()
     if config.conference.management_address:
-        files[f"host_vars/{CONFERENCE_HOST}.yml"] = (
+        yield (
+            f"host_vars/{CONFERENCE_HOST}.yml",
             "# The conference host, from confprov.yml (conference.management_address).\n"
             f"ansible_host: {_q(config.conference.management_address)}\n"
-            f"ansible_user: {_q(config.conference.management_user)}\n"
+            f"ansible_user: {_q(config.conference.management_user)}\n",
         )
     endpoint = _ENV.get_template("endpoint.yml.j2")
     router = _ENV.get_template("router.yml.j2")
@@ -179,12 +187,12 @@ def render_files(workspace: Path, registry: Registry, config: Config) -> dict[st
         for index, (host, address) in enumerate(
             zip(site.endpoint_hosts, site.endpoints, strict=True)
         ):
-            files[f"host_vars/{host}.yml"] = endpoint.render(
-                site=view, host=host, address=address, index=index + 1
+            yield (
+                f"host_vars/{host}.yml",
+                endpoint.render(site=view, host=host, address=address, index=index + 1),
             )
         if site.router:
-            files[f"host_vars/{site.router_host}.yml"] = router.render(site=view)
-    return files
+            yield f"host_vars/{site.router_host}.yml", router.render(site=view)
 
 
 def _site_view(site: Site) -> SimpleNamespace:
@@ -211,22 +219,27 @@ def _write_file(path: str, data: bytes) -> None:
         raise
 
 
-def _write_fresh(target: Path, files: dict[str, str]) -> None:
+def _create(path: str, data: bytes) -> None:
+    """A new file with plain syscalls: a render creates tens of thousands of them."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
+def _write_fresh(target: Path, files: Iterable[tuple[str, str]], report: RenderReport) -> None:
     """A first render: everything into a new folder, renamed into place when complete."""
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
     try:
         for sub in ("host_vars", "group_vars"):
             (staging / sub).mkdir()
         base = str(staging)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
-        for rel, text in files.items():
-            fd = os.open(os.path.join(base, rel), flags, 0o644)  # plain syscalls: 40k files
-            try:
-                data = memoryview(text.encode())
-                while data:
-                    data = data[os.write(fd, data) :]
-            finally:
-                os.close(fd)
+        for rel, text in files:
+            _create(os.path.join(base, rel), text.encode())
+            report.written.append(rel)
         staging.chmod(0o755)
         staging.rename(target)
     except BaseException:
@@ -234,18 +247,19 @@ def _write_fresh(target: Path, files: dict[str, str]) -> None:
         raise
 
 
-def write_inventory(target: Path, files: dict[str, str]) -> RenderReport:
+def write_inventory(target: Path, files: Iterable[tuple[str, str]]) -> RenderReport:
     """Write what changed, remove what no longer belongs; unchanged files are not touched."""
     report = RenderReport(target)
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        _write_fresh(target, files)
-        report.written = list(files)
+        _write_fresh(target, files, report)
         return report
     base = str(target)
     for sub in ("host_vars", "group_vars"):
         (target / sub).mkdir(exist_ok=True)
-    for rel, text in files.items():
+    wanted: set[str] = set()
+    for rel, text in files:
+        wanted.add(rel)
         path = os.path.join(base, rel)
         data = text.encode()
         try:
@@ -260,7 +274,7 @@ def write_inventory(target: Path, files: dict[str, str]) -> RenderReport:
     for sub in ("host_vars", "group_vars"):
         for entry in os.scandir(os.path.join(base, sub)):
             rel = f"{sub}/{entry.name}"
-            if entry.is_file() and entry.name.endswith(".yml") and rel not in files:
+            if entry.is_file() and entry.name.endswith(".yml") and rel not in wanted:
                 os.unlink(entry.path)
                 report.removed.append(rel)
     return report

@@ -15,7 +15,7 @@ from pathlib import Path
 from confprov import vault
 from confprov.config import CONFIG_NAME, LEVELS, Config, load_config
 from confprov.exceptions import InputError, Problem
-from confprov.inventory import INVENTORY_DIR, RenderReport, render_files, write_inventory
+from confprov.inventory import INVENTORY_DIR, RenderReport, iter_files, write_inventory
 from confprov.registry import Registry, find_registry, load_registry
 
 EXAMPLES = ("phu-tho",)
@@ -92,8 +92,9 @@ def check_workspace(workspace: Path) -> CheckSummary:
 
 def render_workspace_inventory(workspace: Path) -> RenderReport:
     loaded = load(workspace)
-    files = render_files(workspace, loaded.registry, loaded.config)
-    return write_inventory(workspace / INVENTORY_DIR, files)
+    return write_inventory(
+        workspace / INVENTORY_DIR, iter_files(workspace, loaded.registry, loaded.config)
+    )
 
 
 # --------------------------------------------------------------------------- init
