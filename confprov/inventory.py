@@ -12,7 +12,8 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+import traceback
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import SimpleNamespace
@@ -22,7 +23,7 @@ import jinja2
 import yaml
 
 from confprov.config import Config
-from confprov.exceptions import InputError, Problem
+from confprov.exceptions import ConfprovError, InputError, Problem
 from confprov.registry import LEVELS, Registry, Site
 
 INVENTORY_DIR = "inventory"
@@ -150,17 +151,35 @@ def render_files(workspace: Path, registry: Registry, config: Config) -> dict[st
     return dict(iter_files(workspace, registry, config))
 
 
-def iter_files(workspace: Path, registry: Registry, config: Config) -> Iterator[tuple[str, str]]:
-    """The inventory's files one by one, so writing can overlap rendering.
+def iter_files(
+    workspace: Path, registry: Registry, config: Config, part: tuple[int, int] = (0, 1)
+) -> Iterator[tuple[str, str]]:
+    """The inventory's files one by one; with ``part=(k, n)`` only the k-th of n shares.
 
     Everything that can refuse the input (the group names) is checked before the first file.
     """
+    k, n = part
     known_hosts = str(workspace / "known_hosts")
     ssh_args = f"-o UserKnownHostsFile={known_hosts} -o StrictHostKeyChecking=yes"
     private_key = str(workspace / config.ssh_private_key) if config.ssh_private_key else ""
     groups = groups_of(registry, config)
     _check_group_names(registry, groups)
     common = {"ssh_args": ssh_args, "private_key": private_key, "known_hosts": known_hosts}
+    endpoint = _ENV.get_template("endpoint.yml.j2")
+    router = _ENV.get_template("router.yml.j2")
+    for site in registry.sites[k::n]:
+        view = _site_view(site)
+        for index, (host, address) in enumerate(
+            zip(site.endpoint_hosts, site.endpoints, strict=True)
+        ):
+            yield (
+                f"host_vars/{host}.yml",
+                endpoint.render(site=view, host=host, address=address, index=index + 1),
+            )
+        if site.router:
+            yield f"host_vars/{site.router_host}.yml", router.render(site=view)
+    if k != 0:
+        return  # the shared files are the first share's
     yield (
         "hosts.yml",
         _ENV.get_template("hosts.yml.j2").render(groups=groups, registry_name=registry.path.name),
@@ -180,19 +199,6 @@ def iter_files(workspace: Path, registry: Registry, config: Config) -> Iterator[
             f"ansible_host: {_q(config.conference.management_address)}\n"
             f"ansible_user: {_q(config.conference.management_user)}\n",
         )
-    endpoint = _ENV.get_template("endpoint.yml.j2")
-    router = _ENV.get_template("router.yml.j2")
-    for site in registry.sites:
-        view = _site_view(site)
-        for index, (host, address) in enumerate(
-            zip(site.endpoint_hosts, site.endpoints, strict=True)
-        ):
-            yield (
-                f"host_vars/{host}.yml",
-                endpoint.render(site=view, host=host, address=address, index=index + 1),
-            )
-        if site.router:
-            yield f"host_vars/{site.router_host}.yml", router.render(site=view)
 
 
 def _site_view(site: Site) -> SimpleNamespace:
@@ -230,16 +236,51 @@ def _create(path: str, data: bytes) -> None:
         os.close(fd)
 
 
-def _write_fresh(target: Path, files: Iterable[tuple[str, str]], report: RenderReport) -> None:
-    """A first render: everything into a new folder, renamed into place when complete."""
+Parts = Callable[[tuple[int, int]], Iterable[tuple[str, str]]]
+_PARALLEL_FROM = 2000  # files; below this a second process costs more than it saves
+
+
+def _write_part(base: str, files: Iterable[tuple[str, str]]) -> None:
+    for rel, text in files:
+        _create(os.path.join(base, rel), text.encode())
+
+
+def _worker_failed(count: int) -> None:
+    raise ConfprovError(f"writing the inventory failed in {count} worker(s); see the trace above")
+
+
+def _write_fresh(target: Path, parts: Parts, count: int) -> None:
+    """A first render into a new folder, renamed into place when complete.
+
+    A large inventory is rendered and written by forked processes, a share of the sites each:
+    creating tens of thousands of files is syscall-bound and templating CPU-bound, so both
+    cores help (bench/registry_scale.py).
+    """
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+    n = max(1, min(os.cpu_count() or 1, 4)) if count >= _PARALLEL_FROM else 1
     try:
         for sub in ("host_vars", "group_vars"):
             (staging / sub).mkdir()
         base = str(staging)
-        for rel, text in files:
-            _create(os.path.join(base, rel), text.encode())
-            report.written.append(rel)
+        children = []
+        for k in range(1, n):
+            pid = os.fork()
+            if pid == 0:  # child: write this share, report only by exit status
+                code = 0
+                try:
+                    _write_part(base, parts((k, n)))
+                except BaseException:  # noqa: BLE001 - the parent reports it
+                    traceback.print_exc()
+                    code = 1
+                finally:
+                    os._exit(code)
+            children.append(pid)
+        try:
+            _write_part(base, parts((0, n)))
+        finally:
+            failed = [pid for pid in children if os.waitpid(pid, 0)[1] != 0]
+        if failed:
+            _worker_failed(len(failed))
         staging.chmod(0o755)
         staging.rename(target)
     except BaseException:
@@ -247,13 +288,24 @@ def _write_fresh(target: Path, files: Iterable[tuple[str, str]], report: RenderR
         raise
 
 
-def write_inventory(target: Path, files: Iterable[tuple[str, str]]) -> RenderReport:
-    """Write what changed, remove what no longer belongs; unchanged files are not touched."""
+def write_inventory(target: Path, parts: Parts, count: int = 0) -> RenderReport:
+    """Write what changed, remove what no longer belongs; unchanged files are not touched.
+
+    ``parts((k, n))`` yields the k-th of n shares of the files; ``count`` is about how many
+    files there are (it decides whether a first render runs in parallel).
+    """
     report = RenderReport(target)
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        _write_fresh(target, files, report)
+        _write_fresh(target, parts, count)
+        report.written = sorted(
+            f"{sub}/{name}"
+            for sub in ("host_vars", "group_vars")
+            for name in os.listdir(target / sub)
+        )
+        report.written.append("hosts.yml")
         return report
+    files = parts((0, 1))
     base = str(target)
     for sub in ("host_vars", "group_vars"):
         (target / sub).mkdir(exist_ok=True)

@@ -92,8 +92,11 @@ def check_workspace(workspace: Path) -> CheckSummary:
 
 def render_workspace_inventory(workspace: Path) -> RenderReport:
     loaded = load(workspace)
+    reg = loaded.registry
     return write_inventory(
-        workspace / INVENTORY_DIR, iter_files(workspace, loaded.registry, loaded.config)
+        workspace / INVENTORY_DIR,
+        lambda part: iter_files(workspace, reg, loaded.config, part),
+        count=reg.endpoint_count + reg.router_count,
     )
 
 
