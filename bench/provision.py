@@ -31,6 +31,7 @@ from pathlib import Path
 from confprov import paths, vault
 from confprov.lab import lab as lab_mod
 from confprov.lab.plan import generated_sites
+from confprov.lab.workspace import ssh_argv
 from confprov.provision.run import play_vars, prepare_mirror, served
 from confprov.workspace import load
 
@@ -101,11 +102,7 @@ def plain_run(ws: Path, varfile: Path, passfile: Path) -> float:
 
 def floor_run(ws: Path, addresses: list[str]) -> float:
     def one(address: str) -> int:
-        argv = [
-            "ssh", "-F", "/dev/null", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
-            "-o", f"UserKnownHostsFile={ws / 'known_hosts'}", "-i", str(ws / "id_ed25519"),
-            f"conf@{address}", FLOOR_CHECK,
-        ]  # fmt: skip
+        argv = ssh_argv(ws, address, FLOOR_CHECK)
         return subprocess.run(argv, capture_output=True, check=False).returncode
 
     started = time.monotonic()

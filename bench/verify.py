@@ -35,6 +35,8 @@ from pathlib import Path
 
 import yaml
 
+from confprov.lab.workspace import ssh_argv
+
 ROOT = Path(__file__).resolve().parent.parent
 MODULE = ROOT / "roles" / "connection_check" / "library" / "confprov_check.py"
 CHECKLIB = ROOT / "roles" / "connection_check" / "module_utils" / "confprov_checklib.py"
@@ -86,23 +88,7 @@ def run_floor(ws: Path, targets: list[tuple[str, str]], forks: int) -> int:
 
     def one(target: tuple[str, str]) -> bool:
         address, args = target
-        cmd = [
-            "ssh",
-            "-F",
-            "/dev/null",
-            "-o",
-            "BatchMode=yes",
-            "-o",
-            "StrictHostKeyChecking=yes",
-            "-o",
-            f"UserKnownHostsFile={ws / 'known_hosts'}",
-            "-o",
-            "ConnectTimeout=10",
-            "-i",
-            str(ws / "id_ed25519"),
-            f"conf@{address}",
-            f"python3 -c {shlex.quote(LOADER)}",
-        ]
+        cmd = ssh_argv(ws, address, f"python3 -c {shlex.quote(LOADER)}")
         proc = subprocess.run(
             cmd, input=args + "\n" + source, capture_output=True, text=True, check=False
         )

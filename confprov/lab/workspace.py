@@ -128,3 +128,24 @@ def write(
     write_password_file(workspace / ".vault-pass", secrets_.vault_password)
     (workspace / "vault.yml").write_text(encrypt(vault, secrets_.vault_password))
     (workspace / "vault.yml").chmod(0o600)
+
+
+def ssh_argv(workspace: Path, address: str, command: str, user: str = ENDPOINT_USER) -> list[str]:
+    """Plain ssh to a lab host as the workspace allows it: its key, its pinned host keys only."""
+    return [
+        "ssh",
+        "-F",
+        "/dev/null",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        f"UserKnownHostsFile={workspace / 'known_hosts'}",
+        "-o",
+        "ConnectTimeout=10",
+        "-i",
+        str(workspace / "id_ed25519"),
+        f"{user}@{address}",
+        command,
+    ]

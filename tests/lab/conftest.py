@@ -78,23 +78,9 @@ class Lab:
         return self.plan.conf_server
 
     def ssh_command(self, address: str, command: str, user: str = "conf") -> list[str]:
-        return [
-            "ssh",
-            "-F",
-            "/dev/null",
-            "-o",
-            "BatchMode=yes",
-            "-o",
-            "StrictHostKeyChecking=yes",
-            "-o",
-            f"UserKnownHostsFile={self.workspace / 'known_hosts'}",
-            "-o",
-            "ConnectTimeout=10",
-            "-i",
-            str(self.workspace / "id_ed25519"),
-            f"{user}@{address}",
-            command,
-        ]
+        from confprov.lab.workspace import ssh_argv
+
+        return ssh_argv(self.workspace, address, command, user)
 
     def ssh(
         self, address: str, command: str, user: str = "conf", check: bool = True
