@@ -4,8 +4,10 @@
 
 1. a lab of N sites; `confprov provision` (first run: installs everything), then N no-change
    reruns through confprov (ansible-runner façade);
-2. the same playbook and roles with plain `ansible-playbook` (pipelining on, same forks, same
-   variables, the mirror served the same way): no-change reruns;
+2. plain `ansible-playbook` (pipelining on, same forks, same variables, the mirror served the
+   same way), no-change reruns of two plays: a play listing the three roles the way an Ansible
+   user writes it (`roles:`), and confprov's own playbooks/provision.yml (its combined read), the
+   latter showing what confprov's wrapper (ansible-runner, run folder, mirror) costs;
 3. a raw-SSH floor: one `ssh` per endpoint, 20 at once, reading what the roles check (package
    versions, SHA256 of every managed file, the survey's /proc and /sys reads);
 4. a fresh lab of the same size: first provision with plain `ansible-playbook`.
@@ -27,6 +29,8 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import yaml
 
 from confprov import paths, vault
 from confprov.lab import lab as lab_mod
@@ -77,6 +81,7 @@ def plain_env(ws: Path) -> dict[str, str]:
     env.update(
         {
             "ANSIBLE_ROLES_PATH": str(paths.roles_path()),
+            "ANSIBLE_COLLECTIONS_PATH": str(paths.collections_path()),
             "ANSIBLE_HOST_KEY_CHECKING": "True",
             "ANSIBLE_PIPELINING": "True",
             "ANSIBLE_RETRY_FILES_ENABLED": "False",
@@ -87,12 +92,23 @@ def plain_env(ws: Path) -> dict[str, str]:
     return env
 
 
-def plain_run(ws: Path, varfile: Path, passfile: Path) -> float:
+def roles_play(work: Path) -> Path:
+    """A play of the three roles as an Ansible user writes it: provision.yml's play variables,
+    then `roles:` (each role reads its own state; no combined read)."""
+    play = yaml.safe_load(paths.playbook("provision.yml").read_text())[0]
+    user_play = {k: play[k] for k in ("name", "hosts", "gather_facts", "become", "vars")}
+    user_play["roles"] = ["conference_client", "endpoint_baseline", "site_survey"]
+    path = work / "roles-play.yml"
+    path.write_text(yaml.safe_dump([user_play], allow_unicode=True, sort_keys=False))
+    return path
+
+
+def plain_run(ws: Path, varfile: Path, passfile: Path, playbook: Path) -> float:
     argv = [
         str(Path(sys.executable).parent / "ansible-playbook"),
         "-i", str(ws / "inventory"), "--forks", str(FORKS),
         "--vault-password-file", str(passfile), "-e", f"@{ws / 'vault.yml'}",
-        "-e", f"@{varfile}", str(paths.playbook("provision.yml")),
+        "-e", f"@{varfile}", str(playbook),
     ]  # fmt: skip
     spent, rc = timed(argv, plain_env(ws))
     if rc != 0:
@@ -113,7 +129,7 @@ def floor_run(ws: Path, addresses: list[str]) -> float:
     return time.monotonic() - started
 
 
-def with_plain(ws: Path, work: Path, runs: int) -> list[float]:
+def with_plain(ws: Path, work: Path, runs: int, playbook: Path) -> list[float]:
     """Plain ansible-playbook runs with the mirror served exactly as confprov serves it."""
     loaded = load(ws)
     profile, _ = prepare_mirror(loaded)
@@ -127,7 +143,13 @@ def with_plain(ws: Path, work: Path, runs: int) -> list[float]:
     with served(ws, loaded, addresses) as urls:
         varfile = work / "vars.json"
         varfile.write_text(json.dumps({**play_vars(ws, profile), "confprov_mirror_urls": urls}))
-        return [plain_run(ws, varfile, passfile) for _ in range(runs)]
+        return [plain_run(ws, varfile, passfile, playbook) for _ in range(runs)]
+
+
+RERUN = "confprov provision, no-change rerun"
+USER_PLAY = "ansible-playbook, user's play of the three roles, no-change rerun"
+OWN_PLAY = "ansible-playbook, confprov's provision.yml, no-change rerun"
+FLOOR = "raw ssh floor (same reads)"
 
 
 def main() -> int:
@@ -144,15 +166,19 @@ def main() -> int:
         addresses = [s.endpoint_mgmt for s in up.plan.sites]
         first, _ = confprov_run(ws)
         results["confprov provision, first run"] = [first]
-        reruns = []
+        # Interleaved rounds, so that a change of load on the machine hits every variant alike.
+        user_play, own_play = roles_play(work), paths.playbook("provision.yml")
+        keys = (RERUN, USER_PLAY, OWN_PLAY, FLOOR)
+        for key in keys:
+            results[key] = []
         for _ in range(args.runs):
             spent, changed = confprov_run(ws)
             if any(changed.values()):
                 raise SystemExit(f"rerun changed something: {changed}")
-            reruns.append(spent)
-        results["confprov provision, no-change rerun"] = reruns
-        results["ansible-playbook, no-change rerun"] = with_plain(ws, work, args.runs)
-        results["raw ssh floor (same reads)"] = [floor_run(ws, addresses) for _ in range(args.runs)]
+            results[RERUN].append(spent)
+            results[USER_PLAY] += with_plain(ws, work, 1, user_play)
+            results[OWN_PLAY] += with_plain(ws, work, 1, own_play)
+            results[FLOOR].append(floor_run(ws, addresses))
         lab_mod.down(args.name)
         ws2 = work / "ws2"
         lab_mod.up(args.name, generated_sites(args.sites), ws2)
@@ -165,18 +191,20 @@ def main() -> int:
             check=True,
             capture_output=True,
         )
-        results["ansible-playbook, first run"] = with_plain(ws2, work, 1)
+        results["ansible-playbook, first run (user's play of the roles)"] = with_plain(
+            ws2, work, 1, user_play
+        )
     finally:
         lab_mod.down(args.name)
     med = {k: statistics.median(v) for k, v in results.items()}
-    floor = med["raw ssh floor (same reads)"]
-    plain = med["ansible-playbook, no-change rerun"]
+    floor = med[FLOOR]
+    plain = med[USER_PLAY]
     load = os.getloadavg()[0]
     print(f"machine: {platform.node()}, {os.cpu_count()} cores, load {load:.1f} at the end")
     print(
         f"lab: {args.sites} sites ({args.sites} endpoints), forks {FORKS}, {args.runs} runs each\n"
     )
-    print("| what | median s | runs | x raw ssh | x plain playbook |")
+    print("| what | median s | runs | x raw ssh | x user's plain playbook |")
     print("| --- | ---: | --- | ---: | ---: |")
     for key, values in results.items():
         runs = ", ".join(f"{v:.1f}" for v in values)

@@ -10,16 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from ansible.constants import DEFAULT_VAULT_ID_MATCH
-from ansible.errors import AnsibleError
-from ansible.parsing.vault import VaultLib, VaultSecret
 
 from confprov.exceptions import InputError, Problem
 
 PASSWORD_ENV = "CONFPROV_VAULT_PASSWORD"  # noqa: S105 - the variable's name, not a password
 
 
-def _lib(password: str) -> VaultLib:
+def _lib(password: str) -> Any:
+    # Imported here: ansible-core takes a fifth of a second to import, and most commands never
+    # decrypt (a provision run passes the password to ansible-playbook without opening the vault).
+    from ansible.constants import DEFAULT_VAULT_ID_MATCH
+    from ansible.parsing.vault import VaultLib, VaultSecret
+
     return VaultLib([(DEFAULT_VAULT_ID_MATCH, VaultSecret(password.encode()))])
 
 
@@ -31,6 +33,8 @@ def encrypt(data: dict[str, Any], password: str) -> str:
 
 
 def decrypt(path: Path, password: str) -> dict[str, Any]:
+    from ansible.errors import AnsibleError
+
     try:
         raw = path.read_bytes()
         plain = _lib(password).decrypt(raw)

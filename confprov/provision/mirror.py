@@ -319,8 +319,12 @@ def serve(
                 ) from None
             server.daemon_threads = True
             servers.append(server)
+            # A short poll interval: shutdown() waits up to one interval (0.5 s by default).
             threading.Thread(
-                target=server.serve_forever, name=f"mirror-{address}", daemon=True
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.02},
+                name=f"mirror-{address}",
+                daemon=True,
             ).start()
             host = f"[{address}]" if ":" in address else address
             urls[address] = f"http://{host}:{port}/"

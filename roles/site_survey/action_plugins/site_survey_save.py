@@ -16,11 +16,15 @@ from ansible.plugins.action import ActionBase
 DOCUMENTATION = r"""
 ---
 action: site_survey_save
-short_description: Save a survey as <dir>/<name>.json on the controller
+short_description: Save surveys as <dir>/<name>.json on the controller
+description:
+  - Either one survey (O(name) and O(data)) or many at once (O(records)), for a run_once task
+    that saves every endpoint's survey in one go.
 options:
   dir: {description: Controller folder (created if missing)., type: str, required: true}
-  name: {description: File name without .json., type: str, required: true}
-  data: {description: What to save., type: dict, required: true}
+  name: {description: File name without .json., type: str}
+  data: {description: What to save., type: dict}
+  records: {description: File name (without .json) to what to save., type: dict}
 attributes:
   check_mode: {support: full}
   idempotent: {support: full}
@@ -34,23 +38,43 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         args = self._task.args
-        folder, name, data = args.get("dir"), args.get("name"), args.get("data")
-        if not folder or not name or not isinstance(data, dict) or "/" in name:
-            raise AnsibleActionFail("site_survey_save needs dir, name (no '/') and data (a mapping)")
+        folder = args.get("dir")
+        if "records" in args:
+            records = args.get("records")
+        else:
+            records = {args.get("name"): args.get("data")}
+        if not folder or not isinstance(records, dict):
+            raise AnsibleActionFail("site_survey_save needs dir and either name and data, or records")
+        for name, data in records.items():
+            if not name or not isinstance(name, str) or "/" in name or not isinstance(data, dict):
+                raise AnsibleActionFail(
+                    "site_survey_save: every survey needs a file name (no '/') and a mapping, got %r" % (name,)
+                )
+        written = []
+        for name, data in sorted(records.items()):
+            if self._save(folder, name, data):
+                written.append(name)
+        result.update(changed=bool(written), written=written)
+        if "records" not in args:
+            result["path"] = os.path.join(folder, args["name"] + ".json")
+        return result
+
+    def _save(self, folder, name, data):
+        """Write <folder>/<name>.json when its content changed; return whether it did (or would)."""
         path = os.path.join(folder, name + ".json")
         text = json.dumps(data, indent=4, sort_keys=True, ensure_ascii=False) + "\n"
         try:
             with open(path, encoding="utf-8") as fh:
-                same = fh.read() == text
+                if fh.read() == text:
+                    return False
         except OSError:
-            same = False
-        result.update(changed=not same, path=path)
-        if same or self._task.check_mode:
-            return result
+            pass
+        if self._task.check_mode:
+            return True
         os.makedirs(folder, mode=0o755, exist_ok=True)
         fd, tmp_path = tempfile.mkstemp(dir=folder, prefix="." + name, suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.chmod(tmp_path, 0o644)
         os.replace(tmp_path, path)
-        return result
+        return True

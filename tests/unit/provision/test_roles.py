@@ -41,17 +41,26 @@ def test_argument_specs_and_defaults_agree(role: str) -> None:
     assert set(defaults) | documented == set(options)
 
 
-def play(tmp_path: Path, args: dict[str, Any], check: bool = False) -> dict[str, Any]:
-    """Run the endpoint_state module once on this machine; return its result."""
+def play(tmp_path: Path, spec: dict[str, Any], check: bool = False) -> dict[str, Any]:
+    """Run confprov.core.endpoint_state once on this machine with one section (files given with
+    their content go through the confprov.core.checksummed filter, as the roles do); return that
+    section's result with the module's changed flag and survey."""
     playbook = tmp_path / "probe.yml"
+    args = (
+        "{{ {'sections': {'t': spec | combine({"
+        "'files': spec.files | default([]) | confprov.core.checksummed, "
+        "'home_files': spec.home_files | default([]) | confprov.core.checksummed})}, "
+        "'survey': true} }}"
+    )
     playbook.write_text(
         yaml.safe_dump(
             [
                 {
                     "hosts": "localhost",
                     "gather_facts": False,
+                    "vars": {"spec": spec},
                     "tasks": [
-                        {"endpoint_state": args, "register": "state"},
+                        {"confprov.core.endpoint_state": args, "register": "state"},
                         {"ansible.builtin.copy": {"content": "{{ state | to_json }}",
                                                   "dest": str(tmp_path / "state.json")},
                          "check_mode": False},
@@ -62,7 +71,7 @@ def play(tmp_path: Path, args: dict[str, Any], check: bool = False) -> dict[str,
     )  # fmt: skip
     env = {
         **os.environ,
-        "ANSIBLE_LIBRARY": str(paths.roles_path() / "conference_client" / "library"),
+        "ANSIBLE_COLLECTIONS_PATH": str(paths.collections_path()),
         "ANSIBLE_NOCOLOR": "1",
     }
     argv = [
@@ -74,7 +83,8 @@ def play(tmp_path: Path, args: dict[str, Any], check: bool = False) -> dict[str,
     proc = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "S3cret-in-file" not in proc.stdout + proc.stderr
-    return json.loads((tmp_path / "state.json").read_text())  # type: ignore[no-any-return]
+    result = json.loads((tmp_path / "state.json").read_text())
+    return {**result["sections"]["t"], "changed": result["changed"], "survey": result["survey"]}
 
 
 def test_probe_names_each_difference_and_never_shows_content(tmp_path: Path) -> None:
@@ -128,6 +138,12 @@ def test_probe_names_each_difference_and_never_shows_content(tmp_path: Path) -> 
     assert state["running"] == []
     assert "S3cret-in-file" not in json.dumps(state)
     assert state["changed"] is False
+    assert state["survey"]["cpu"]["cores"] > 0 and state["survey"]["memory_mb"] > 0
+
+
+def test_probe_refuses_an_unknown_key_with_its_name(tmp_path: Path) -> None:
+    with pytest.raises(AssertionError, match=r"section t: unknown key\(s\) packges"):
+        play(tmp_path, {"packges": {"dpkg": ""}})
 
 
 def test_probe_finds_nothing_to_do_when_all_matches(tmp_path: Path) -> None:

@@ -1,1 +1,0 @@
-../../conference_client/library/endpoint_state.py
