@@ -39,18 +39,42 @@ from confprov.lab.workspace import ssh_argv
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULE = ROOT / "roles" / "connection_check" / "library" / "confprov_check.py"
-CHECKLIB = ROOT / "roles" / "connection_check" / "module_utils" / "confprov_checklib.py"
-PART = "\n#--- confprov floor part ---\n"
 STOCK = ROOT / "bench" / "verify_stock" / "verify_stock.yml"
-# Read the JSON arguments (first line of stdin), then the module_utils file and the module
-# (split by PART); load the first as the plain module confprov_checklib, run the second's probe.
+# Read the JSON arguments (first line of stdin), then the module's source (one self-contained
+# file); run its probe.
 LOADER = (
-    "import json, sys, types; a = json.loads(sys.stdin.readline()); "
-    f"lib, mod = sys.stdin.read().split({PART!r}); "
-    "m = types.ModuleType('confprov_checklib'); sys.modules[m.__name__] = m; "
-    "exec(lib, m.__dict__); "
-    "g = {'__name__': 'floor'}; exec(mod, g); print(json.dumps(g['run_checks'](a)))"
+    "import json, sys; a = json.loads(sys.stdin.readline()); "
+    "g = {'__name__': 'floor'}; exec(sys.stdin.read(), g); "
+    "print(json.dumps(g['run_checks'](g['parse_args'](a))))"
 )
+# The stock playbook's module, written the usual way: AnsibleModule, with the probe's code as
+# module_utils (a copy of the check module); made per run in a temporary folder.
+STOCK_MODULE = """#!/usr/bin/python3
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.confprov_checklib import GROUPS, run_checks
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "conference": {"type": "dict", "required": True},
+            "media": {"type": "dict", "required": True},
+            "sip_user": {"type": "str", "required": True},
+            "sip_password": {"type": "str", "default": "", "no_log": True},
+            "client_package": {"type": "str", "default": "baresip"},
+            "client_version": {"type": "str", "default": ""},
+            "client_config": {"type": "path", "default": ""},
+            "timeout": {"type": "float", "default": 2.0},
+            "only": {"type": "list", "elements": "str", "default": [], "choices": list(GROUPS)},
+        },
+        supports_check_mode=True,
+    )
+    module.exit_json(changed=False, **run_checks(module.params))
+
+
+if __name__ == "__main__":
+    main()
+"""
 
 
 def other_labs(name: str) -> int:
@@ -84,7 +108,7 @@ def floor_targets(ws: Path) -> list[tuple[str, str]]:
 
 
 def run_floor(ws: Path, targets: list[tuple[str, str]], forks: int) -> int:
-    source = CHECKLIB.read_text() + PART + MODULE.read_text()
+    source = MODULE.read_text()
 
     def one(target: tuple[str, str]) -> bool:
         address, args = target
@@ -98,11 +122,21 @@ def run_floor(ws: Path, targets: list[tuple[str, str]], forks: int) -> int:
         return sum(pool.map(one, targets))
 
 
+def stock_module(work: Path) -> Path:
+    """library/ and module_utils/ of the stock module under ``work``; returns ``work``."""
+    (work / "library").mkdir(parents=True, exist_ok=True)
+    (work / "module_utils").mkdir(exist_ok=True)
+    (work / "library" / "confprov_check.py").write_text(STOCK_MODULE)
+    (work / "module_utils" / "confprov_checklib.py").write_text(MODULE.read_text())
+    return work
+
+
 def run_stock(ws: Path, forks: int | None) -> int:
+    stock = stock_module(ws / "bench-stock")
     env = {
         **os.environ,
-        "ANSIBLE_LIBRARY": str(MODULE.parent),
-        "ANSIBLE_MODULE_UTILS": str(CHECKLIB.parent),
+        "ANSIBLE_LIBRARY": str(stock / "library"),
+        "ANSIBLE_MODULE_UTILS": str(stock / "module_utils"),
         "ANSIBLE_HOST_KEY_CHECKING": "True",
         "ANSIBLE_RETRY_FILES_ENABLED": "False",
         "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",

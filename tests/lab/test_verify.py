@@ -27,8 +27,8 @@ if (_reason := lab_unavailable()) is not None:
 pytestmark = pytest.mark.lab
 
 REPO = Path(__file__).resolve().parents[2]
-# The check module's SIP client lives in its module_utils (self-contained, standard library).
-CHECKLIB = REPO / "roles" / "connection_check" / "module_utils" / "confprov_checklib.py"
+# The check module (one self-contained file, standard library only) holds the SIP client.
+CHECK_MODULE = REPO / "roles" / "connection_check" / "library" / "confprov_check.py"
 CLIENT_PACKAGE = "baresip-core"
 CLIENT_VERSION = "1.0.0-4+b3"  # the baresip profile's default_version (confprov.yml pins none)
 
@@ -335,7 +335,7 @@ def test_register_answers_a_real_digest_challenge(lab, routed, given, expect_ok,
             f"print(json.dumps(g['sip_checks']({call})))"
         )
         out = lab.run(
-            lab.sites[0], ["python3", "-c", probe], input_text=CHECKLIB.read_text()
+            lab.sites[0], ["python3", "-c", probe], input_text=CHECK_MODULE.read_text()
         ).stdout
     finally:
         server.wait(timeout=30)

@@ -1,7 +1,7 @@
-"""Shared pieces of the verify unit tests: the check module and its module_utils, from the role.
+"""Shared pieces of the verify unit tests: the check module, loaded from the role as a plain module.
 
-Outside Ansible the module imports its shared code as the plain module ``confprov_checklib``
-(the file in the role's module_utils/), as the raw-SSH floor of bench/verify.py does.
+The module is one self-contained file (a JSONARGS module: standard library only), so outside
+Ansible it imports as it is, as the raw-SSH floor of bench/verify.py runs it.
 """
 
 from __future__ import annotations
@@ -27,10 +27,11 @@ def _load(name: str, path: Path) -> ModuleType:
 
 
 @pytest.fixture(scope="session")
-def checklib() -> ModuleType:
-    return _load("confprov_checklib", ROLE / "module_utils" / "confprov_checklib.py")
+def check_module() -> ModuleType:
+    return _load("confprov_check", ROLE / "library" / "confprov_check.py")
 
 
 @pytest.fixture(scope="session")
-def check_module(checklib: ModuleType) -> ModuleType:
-    return _load("confprov_check", ROLE / "library" / "confprov_check.py")
+def checklib(check_module: ModuleType) -> ModuleType:
+    """The check results, UDP and SIP pieces (in the module itself)."""
+    return check_module

@@ -148,3 +148,18 @@ def test_probe_packet_is_rtp_and_reflectable(check_module):
     assert reply is not None and len(reply) == 1200
     _magic, sent, wall = check_module.PROBE.unpack_from(reply, check_module.HEADER.size)
     assert (sent, wall) == (123, 999)
+
+
+def test_arguments_are_checked_as_documented(check_module, monkeypatch):
+    monkeypatch.setenv("HOME", "/home/conf")
+    base = {"conference": {"server": "x"}, "media": {}, "sip_user": "u"}
+    base["_ansible_check_mode"] = True  # Ansible's own keys are accepted
+    params = check_module.parse_args({**base, "client_config": "~/.baresip/accounts"})
+    assert params["client_config"] == "/home/conf/.baresip/accounts"
+    assert params["timeout"] == 2.0 and params["only"] == [] and params["sip_password"] == ""
+    with pytest.raises(ValueError, match="missing required argument: sip_user"):
+        check_module.parse_args({"conference": {}, "media": {}})
+    with pytest.raises(ValueError, match="only: sound not one of gateway"):
+        check_module.parse_args({**base, "only": ["sound"]})
+    with pytest.raises(ValueError, match=r"unsupported parameter\(s\): colour"):
+        check_module.parse_args({**base, "colour": "red"})
