@@ -68,6 +68,7 @@ def create(plan: LabPlan, state: LabState) -> None:
         f'    iifname "{plan.bridge}" drop\n    oifname "{plan.bridge}" drop\n  }}\n}}\n'
     )
     run(["nft", "-f", "-"], input_text=nft)
+    ensure_neighbour_room(len(plan.sites) * 2 + 1)
 
     lines = [f"netns add {ns}" for ns in all_ns]
     lines += [
@@ -148,6 +149,31 @@ def create(plan: LabPlan, state: LabState) -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(lambda job: _batch(job[1], job[0]), jobs))
     set_sysctl([s.router_ns for s in plan.sites], "net/ipv4/ip_forward", "1")
+
+
+NEIGH_DIR = Path("/proc/sys/net/ipv4/neigh/default")
+NEIGH_PER_HOST = 16  # neighbour entries a lab host accounts for, across every namespace
+
+
+def ensure_neighbour_room(hosts: int, folder: Path = NEIGH_DIR) -> dict[str, int]:
+    """Raise the kernel's neighbour (ARP) table limits for a lab of ``hosts`` hosts; never lower.
+
+    The IPv4 neighbour table is one table for every network namespace of the machine, with
+    limits gc_thresh1/2/3 of 128/512/1024 by default. A 298-site lab (597 hosts, each in its own
+    namespace, plus the management side) went past 1024 entries under a verify run: the kernel
+    logged "neighbor table overflow", sends failed with ENOBUFS and SSH with "No route to
+    host". Returns the values written (empty when the limits were already high enough). The
+    raised limits stay after ``lab down``: they only allow a bigger table.
+    """
+    want3 = max(1024, NEIGH_PER_HOST * hosts)
+    wanted = {"gc_thresh1": want3 // 8, "gc_thresh2": want3 // 2, "gc_thresh3": want3}
+    written: dict[str, int] = {}
+    for key in ("gc_thresh3", "gc_thresh2", "gc_thresh1"):  # the largest first: 1 <= 2 <= 3
+        path = folder / key
+        if int(path.read_text().split()[0]) < wanted[key]:
+            path.write_text(str(wanted[key]))
+            written[key] = wanted[key]
+    return written
 
 
 def set_sysctl(netns_names: list[str], key: str, value: str) -> None:

@@ -92,3 +92,20 @@ def test_phu_tho_is_readdressed_keeping_names_and_hierarchy(tmp_path):
     assert [(s.name, s.level, s.parent) for s in registry.sites] == [
         (s.name, s.level, s.parent) for s in specs
     ]
+
+
+def test_neighbour_table_limits_are_raised_for_big_labs_and_never_lowered(tmp_path):
+    """The 298-site lab overflowed the kernel's 1024-entry neighbour table (ENOBUFS, SSH "No
+    route to host"): lab up raises the limits with the lab's size. Written to a stand-in folder
+    here; the real /proc/sys files are written by `lab up` (tests/lab/test_lab.py runs it)."""
+    from confprov.lab.net import ensure_neighbour_room
+
+    for key, value in (("gc_thresh1", "128"), ("gc_thresh2", "512"), ("gc_thresh3", "1024")):
+        (tmp_path / key).write_text(value + "\n")
+    assert ensure_neighbour_room(597, tmp_path) == {
+        "gc_thresh3": 9552,
+        "gc_thresh2": 4776,
+        "gc_thresh1": 1194,
+    }
+    assert ensure_neighbour_room(7, tmp_path) == {}, "a small lab lowers nothing"
+    assert (tmp_path / "gc_thresh3").read_text() == "9552"

@@ -124,6 +124,7 @@ import struct
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -772,6 +773,44 @@ def check_client(package: str, version: str, config: str, user: str) -> list[dic
 # ------------------------------------------------------------------ all checks
 
 
+def media_checks(address: str, port: int, media: dict[str, Any]) -> list[dict[str, Any]]:
+    """The media probe against the reflector, then the clock offset its replies give."""
+    wall0, mono0 = time.time_ns(), time.monotonic_ns()
+    stats, replies, sent_ns = media_probe(
+        address,
+        port,
+        int(media["bitrate_kbps"]),
+        int(media["packet_bytes"]),
+        float(media["duration_s"]),
+    )
+    got = stats["received"]
+    detail = (
+        f"{got}/{stats['sent']} packets came back from the reflector"
+        if got
+        else f"no packet came back from the reflector {address}:{port}"
+    )
+    offset = clock_offset(replies, {s & 0xFFFF: t for s, t in sent_ns.items()}, wall0, mono0)
+    clock = (
+        check("clock", None, "not measured: no reflector reply")
+        if offset is None
+        else check(
+            "clock",
+            True,
+            f"clock {offset[0]:+.1f} ms from the conference side (± {offset[1]:.1f} ms)",
+            offset_ms=offset[0],
+            uncertainty_ms=offset[1],
+        )
+    )
+    return [check("media", got > 0, detail, **stats), clock]
+
+
+def refused(names: Sequence[str], what: str, exc: OSError) -> list[dict[str, Any]]:
+    """The endpoint's own network stack refused to send (e.g. ENOBUFS: its buffers or neighbour
+    queue are full): each of ``names`` fails with that reason instead of the whole module."""
+    reason = f"{what}: this endpoint could not send ({exc.strerror or exc})"
+    return [check(name, False, reason) for name in names]
+
+
 def run_checks(params: dict[str, Any]) -> dict[str, Any]:
     conf, media = params["conference"], params["media"]
     timeout = float(params.get("timeout") or 2.0)
@@ -781,11 +820,17 @@ def run_checks(params: dict[str, Any]) -> dict[str, Any]:
     only = set(params.get("only") or ()) or set(GROUPS)
     checks: list[dict[str, Any]] = []
     if "gateway" in only:
-        checks.append(check_gateway(timeout))
+        try:
+            checks.append(check_gateway(timeout))
+        except OSError as exc:
+            checks.extend(refused(["gateway"], "gateway check", exc))
     dns, address = check_dns(server)
     route = None
     if "route" in only:
-        route = check_route(address, reflector_port, network, timeout) if address else None
+        try:
+            route = check_route(address, reflector_port, network, timeout) if address else None
+        except OSError as exc:
+            route = refused(["route"], "route check", exc)[0]
         checks.append(route or check("route", None, "not run: the server's name does not resolve"))
         checks.append(dns)
     names = [n for group in ("sip", "media") if group in only for n in GROUPS[group]]
@@ -793,43 +838,23 @@ def run_checks(params: dict[str, Any]) -> dict[str, Any]:
         why = "not run: " + ("no route to the conference network" if address else "no address")
         checks.extend(check(name, None, why) for name in names)
     if address is not None and (route is None or route["ok"]) and "sip" in only:
-        checks.extend(
-            sip_checks(
+        try:
+            sip = sip_checks(
                 conf,
                 address,
                 str(params["sip_user"]),
                 str(params.get("sip_password") or ""),
                 timeout,
             )
-        )
+        except OSError as exc:
+            sip = refused(GROUPS["sip"], "SIP check", exc)
+        checks.extend(sip)
     if address is not None and (route is None or route["ok"]) and "media" in only:
-        wall0, mono0 = time.time_ns(), time.monotonic_ns()
-        stats, replies, sent_ns = media_probe(
-            address,
-            reflector_port,
-            int(media["bitrate_kbps"]),
-            int(media["packet_bytes"]),
-            float(media["duration_s"]),
-        )
-        got = stats["received"]
-        detail = (
-            f"{got}/{stats['sent']} packets came back from the reflector"
-            if got
-            else f"no packet came back from the reflector {address}:{reflector_port}"
-        )
-        checks.append(check("media", got > 0, detail, **stats))
-        offset = clock_offset(replies, {s & 0xFFFF: t for s, t in sent_ns.items()}, wall0, mono0)
-        checks.append(
-            check("clock", None, "not measured: no reflector reply")
-            if offset is None
-            else check(
-                "clock",
-                True,
-                f"clock {offset[0]:+.1f} ms from the conference side (± {offset[1]:.1f} ms)",
-                offset_ms=offset[0],
-                uncertainty_ms=offset[1],
-            )
-        )
+        try:
+            checks.extend(media_checks(address, reflector_port, media))
+        except OSError as exc:
+            checks.extend(refused(["media"], "media probe", exc))
+            checks.append(check("clock", None, "not measured: no reflector reply"))
     if "client" in only:
         checks.extend(
             check_client(

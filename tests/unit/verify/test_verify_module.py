@@ -163,3 +163,34 @@ def test_arguments_are_checked_as_documented(check_module, monkeypatch):
         check_module.parse_args({**base, "only": ["sound"]})
     with pytest.raises(ValueError, match=r"unsupported parameter\(s\): colour"):
         check_module.parse_args({**base, "colour": "red"})
+
+
+def test_a_refused_send_fails_that_check_not_the_module(check_module, monkeypatch):
+    """ENOBUFS from the endpoint's own stack (seen on the 298-site lab under load) is a failed
+    check with its reason, and the other checks still run."""
+    import errno
+
+    def full(*_args):
+        raise OSError(errno.ENOBUFS, "No buffer space available")
+
+    monkeypatch.setattr(check_module, "check_gateway", full)
+    monkeypatch.setattr(check_module, "media_probe", full)
+    monkeypatch.setattr(
+        check_module, "check_dns", lambda server: (check_module.check("dns", True, ""), server)
+    )
+    monkeypatch.setattr(
+        check_module, "check_route", lambda *a: check_module.check("route", True, "ok")
+    )
+    params = check_module.parse_args(
+        {
+            "conference": {"server": "198.18.32.10"},
+            "media": {"bitrate_kbps": 64, "packet_bytes": 200, "duration_s": 0.1},
+            "sip_user": "u",
+            "only": ["gateway", "route", "media"],
+        }
+    )
+    checks = {c["name"]: c for c in check_module.run_checks(params)["checks"]}
+    assert checks["gateway"]["ok"] is False
+    assert "could not send (No buffer space available)" in checks["gateway"]["detail"]
+    assert checks["media"]["ok"] is False and checks["clock"]["ok"] is None
+    assert checks["route"]["ok"] is True
