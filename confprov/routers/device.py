@@ -8,6 +8,7 @@ wrong address is never sent the password. ``confprov trust HOST`` pins a key del
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import tempfile
@@ -176,15 +177,13 @@ def connect(
             f"no pinned host key for {target.address} in {store.path}: refused "
             f"(check the router, then `confprov trust {target.host}`)",
         )
-    from netmiko import ConnectHandler
-
     log: Any = None
     if session_log is not None:
         # Opened here with mode 0600; netmiko hides the password in it (its no_log filter).
         fd = os.open(session_log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         log = os.fdopen(fd, "wb")
     try:
-        conn = ConnectHandler(
+        conn = _driver(plat)(
             device_type=plat.device_type,
             host=target.address,
             port=target.port,
@@ -215,6 +214,31 @@ def connect(
         session.close()
         raise classify(exc, target) from None
     return session
+
+
+def _driver(plat: Platform) -> Any:
+    """The netmiko class for a platform: netmiko's own, except for FRR's vtysh."""
+    from netmiko import ConnectHandler
+
+    if plat.name != "frr":
+        return ConnectHandler
+    return _frr_vtysh_class()
+
+
+@functools.cache
+def _frr_vtysh_class() -> Any:
+    """FRR's vtysh speaks an IOS-like CLI (netmiko's cisco_ios driver) but has no
+    `terminal width`: the IOS driver's session preparation sends it, waits for its echo and
+    leaves a "% Unknown command" in every session. This driver skips it (one round trip less per
+    router) and keeps the rest: paging off, then the prompt."""
+    from netmiko.cisco.cisco_ios import CiscoIosSSH
+
+    class FrrVtyshSSH(CiscoIosSSH):
+        def session_preparation(self) -> None:
+            self.disable_paging()
+            self.set_base_prompt()
+
+    return FrrVtyshSSH
 
 
 def _settle_prompt(conn: Any, tries: int = 3) -> None:
