@@ -130,11 +130,12 @@ def engine_push(workspace, targets, conference, workers: int) -> float:
     return spent
 
 
-def cli_push(workspace: Path, workers: int) -> float:
+def cli_push(workspace: Path, workers: int, *extra: str) -> float:
     confprov = Path(sys.executable).parent / "confprov"
     started = time.monotonic()
+    argv = [str(confprov), "routers", "push", "-w", str(workspace), "-q", "--workers", str(workers)]
     proc = subprocess.run(
-        [str(confprov), "routers", "push", "-w", str(workspace), "-q", "--workers", str(workers)],
+        [*argv, *extra],
         capture_output=True,
         text=True,
         check=False,
@@ -160,6 +161,13 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="use a lab already up")
     parser.add_argument("--keep", action="store_true", help="leave the lab up afterwards")
     parser.add_argument("--no-sequential", action="store_true")
+    parser.add_argument(
+        "--modes",
+        type=lambda v: v.split(","),
+        default=["floor", "engine", "confprov", "naive"],
+        help="comma-separated pushes to time, in this order, among floor, engine, confprov, "
+        "confprov-no-logs (confprov without session logs), naive (default: all but the last)",
+    )
     args = parser.parse_args()
 
     from confprov.routers.targets import known_hosts, workspace_routers
@@ -176,11 +184,11 @@ def main() -> None:
         from confprov.routers.device import HostKeyStore
 
         store = HostKeyStore(kh)
-        times: dict[str, list[float]] = {"floor": [], "naive": [], "engine": [], "confprov": []}
+        times: dict[str, list[float]] = {mode: [] for mode in args.modes}
         cpus: dict[str, list[float]] = {mode: [] for mode in times}
         reset(targets, store, conference, args.workers)
         for rep in range(args.reps):
-            for mode in ("floor", "engine", "confprov", "naive"):
+            for mode in args.modes:
                 used = cpu()
                 if mode == "floor":
                     spent = pool(targets, store, lines, args.workers)
@@ -188,6 +196,8 @@ def main() -> None:
                     spent = pool(targets, kh, lines, args.workers)
                 elif mode == "engine":
                     spent = engine_push(ws, targets, conference, args.workers)
+                elif mode == "confprov-no-logs":
+                    spent = cli_push(ws, args.workers, "--no-session-logs")
                 else:
                     spent = cli_push(ws, args.workers)
                 times[mode].append(spent)
