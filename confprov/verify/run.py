@@ -8,12 +8,9 @@ conference side's uplink (``uplink_kbps // bitrate_kbps``).
 
 from __future__ import annotations
 
-import contextlib
 import json
-import multiprocessing
-import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,14 +100,6 @@ def module_results(run_dir: Path) -> dict[str, dict[str, Any]]:
             ):
                 out[data["host"]] = data.get("res", {})
     return out
-
-
-def router_verdicts_niced(workspace: Path, routers: list[str]) -> dict[str, Verdict]:
-    """router_verdicts in a process of lower priority: the checks have the whole play's time to
-    finish, while 298 SSH handshakes at full priority delayed ansible-playbook's start by 8 s
-    on the 2-core lab machine (docs/benchmarks.md, Verify)."""
-    os.nice(10)
-    return router_verdicts(workspace, routers)
 
 
 def router_verdicts(workspace: Path, routers: list[str]) -> dict[str, Verdict]:
@@ -211,15 +200,9 @@ def verify(
     run = None
     modules: dict[str, dict[str, Any]] = {}
     router_hosts = [s.router_host for s in sites if s.router_host] if check_routers else []
-    # Routers are checked from the controller while the endpoints run their probes, in a process
-    # of their own at lower priority, so that neither its CPU nor the interpreter lock it would
-    # hold in a thread of this process slows the play (docs/benchmarks.md, Verify).
-    with contextlib.ExitStack() as stack:
-        routers_future = None
-        if router_hosts:
-            spawn = multiprocessing.get_context("spawn")
-            pool = stack.enter_context(ProcessPoolExecutor(max_workers=1, mp_context=spawn))
-            routers_future = pool.submit(router_verdicts_niced, workspace, router_hosts)
+    # Routers are checked from the controller while the endpoints run their probes.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        routers_future = pool.submit(router_verdicts, workspace, router_hosts)
         if hosts:
             run = run_playbook(
                 workspace,
@@ -231,7 +214,7 @@ def verify(
                 on_progress=on_progress,
             )
             modules = module_results(run.run_dir)
-        routers = routers_future.result() if routers_future is not None else {}
+        routers = routers_future.result()
     results = judge(loaded.config, sites, run, modules, routers)
     run_dir = str(run.run_dir) if run is not None else ""
     run_id = store.save_run(workspace, results, started=started, scope=scope, run_dir=run_dir)
