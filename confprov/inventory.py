@@ -188,8 +188,12 @@ def iter_files(
         "group_vars/all.yml",
         _ENV.get_template("all.yml.j2").render(workspace=str(workspace), config=config.as_vars()),
     )
+    routers = [s for s in registry.sites if s.router]
     for group in ("endpoints", "routers", "conference"):
-        yield f"group_vars/{group}.yml", _ENV.get_template(f"{group}.yml.j2").render(**common)
+        yield (
+            f"group_vars/{group}.yml",
+            _ENV.get_template(f"{group}.yml.j2").render(**common, routers=routers),
+        )
     if any(s.endpoint_os == "windows" for s in registry.sites):
         yield "group_vars/os_windows.yml", _ENV.get_template("os_windows.yml.j2").render()
     if config.conference.management_address:

@@ -65,3 +65,25 @@ def test_the_play_runs_every_task_of_the_role_once() -> None:
     assert "ansible_play_hosts" in module_task["confprov.core.router_config"]["routers"]
     main = yaml.safe_load((ROLE / "tasks" / "main.yml").read_text())
     assert [list(t)[1] for t in main] == ["ansible.builtin.import_tasks"]
+
+
+def test_ansible_doc_reads_every_plugin_of_the_collection() -> None:
+    """What `ansible-doc` shows an Ansible user: each plugin's DOCUMENTATION must parse."""
+    import subprocess
+    import sys
+
+    plugins = REPO / "collections/ansible_collections/confprov/core/plugins"
+    env = {"ANSIBLE_COLLECTIONS_PATH": str(REPO / "collections"), "PATH": "/usr/bin:/bin"}
+    bin_dir = Path(sys.executable).parent
+    for kind in ("module", "filter", "inventory"):
+        folder = plugins / ("modules" if kind == "module" else kind)
+        for path in sorted(folder.glob("*.py")):
+            name = f"confprov.core.{path.stem}"
+            proc = subprocess.run(
+                [str(bin_dir / "ansible-doc"), "-t", kind, "--json", name],
+                capture_output=True,
+                text=True,
+                check=False,
+                env=env,
+            )
+            assert proc.returncode == 0 and name in proc.stdout, f"{name}: {proc.stderr}"

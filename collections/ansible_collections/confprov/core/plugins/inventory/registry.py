@@ -55,6 +55,8 @@ _TEMPLATED = frozenset(
     {
         "confprov_sip_password",
         "confprov_router_username",
+        "confprov_router_passwords",
+        "confprov_router_default_password",
         "confprov_router_password",
         "ansible_python_interpreter",
     }

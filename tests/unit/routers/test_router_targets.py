@@ -1,0 +1,158 @@
+"""confprov.core.router_targets: the routers of a play, from the inventory's one map or hostvars.
+
+The map (``confprov_routers`` in group_vars/routers.yml) exists for speed; these tests hold it to
+the same answer as every router's own host_vars, through real ansible-playbook runs.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from confprov import vault
+from confprov.workspace import render_workspace_inventory
+
+REPO = Path(__file__).resolve().parents[3]
+BIN = Path(sys.executable).parent
+FILTER = REPO / "collections/ansible_collections/confprov/core/plugins/filter/router_targets.py"
+
+_spec = importlib.util.spec_from_file_location("router_targets_filter", FILTER)
+assert _spec and _spec.loader
+_filter = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_filter)
+router_targets = _filter.router_targets
+
+# The same expression as roles/router_config/tasks/routers.yml, and one through hostvars only.
+PLAY = """
+- hosts: routers
+  gather_facts: false
+  tasks:
+    - name: Both ways
+      ansible.builtin.copy:
+        dest: "{{ out }}"
+        mode: "0600"
+        content: >-
+          {{ {'map': ansible_play_hosts | confprov.core.router_targets(hostvars, {'all': 'x'},
+                routers=confprov_routers | default({}),
+                username=confprov_router_username | default(none),
+                passwords=confprov_router_passwords | default({}),
+                password=confprov_router_default_password | default(none)),
+              'hostvars': ansible_play_hosts | confprov.core.router_targets(hostvars, {'all': 'x'})}
+             | to_json }}
+      run_once: true
+"""
+
+
+def _play(ws: Path, tmp_path: Path, secrets: dict[str, object]) -> subprocess.CompletedProcess[str]:
+    render_workspace_inventory(ws)
+    (ws / "vault.yml").write_text(vault.encrypt(secrets, "pw"))
+    (tmp_path / "pass").write_text("pw")
+    (tmp_path / "play.yml").write_text(PLAY)
+    return subprocess.run(
+        [
+            str(BIN / "ansible-playbook"),
+            "-i",
+            str(ws / "inventory"),
+            str(tmp_path / "play.yml"),
+            "-e",
+            f"out={tmp_path / 'out.json'}",
+            "-e",
+            f"@{ws / 'vault.yml'}",
+            "--vault-password-file",
+            str(tmp_path / "pass"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO,
+    )
+
+
+def test_the_map_gives_what_every_routers_hostvars_give(
+    small_workspace: Path, tmp_path: Path
+) -> None:
+    secrets = {
+        "vault_router_username": "netops",
+        "vault_router_password": "shared-Pw-1",
+        "vault_router_passwords": {"cam-khe-rt": "own-Pw-2"},
+    }
+    proc = _play(small_workspace, tmp_path, secrets)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = json.loads((tmp_path / "out.json").read_text())
+    assert out["map"] == out["hostvars"]
+    by_host = {t["host"]: t for t in out["map"]}
+    assert len(by_host) == 5
+    assert by_host["cam-khe-rt"]["password"] == "own-Pw-2"
+    assert by_host["sngv-rt"]["password"] == "shared-Pw-1"
+    assert {t["username"] for t in out["map"]} == {"netops"}
+    assert by_host["yen-tap.cam-khe-rt"]["site_name"] == "UBND xa Yen Tap"
+    assert by_host["yen-tap.cam-khe-rt"]["extra_config"] == "x"
+    # The map holds no secret: it is plain registry data in the rendered inventory.
+    rendered = (small_workspace / "inventory" / "group_vars" / "routers.yml").read_text()
+    assert "own-Pw-2" not in rendered and "shared-Pw-1" not in rendered
+
+
+def test_a_router_without_any_password_in_the_vault_is_named(
+    small_workspace: Path, tmp_path: Path
+) -> None:
+    proc = _play(
+        small_workspace,
+        tmp_path,
+        {"vault_router_username": "netops", "vault_router_passwords": {"cam-khe-rt": "pw-only"}},
+    )
+    assert proc.returncode != 0
+    assert "no password" in proc.stdout and "vault_router_password" in proc.stdout
+
+
+SITE = {
+    "address": "198.18.0.27",
+    "platform": "frr",
+    "site_name": "UBND huyen Cam Khe",
+    "wan_interface": "wan",
+    "wan_gateway": "198.18.8.1",
+}
+
+
+def test_hosts_outside_the_map_are_read_from_their_hostvars() -> None:
+    hostvars = {
+        "extra-rt": {
+            "ansible_host": "198.18.1.2",
+            "confprov_router_platform": "cisco_ios",
+            "confprov_site_name_ascii": "Extra",
+            "confprov_router_wan_interface": "Gi0/0",
+            "confprov_router_wan_gateway": "198.18.1.1",
+            "confprov_router_username": "u2",
+            "confprov_router_password": "p2",
+        }
+    }
+    out = router_targets(
+        ["cam-khe-rt", "extra-rt"],
+        hostvars,
+        {"extra-rt": "ntp server 198.18.32.10"},
+        routers={"cam-khe-rt": SITE},
+        username="u1",
+        password="p1",
+    )
+    assert out[0] == {
+        "host": "cam-khe-rt",
+        **SITE,
+        "username": "u1",
+        "password": "p1",
+        "extra_config": "",
+    }
+    assert out[1]["platform"] == "cisco_ios" and out[1]["password"] == "p2"
+    assert out[1]["extra_config"] == "ntp server 198.18.32.10"
+
+
+def test_an_incomplete_map_entry_is_named() -> None:
+    partial = {k: v for k, v in SITE.items() if k != "wan_gateway"}
+    with pytest.raises(AnsibleFilterError, match=r"cam-khe-rt.*wan_gateway"):
+        router_targets(
+            ["cam-khe-rt"], {}, routers={"cam-khe-rt": partial}, username="u", password="p"
+        )
