@@ -26,6 +26,19 @@ def workspace_arg(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def limit_arg(parser: argparse.ArgumentParser, what: str = "sites") -> None:
+    """The ``--limit`` option, one syntax for every command (confprov.selection)."""
+    from confprov.selection import HELP
+
+    parser.add_argument(
+        "--limit",
+        action="append",
+        default=[],
+        metavar="SITE|district:NAME|level:LEVEL",
+        help=f"only the {what} of these: {HELP}",
+    )
+
+
 def resolve_workspace(args: argparse.Namespace) -> Path:
     """Explicit argument, then environment, then the current folder."""
     chosen = args.workspace or os.environ.get(WORKSPACE_ENV) or "."

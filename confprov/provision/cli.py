@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from confprov.cli import resolve_workspace, workspace_arg
+from confprov.cli import limit_arg, resolve_workspace, workspace_arg
 
 
 def _out(args: argparse.Namespace) -> Any:
@@ -83,13 +83,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         ),
     )
     workspace_arg(p)
-    p.add_argument(
-        "--limit",
-        action="append",
-        default=[],
-        metavar="SITE|district:NAME|level:LEVEL",
-        help="only these sites (repeatable): a site's host name or name, a district, a level",
-    )
+    limit_arg(p, "endpoints")
     p.add_argument("--check", action="store_true", help="dry run: show what would change")
     p.add_argument(
         "--retry-failed",

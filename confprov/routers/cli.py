@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from confprov.cli import resolve_workspace, workspace_arg
+from confprov.cli import limit_arg, resolve_workspace, workspace_arg
 
 
 def _settings(args: argparse.Namespace) -> object:
@@ -95,7 +95,13 @@ def _cmd_backups(args: argparse.Namespace) -> int:
     from confprov.routers import backups
 
     workspace = resolve_workspace(args)
-    routers = args.limit or backups.routers_with_backups(workspace)
+    if args.limit:
+        from confprov.routers.targets import router_hosts
+        from confprov.workspace import load
+
+        routers = router_hosts(load(workspace).registry, args.limit)
+    else:
+        routers = backups.routers_with_backups(workspace)
     if not routers:
         print(f"no backups in {workspace / backups.BACKUPS_DIR}")
         return 0
@@ -120,14 +126,7 @@ def _cmd_trust(args: argparse.Namespace) -> int:
 
 def _run_options(p: argparse.ArgumentParser, *, retry: bool = True) -> None:
     workspace_arg(p)
-    p.add_argument(
-        "--limit",
-        action="append",
-        default=[],
-        metavar="ROUTER|SITE|GROUP",
-        help="only these routers (repeatable, or comma-separated): a router host (<site>-rt), "
-        "a site's host name or name, or an inventory group (district_<slug>)",
-    )
+    limit_arg(p, "routers")
     if retry:
         p.add_argument(
             "--retry-failed",
@@ -189,14 +188,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = rsub.add_parser("backups", help="list the kept backups of each router")
     workspace_arg(p)
-    p.add_argument("--limit", action="append", default=[], metavar="ROUTER", help="only these")
+    limit_arg(p, "routers")
     p.set_defaults(func=_cmd_backups)
 
     p = rsub.add_parser(
         "check", help="read-only: does every router answer and hold every intended line?"
     )
     workspace_arg(p)
-    p.add_argument("--limit", action="append", default=[], metavar="ROUTER", help="only these")
+    limit_arg(p, "routers")
     p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     p.set_defaults(func=_cmd_check)
 

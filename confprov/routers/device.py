@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -141,7 +142,9 @@ def classify(exc: BaseException, target: RouterTarget) -> DeviceError:  # noqa: 
     if "TCP connection to device failed" in text or "timed out" in text.lower():
         return DeviceError(UNREACHABLE, f"no answer from {where} (TCP connect failed or timed out)")
     if type(exc).__name__ == "ReadTimeout" or "Pattern not detected" in text:
-        return DeviceError(UNREACHABLE, f"{where} stopped answering (command timed out)")
+        waited = re.search(r"Pattern not detected: (.+?) in output", text)
+        what = f", waiting for {waited.group(1)}" if waited else ""
+        return DeviceError(UNREACHABLE, f"{where} stopped answering (command timed out{what})")
     if isinstance(exc, OSError | EOFError) or "Socket is closed" in text or "EOF" in text:
         return DeviceError(UNREACHABLE, f"{where}: connection lost ({text[:160]})")
     if type(exc).__module__.startswith(("netmiko", "paramiko")):

@@ -80,28 +80,6 @@ class RoutersRun:
         return "\n".join(lines)
 
 
-def _limit(workspace: Path, limits: list[str]) -> list[str]:
-    """Site names or slugs become their router's host; router hosts and groups pass as given."""
-    if not limits:
-        return []
-    from confprov.workspace import load
-
-    sites = load(workspace).registry.sites
-    by_ref: dict[str, str] = {}
-    for site in sites:
-        if site.router:
-            for key in (site.slug, site.name, site.id, site.router_host, site.router):
-                if key:
-                    by_ref[key.casefold()] = site.router_host
-    out = []
-    for item in limits:
-        for part in item.split(","):
-            ref = part.strip()
-            if ref:
-                out.append(by_ref.get(ref.casefold(), ref))
-    return out
-
-
 def module_results(run_dir: Path) -> dict[str, RouterResult] | None:
     """The router_config task's per-router results, from the run's job events."""
     events = run_dir / "artifacts" / "ansible" / "job_events"
@@ -160,8 +138,13 @@ def run_routers(
         raise InputError(f"unknown routers action {action!r}")
     if settings.workers < 1 or settings.connect_timeout <= 0 or settings.command_timeout <= 0:
         raise InputError("--workers and the timeouts must be positive")
+    limit: list[str] = []
+    if limits:  # refused before anything is written
+        from confprov.routers.targets import router_hosts
+        from confprov.workspace import load
+
+        limit = router_hosts(load(workspace).registry, limits)
     render_workspace_inventory(workspace)
-    limit = _limit(workspace, limits or [])
     if action == "push":
         name = "routers-plan" if plan else "routers-push"
     else:

@@ -6,12 +6,15 @@ quickly (`confprov verify`) read the same sources here without starting Ansible.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from confprov import vault
 from confprov.exceptions import InputError, Problem
+from confprov.registry import Registry
 from confprov.routers.render import Conference, RouterTarget
+from confprov.selection import names, select
 from confprov.workspace import load
 
 KNOWN_HOSTS = "known_hosts"
@@ -21,11 +24,34 @@ def known_hosts(workspace: Path) -> Path:
     return workspace / KNOWN_HOSTS
 
 
+def router_hosts(registry: Registry, limits: Sequence[str]) -> list[str]:
+    """The router hosts of the sites ``limits`` select (confprov.selection), in registry order.
+
+    Sites without a router are passed over; a selection holding none is refused (exit 2).
+    """
+    chosen = select(registry, limits).sites
+    hosts = [s.router_host for s in chosen if s.router]
+    if not hosts:
+        raise InputError(
+            [
+                Problem(
+                    "--limit",
+                    None,
+                    ", ".join(limits),
+                    f"none of the {len(chosen)} site(s) selected has a router "
+                    f"({names(chosen)}): routers are in the registry's router column",
+                )
+            ]
+        )
+    return hosts
+
+
 def workspace_routers(
-    workspace: Path, limit: list[str] | None = None, *, credentials: bool = True
+    workspace: Path, limit: Sequence[str] | None = None, *, credentials: bool = True
 ) -> tuple[list[RouterTarget], Conference]:
-    """Every router of the workspace (or those named in ``limit``), and the conference side."""
+    """Every router of the workspace (or of the sites ``limit`` selects), and the conference."""
     loaded = load(workspace)
+    wanted = set(router_hosts(loaded.registry, limit)) if limit else None
     targets = [
         RouterTarget(
             host=site.router_host,
@@ -36,23 +62,8 @@ def workspace_routers(
             wan_gateway=site.router_wan_gateway,
         )
         for site in loaded.registry.sites
-        if site.router
+        if site.router and (wanted is None or site.router_host in wanted)
     ]
-    if limit:
-        wanted = set(limit)
-        unknown = wanted - {t.host for t in targets} - {t.address for t in targets}
-        if unknown:
-            raise InputError(
-                [
-                    Problem(
-                        str(loaded.registry.path),
-                        None,
-                        None,
-                        f"no router {', '.join(sorted(unknown))} (router hosts end in -rt)",
-                    )
-                ]
-            )
-        targets = [t for t in targets if t.host in wanted or t.address in wanted]
     if credentials:
         secrets = vault.decrypt(workspace / "vault.yml", vault.read_password(workspace))
         per_router = secrets.get("vault_router_passwords") or {}

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from confprov.cli import resolve_workspace, workspace_arg
+from confprov.cli import limit_arg, resolve_workspace, workspace_arg
 from confprov.config import LANGS
 from confprov.exceptions import InputError, Problem
 
@@ -37,9 +37,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--failed-only", action="store_true", help="recheck only sites not ready last time"
     )
-    p.add_argument(
-        "--limit", action="append", default=[], metavar="SITE", help="only this site (repeat)"
-    )
+    limit_arg(p)
     p.add_argument("--forks", type=int, default=50, help="parallel hosts (default 50)")
     p.add_argument(
         "--max-probes",

@@ -17,8 +17,9 @@ from typing import Any
 
 from confprov.config import Config
 from confprov.exceptions import ConfprovError, InputError, Problem
-from confprov.registry import Site
+from confprov.registry import Registry, Site
 from confprov.runner import ProgressCallback, RunResult, run_playbook
+from confprov.selection import select
 from confprov.verify import store
 from confprov.verify.evaluate import SiteResult, Verdict, endpoint_verdicts, host_failure
 
@@ -50,25 +51,10 @@ def probe_limit(config: Config, override: int | None = None) -> int:
 
 
 def select_sites(
-    workspace: Path, sites: list[Site], *, failed_only: bool, limit: Sequence[str]
+    workspace: Path, registry: Registry, *, failed_only: bool, limit: Sequence[str]
 ) -> list[Site]:
-    chosen = sites
-    if limit:
-        known = {s.slug: s for s in sites}
-        unknown = [name for name in limit if name not in known]
-        if unknown:
-            raise InputError(
-                [
-                    Problem(
-                        "",
-                        None,
-                        "--limit",
-                        f"unknown site {name!r}: use a site slug of the registry",
-                    )
-                    for name in unknown
-                ]
-            )
-        chosen = [known[name] for name in dict.fromkeys(limit)]
+    """The sites ``limit`` selects (confprov.selection), narrowed to last run's red ones."""
+    chosen = list(select(registry, limit).sites)
     if failed_only:
         red = set(store.not_ready_sites(workspace))
         chosen = [s for s in chosen if s.slug in red]
@@ -190,7 +176,7 @@ def verify(
 
     loaded = load(workspace)
     parallel = min(forks, probe_limit(loaded.config, max_probes))
-    sites = select_sites(workspace, loaded.registry.sites, failed_only=failed_only, limit=limit)
+    sites = select_sites(workspace, loaded.registry, failed_only=failed_only, limit=limit)
     if not sites and failed_only:
         return None
     scope = "failed-only" if failed_only else "limit" if limit else "all"

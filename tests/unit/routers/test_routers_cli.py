@@ -69,7 +69,7 @@ def test_check_routers_refuses_an_unknown_router(small_workspace: Path) -> None:
     from confprov.exceptions import InputError
     from confprov.routers import check_routers
 
-    with pytest.raises(InputError, match="no router nosuch-rt"):
+    with pytest.raises(InputError, match="nosuch-rt: no such site"):
         check_routers(small_workspace, ["nosuch-rt"])
 
 

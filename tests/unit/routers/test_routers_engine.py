@@ -298,3 +298,27 @@ def test_each_session_gets_only_its_routers_pinned_key(tmp_path: Path) -> None:
     finally:
         store.close()
     assert not one.exists(), "the per-run key folder is removed"
+
+
+def test_a_timed_out_command_names_the_prompt_it_waited_for() -> None:
+    """netmiko's own ReadTimeout text; the operator learns what never came back."""
+    from netmiko.exceptions import ReadTimeout
+
+    from confprov.routers.device import UNREACHABLE, classify
+    from confprov.routers.render import RouterTarget
+
+    target = RouterTarget(
+        host="r1",
+        address="198.18.0.55",
+        platform="frr",
+        site_name="R1",
+        wan_interface="wan",
+        wan_gateway="198.18.8.1",
+    )
+    pattern = r"r1\#"
+    exc = ReadTimeout(f"\nPattern not detected: {pattern!r} in output.\n\nThings you might try")
+    error = classify(exc, target)
+    assert error.kind == UNREACHABLE
+    assert str(error) == (
+        "198.18.0.55:22 stopped answering (command timed out, waiting for 'r1\\\\#')"
+    )

@@ -16,7 +16,7 @@ def test_report_without_any_run_is_bad_input(small_workspace, capsys):
 
 def test_unknown_site_in_limit_is_refused_before_any_run(small_workspace, capsys):
     assert main(["verify", "-w", str(small_workspace), "--limit", "no-such-site"]) == 2
-    assert "--limit: unknown site 'no-such-site'" in capsys.readouterr().err
+    assert "no-such-site: no such site" in capsys.readouterr().err
     assert not (small_workspace / "runs").exists()
     assert not (small_workspace / "results.sqlite").exists()
 
