@@ -43,16 +43,23 @@ def names(sites: Sequence[Site]) -> str:
     return shown + more
 
 
-def _match_site(registry: Registry, ref: str) -> list[Site]:
+def _exact(registry: Registry) -> dict[str, Site]:
+    """Every host name, id and address of a site, to that site (the first site wins)."""
+    index: dict[str, Site] = {}
+    for s in registry.sites:
+        keys = [s.slug, s.id, *s.endpoint_hosts, *s.endpoints]
+        if s.router:
+            keys += [s.router_host, s.router]
+        for key in keys:
+            if key:
+                index.setdefault(key, s)
+    return index
+
+
+def _match_site(registry: Registry, ref: str, exact: dict[str, Site]) -> list[Site]:
     """Sites ``ref`` names: host name, id or address first, else (short) name, maybe several."""
-    exact = [
-        s
-        for s in registry.sites
-        if ref in (s.slug, s.id, *s.endpoint_hosts, *s.endpoints)
-        or (s.router and ref in (s.router_host, s.router))
-    ]
-    if exact:
-        return exact[:1]
+    if ref in exact:
+        return [exact[ref]]
     want = _key(ref)
     return [
         s
@@ -97,8 +104,8 @@ def _inventory_group(registry: Registry, spec: str) -> tuple[str, list[Site]] | 
     return None
 
 
-def _site(registry: Registry, spec: str) -> tuple[str, list[Site], str]:
-    matches = _match_site(registry, spec)
+def _site(registry: Registry, spec: str, exact: dict[str, Site]) -> tuple[str, list[Site], str]:
+    matches = _match_site(registry, spec, exact)
     if len(matches) > 1:
         return "", [], f"names several sites: {names(matches)}; give one"
     if not matches:
@@ -114,18 +121,20 @@ def _site(registry: Registry, spec: str) -> tuple[str, list[Site], str]:
     return group_name("site", matches[0].slug), matches, ""
 
 
-def _one(registry: Registry, spec: str) -> tuple[str, list[Site], str]:
+def _one(registry: Registry, spec: str, exact: dict[str, Site]) -> tuple[str, list[Site], str]:
     kind, _, value = spec.partition(":")
     if kind == "district" and value:
         return _district(registry, value)
     if kind == "level" and value:
         return _level(registry, value)
-    return _site(registry, spec)
+    return _site(registry, spec, exact)
 
 
-def _resolve(registry: Registry, spec: str) -> tuple[list[tuple[str, list[Site]]], str]:
+def _resolve(
+    registry: Registry, spec: str, exact: dict[str, Site]
+) -> tuple[list[tuple[str, list[Site]]], str]:
     """One ``--limit`` value: a spec, else (when that fails) its comma-separated specs."""
-    name, sites, error = _one(registry, spec)
+    name, sites, error = _one(registry, spec, exact)
     if not error:
         return [(name, sites)], ""
     parts = [p.strip() for p in spec.split(",") if p.strip()]
@@ -133,7 +142,7 @@ def _resolve(registry: Registry, spec: str) -> tuple[list[tuple[str, list[Site]]
         return [], error
     out = []
     for part in parts:
-        name, sites, part_error = _one(registry, part)
+        name, sites, part_error = _one(registry, part, exact)
         if part_error:
             return [], f"{part}: {part_error}"
         out.append((name, sites))
@@ -148,9 +157,10 @@ def select(registry: Registry, limits: Sequence[str] = ()) -> Selection:
     problems: list[Problem] = []
     groups: list[str] = []
     chosen: set[str] = set()
+    exact = _exact(registry) if limits else {}
     for raw in limits:
         spec = raw.strip()
-        found, error = _resolve(registry, spec)
+        found, error = _resolve(registry, spec, exact)
         if error:
             problems.append(Problem("--limit", None, spec, error))
         for name, sites in found:
