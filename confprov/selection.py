@@ -7,10 +7,13 @@ One syntax for `provision`, `verify` and `routers`, each spec one of:
 - ``district:NAME``: a district's own site and its communes;
 - ``level:LEVEL``: ``province``, ``district``, ``commune``, ``department`` (or ``tỉnh``, ``huyện``,
   ``xã``, ``sở``);
-- a group of the rendered inventory: ``site_<slug>``, ``district_<slug>``, ``level_<level>``.
+- a group of the rendered inventory: ``site_<slug>``, ``district_<slug>``, ``level_<level>``
+  (other groups and Ansible patterns such as ``cam-khe*`` are not taken).
 
-Repeat ``--limit``, or separate specs with commas as Ansible's ``--limit`` does. Each form maps onto
-a group of the rendered inventory, so what Ansible is told is what an operator reads there.
+Host names and addresses match in any case. Repeat ``--limit``, or separate specs with commas as
+Ansible's ``--limit`` does (a site name that holds a comma still matches as a whole). Each form
+maps onto a group of the rendered inventory, so what Ansible is told is what an operator reads
+there.
 """
 
 from __future__ import annotations
@@ -24,7 +27,10 @@ from confprov.registry import LEVEL_ALIASES, LEVELS, Registry, Site
 from confprov.slugs import ascii_fold, nfc, short_name
 
 _SHOWN = 12  # names listed when a limit matches nothing
-HELP = "SITE, district:NAME, level:LEVEL or an inventory group (repeat, or separate with commas)"
+HELP = (
+    "SITE, district:NAME, level:LEVEL or a group site_*, district_*, level_* "
+    "(repeat, or separate with commas)"
+)
 
 
 @dataclass(frozen=True)
@@ -52,14 +58,14 @@ def _exact(registry: Registry) -> dict[str, Site]:
             keys += [s.router_host, s.router]
         for key in keys:
             if key:
-                index.setdefault(key, s)
+                index.setdefault(key.casefold(), s)
     return index
 
 
 def _match_site(registry: Registry, ref: str, exact: dict[str, Site]) -> list[Site]:
     """Sites ``ref`` names: host name, id or address first, else (short) name, maybe several."""
-    if ref in exact:
-        return [exact[ref]]
+    if ref.casefold() in exact:
+        return [exact[ref.casefold()]]
     want = _key(ref)
     return [
         s
@@ -115,8 +121,8 @@ def _site(registry: Registry, spec: str, exact: dict[str, Site]) -> tuple[str, l
         return (
             "",
             [],
-            "no such site: give a site's host name or name, district:NAME or level:LEVEL "
-            f"(sites: {names(registry.sites)})",
+            "no such site: give a site's host name, name or address, district:NAME, "
+            f"level:LEVEL or a group site_*, district_*, level_* (sites: {names(registry.sites)})",
         )
     return group_name("site", matches[0].slug), matches, ""
 
@@ -138,7 +144,7 @@ def _resolve(
     if not error:
         return [(name, sites)], ""
     parts = [p.strip() for p in spec.split(",") if p.strip()]
-    if len(parts) < 2:
+    if "," not in spec or not parts:
         return [], error
     out = []
     for part in parts:

@@ -133,9 +133,12 @@ def provision(
             + ", ".join(chosen.windows[:10])
         )
     if not chosen.hosts:
-        raise InputError(
-            [Problem("--limit", None, ", ".join(limits), "selects no Debian or Ubuntu endpoint")]
+        what = (
+            "holds none of the hosts that failed last time"
+            if only is not None and limits
+            else "selects no Debian or Ubuntu endpoint"
         )
+        raise InputError([Problem("--limit", None, ", ".join(limits), what)])
     say(render_workspace_inventory(workspace).text())
     profile, state = prepare_mirror(loaded)
     say(state.text())

@@ -95,13 +95,16 @@ def _cmd_backups(args: argparse.Namespace) -> int:
     from confprov.routers import backups
 
     workspace = resolve_workspace(args)
-    if args.limit:
+    kept = backups.routers_with_backups(workspace)
+    if args.limit and all(name in kept for name in args.limit):
+        routers = list(args.limit)  # as kept, even for a site gone from the registry
+    elif args.limit:
         from confprov.routers.targets import router_hosts
         from confprov.workspace import load
 
         routers = router_hosts(load(workspace).registry, args.limit)
     else:
-        routers = backups.routers_with_backups(workspace)
+        routers = kept
     if not routers:
         print(f"no backups in {workspace / backups.BACKUPS_DIR}")
         return 0

@@ -142,8 +142,11 @@ def classify(exc: BaseException, target: RouterTarget) -> DeviceError:  # noqa: 
     if "TCP connection to device failed" in text or "timed out" in text.lower():
         return DeviceError(UNREACHABLE, f"no answer from {where} (TCP connect failed or timed out)")
     if type(exc).__name__ == "ReadTimeout" or "Pattern not detected" in text:
-        waited = re.search(r"Pattern not detected: (.+?) in output", text)
-        what = f", waiting for {waited.group(1)}" if waited else ""
+        waited = re.search(r"Pattern not detected: '(.+?)' in output", text)
+        what = ""
+        if waited:  # netmiko shows repr(re.escape(prompt)): the prompt as the router prints it
+            prompt = re.sub(r"\\(.)", r"\1", waited.group(1).replace("\\\\", "\\"))
+            what = f", waiting for the prompt {prompt!r}"
         return DeviceError(UNREACHABLE, f"{where} stopped answering (command timed out{what})")
     if isinstance(exc, OSError | EOFError) or "Socket is closed" in text or "EOF" in text:
         return DeviceError(UNREACHABLE, f"{where}: connection lost ({text[:160]})")

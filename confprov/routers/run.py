@@ -138,27 +138,27 @@ def run_routers(
         raise InputError(f"unknown routers action {action!r}")
     if settings.workers < 1 or settings.connect_timeout <= 0 or settings.command_timeout <= 0:
         raise InputError("--workers and the timeouts must be positive")
-    limit: list[str] = []
-    if limits:  # refused before anything is written
-        from confprov.routers.targets import router_hosts
-        from confprov.workspace import load
-
-        limit = router_hosts(load(workspace).registry, limits)
-    render_workspace_inventory(workspace)
     if action == "push":
         name = "routers-plan" if plan else "routers-push"
     else:
         name = f"routers-{action}-check" if plan else f"routers-{action}"
+    # Both refused before anything is written; together, the failed routers inside the limit.
+    limit: list[str] = []
+    if limits:
+        from confprov.routers.targets import router_hosts
+        from confprov.workspace import load
+
+        limit = router_hosts(load(workspace).registry, limits)
     if retry_failed:
-        limit = runner.retry_limit(workspace, name)
-        if not limit:
-            raise InputError(
-                [
-                    Problem(
-                        str(workspace / runner.RUNS_DIR), None, None, "no router failed last time"
-                    )
-                ]
-            )
+        failed = runner.retry_limit(workspace, name)
+        if limits:
+            inside = set(limit)
+            failed = [h for h in failed if h in inside]
+        if not failed:
+            why = "no router failed last time" + (" among those --limit selects" if limits else "")
+            raise InputError([Problem(str(workspace / runner.RUNS_DIR), None, None, why)])
+        limit = failed
+    render_workspace_inventory(workspace)
     (workspace / runner.RUNS_DIR).mkdir(exist_ok=True)
     sessions = Path(tempfile.mkdtemp(prefix=".sessions-", dir=workspace / runner.RUNS_DIR))
     extra: dict[str, Any] = {

@@ -140,7 +140,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     outcome = verify(
         workspace,
         failed_only=args.failed_only,
-        limit=[name for value in args.limit for name in value.split(",") if name],
+        limit=args.limit,
         forks=args.forks,
         max_probes=args.max_probes,
         check_routers=not args.no_router_checks,
@@ -149,7 +149,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     if sys.stderr.isatty():
         sys.stderr.write("\n")
     if outcome is None:
-        print("verify: no site left to recheck: every site was ready in its latest run")
+        which = "of the sites --limit selects, every one" if args.limit else "every site"
+        print(f"verify: no site left to recheck: {which} was ready in its latest run")
         return 0
     report = _make_report(workspace, outcome.run.id, args.lang, outcome.run.scope == "all")
     _render(args, report)

@@ -191,6 +191,15 @@ def test_a_refused_line_reverts_that_router_only(lab, pristine):
     summary = outcome.summary()
     assert f"FAILED      {bad}:" in summary
 
+    # --retry-failed keeps --limit: a limit without the failed router is refused, nothing runs;
+    # with it, only that router is pushed again (now without the refused line).
+    res = confprov(lab, "routers", "push", "--retry-failed", "--limit", lab.sites[1])
+    assert res.returncode == 2 and "no router failed last time among those --limit" in res.stderr
+    res = confprov(lab, "routers", "push", "--retry-failed", "--limit", f"{lab.sites[0]},{good}")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "push: 1 routers: 1 changed" in res.stdout
+    assert f"ip route {lab.plan.conf_net}" in running(lab, lab.sites[0])
+
 
 def test_a_router_cut_off_mid_push_is_reported_and_rolled_back_later(lab, pristine):
     """The router's management link goes down while its lines are going in."""

@@ -80,3 +80,37 @@ def test_every_command_refuses_the_same_bad_limit_the_same_way(
     assert "district:nowhere: no such district (known: cam-khe (UBND huyện Cẩm Khê))" in err
     assert not (small_workspace / "runs").exists()
     assert not (small_workspace / "inventory").exists()
+
+
+def _last_push(workspace: Path, failed: list[str]) -> None:
+    """A stand-in for an earlier `routers push` run's summary.json (what --retry-failed reads)."""
+    import json
+
+    run = workspace / "runs" / "20261126-120000-routers-push"
+    run.mkdir(parents=True)
+    hosts = {h: {"status": "unreachable"} for h in failed}
+    (run / "summary.json").write_text(json.dumps({"action": "routers-push", "hosts": hosts}))
+
+
+def test_retry_failed_keeps_the_limit(small_workspace: Path) -> None:
+    """--retry-failed with --limit: the routers that failed last time inside the limit only.
+
+    Only the refusal is run here (a run would reach for routers no lab serves); the run itself is
+    in tests/lab/test_routers.py (test_a_refused_line_reverts_that_router_only).
+    """
+    from confprov.routers.run import run_routers
+
+    _last_push(small_workspace, ["sngv-rt", "cam-khe-rt"])
+    with pytest.raises(InputError, match="no router failed last time among those --limit"):
+        run_routers(small_workspace, "push", limits=["yen-tap.cam-khe"], retry_failed=True)
+    assert not (small_workspace / "inventory").exists()
+
+
+def test_backups_of_a_router_gone_from_the_registry_are_still_listed(
+    small_workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kept = small_workspace / "backups" / "old-site-rt"
+    kept.mkdir(parents=True)
+    (kept / "20261120-101500.cfg").write_text("hostname old-site-rt\n")
+    assert main(["routers", "backups", "-w", str(small_workspace), "--limit", "old-site-rt"]) == 0
+    assert "old-site-rt: 1 backup(s)" in capsys.readouterr().out

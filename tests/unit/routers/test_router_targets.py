@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from ansible.errors import AnsibleFilterError
 
 from confprov import vault
@@ -28,32 +29,44 @@ _filter = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_filter)
 router_targets = _filter.router_targets
 
-# The same expression as roles/router_config/tasks/routers.yml, and one through hostvars only.
-PLAY = """
-- hosts: routers
-  gather_facts: false
-  tasks:
-    - name: Both ways
-      ansible.builtin.copy:
-        dest: "{{ out }}"
-        mode: "0600"
-        content: >-
-          {{ {'map': ansible_play_hosts | confprov.core.router_targets(hostvars, {'all': 'x'},
-                routers=confprov_routers | default({}),
-                username=confprov_router_username | default(none),
-                passwords=confprov_router_passwords | default({}),
-                password=confprov_router_default_password | default(none)),
-              'hostvars': ansible_play_hosts | confprov.core.router_targets(hostvars, {'all': 'x'})}
-             | to_json }}
-      run_once: true
-"""
+ROLE_TASKS = REPO / "roles" / "router_config" / "tasks" / "routers.yml"
 
 
-def _play(ws: Path, tmp_path: Path, secrets: dict[str, object]) -> subprocess.CompletedProcess[str]:
-    render_workspace_inventory(ws)
+def _play_text() -> str:
+    """The role's own expression (read from its task file), and one through hostvars only."""
+    (task,) = yaml.safe_load(ROLE_TASKS.read_text())
+    expression = task["confprov.core.router_config"]["routers"]
+    tasks = [
+        {"name": "As the role builds it", "ansible.builtin.set_fact": {"from_role": expression}},
+        {
+            "name": "Through hostvars only",
+            "ansible.builtin.set_fact": {
+                "from_hostvars": "{{ ansible_play_hosts | confprov.core.router_targets("
+                "hostvars, router_config_extra_config) }}"
+            },
+        },
+        {
+            "name": "Both",
+            "ansible.builtin.copy": {
+                "dest": "{{ out }}",
+                "mode": "0600",
+                "content": "{{ {'map': from_role, 'hostvars': from_hostvars} | to_json }}",
+            },
+        },
+    ]
+    for task_ in tasks:
+        task_["run_once"] = True
+    return yaml.safe_dump([{"hosts": "routers", "gather_facts": False, "tasks": tasks}])
+
+
+def _play(
+    ws: Path, tmp_path: Path, secrets: dict[str, object], *, render: bool = True
+) -> subprocess.CompletedProcess[str]:
+    if render:
+        render_workspace_inventory(ws)
     (ws / "vault.yml").write_text(vault.encrypt(secrets, "pw"))
     (tmp_path / "pass").write_text("pw")
-    (tmp_path / "play.yml").write_text(PLAY)
+    (tmp_path / "play.yml").write_text(_play_text())
     return subprocess.run(
         [
             str(BIN / "ansible-playbook"),
@@ -62,6 +75,8 @@ def _play(ws: Path, tmp_path: Path, secrets: dict[str, object]) -> subprocess.Co
             str(tmp_path / "play.yml"),
             "-e",
             f"out={tmp_path / 'out.json'}",
+            "-e",
+            '{"router_config_extra_config": {"all": "x"}}',
             "-e",
             f"@{ws / 'vault.yml'}",
             "--vault-password-file",
@@ -98,6 +113,23 @@ def test_the_map_gives_what_every_routers_hostvars_give(
     assert "own-Pw-2" not in rendered and "shared-Pw-1" not in rendered
 
 
+def test_the_role_reads_the_map_not_each_routers_hostvars(
+    small_workspace: Path, tmp_path: Path
+) -> None:
+    """A hand edit of a router's host_vars (rendered, "do not edit") is not what the role uses."""
+    render_workspace_inventory(small_workspace)
+    host_vars = small_workspace / "inventory" / "host_vars" / "sngv-rt.yml"
+    host_vars.write_text(host_vars.read_text().replace("198.19.6.1", "198.19.99.99"))
+    secrets = {"vault_router_username": "netops", "vault_router_password": "shared-Pw-1"}
+    proc = _play(small_workspace, tmp_path, secrets, render=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = json.loads((tmp_path / "out.json").read_text())
+    role = {t["host"]: t for t in out["map"]}
+    direct = {t["host"]: t for t in out["hostvars"]}
+    assert direct["sngv-rt"]["wan_gateway"] == "198.19.99.99"
+    assert role["sngv-rt"]["wan_gateway"] == "198.19.6.1"
+
+
 def test_a_router_without_any_password_in_the_vault_is_named(
     small_workspace: Path, tmp_path: Path
 ) -> None:
@@ -107,7 +139,10 @@ def test_a_router_without_any_password_in_the_vault_is_named(
         {"vault_router_username": "netops", "vault_router_passwords": {"cam-khe-rt": "pw-only"}},
     )
     assert proc.returncode != 0
-    assert "no password" in proc.stdout and "vault_router_password" in proc.stdout
+    # Every router without one is named in the one error, with where to set it.
+    assert "4 problem(s)" in proc.stdout and "sngv-rt: no password" in proc.stdout
+    assert " cam-khe-rt: no password" not in proc.stdout  # it has its own
+    assert "vault_router_password" in proc.stdout
 
 
 SITE = {

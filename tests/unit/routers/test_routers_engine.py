@@ -320,5 +320,5 @@ def test_a_timed_out_command_names_the_prompt_it_waited_for() -> None:
     error = classify(exc, target)
     assert error.kind == UNREACHABLE
     assert str(error) == (
-        "198.18.0.55:22 stopped answering (command timed out, waiting for 'r1\\\\#')"
+        "198.18.0.55:22 stopped answering (command timed out, waiting for the prompt 'r1#')"
     )

@@ -84,18 +84,17 @@ def _from_map(
     username: str | None,
     passwords: dict[str, Any],
     password: str | None,
+    problems: list[str],
 ) -> dict[str, Any]:
-    missing = [k for k in SITE_KEYS if k not in site]
+    missing = [k for k in SITE_KEYS if not isinstance(site, dict) or k not in site]
     if missing:
-        raise AnsibleFilterError(f"router {host}: confprov_routers lacks {', '.join(missing)}")
-    secret = passwords.get(host, password)
+        problems.append(f"{host}: confprov_routers lacks {', '.join(missing)}")
+        return {}
+    secret = passwords.get(host)
     if secret is None:
-        raise AnsibleFilterError(
-            f"router {host}: no password: the vault has neither vault_router_passwords[{host}] "
-            "nor vault_router_password"
-        )
-    if username is None:
-        raise AnsibleFilterError(f"router {host}: no username (vault_router_username)")
+        secret = password
+    if secret is None:
+        problems.append(f"{host}: no password")
     values = {k: site[k] for k in SITE_KEYS}
     return {"host": host, **values, "username": username, "password": secret}
 
@@ -112,10 +111,11 @@ def router_targets(
 ) -> list[dict[str, Any]]:
     extra = extra_config or {}
     sites = routers or {}
+    problems: list[str] = []
     out = []
     for host in hosts:
         target = (
-            _from_map(host, sites[host], username, passwords or {}, password)
+            _from_map(host, sites[host], username, passwords or {}, password, problems)
             if host in sites
             else _from_hostvars(host, hostvars)
         )
@@ -123,6 +123,14 @@ def router_targets(
             x for x in (extra.get("all", ""), extra.get(host, "")) if x
         )
         out.append(target)
+    if any(host in sites for host in hosts) and username is None:
+        problems.insert(0, "no router username: set vault_router_username in the vault")
+    if problems:
+        raise AnsibleFilterError(
+            f"{len(problems)} problem(s) with the routers' values: " + "; ".join(problems[:20])
+            + " (site values: run `confprov inventory`; passwords: vault_router_passwords[HOST] "
+            "or vault_router_password in the workspace's vault.yml, `ansible-vault edit`)"
+        )
     return out
 
 
