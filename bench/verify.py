@@ -240,7 +240,7 @@ def main() -> int:
     finally:
         if not args.keep:
             lab_mod.down(args.name)
-    med = {k: statistics.median(v) for k, v in timings.items()}
+    med = {k: statistics.median(v) if v else float("nan") for k, v in timings.items()}
     report = {
         "machine": f"{platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}",
         "sites": len(specs),
