@@ -26,7 +26,7 @@ def workspace_arg(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def limit_arg(parser: argparse.ArgumentParser, what: str = "sites") -> None:
+def limit_arg(parser: argparse.ArgumentParser, what: str = "these sites") -> None:
     """The ``--limit`` option, one syntax for every command (confprov.selection)."""
     from confprov.selection import HELP
 
@@ -35,7 +35,7 @@ def limit_arg(parser: argparse.ArgumentParser, what: str = "sites") -> None:
         action="append",
         default=[],
         metavar="SITE|district:NAME|level:LEVEL",
-        help=f"only the {what} of these: {HELP}",
+        help=f"only {what}; each a {HELP}",
     )
 
 

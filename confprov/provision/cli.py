@@ -83,7 +83,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         ),
     )
     workspace_arg(p)
-    limit_arg(p, "endpoints")
+    limit_arg(p, "the endpoints of these sites")
     p.add_argument("--check", action="store_true", help="dry run: show what would change")
     p.add_argument(
         "--retry-failed",

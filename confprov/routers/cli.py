@@ -129,7 +129,7 @@ def _cmd_trust(args: argparse.Namespace) -> int:
 
 def _run_options(p: argparse.ArgumentParser, *, retry: bool = True) -> None:
     workspace_arg(p)
-    limit_arg(p, "routers")
+    limit_arg(p, "the routers of these sites")
     if retry:
         p.add_argument(
             "--retry-failed",
@@ -191,14 +191,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = rsub.add_parser("backups", help="list the kept backups of each router")
     workspace_arg(p)
-    limit_arg(p, "routers")
+    limit_arg(p, "the routers of these sites")
     p.set_defaults(func=_cmd_backups)
 
     p = rsub.add_parser(
         "check", help="read-only: does every router answer and hold every intended line?"
     )
     workspace_arg(p)
-    limit_arg(p, "routers")
+    limit_arg(p, "the routers of these sites")
     p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     p.set_defaults(func=_cmd_check)
 
