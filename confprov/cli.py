@@ -9,40 +9,17 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from confprov import __version__
+from confprov.cliargs import (  # noqa: F401 - re-exported for callers of confprov.cli
+    WORKSPACE_ENV,
+    add_common,
+    limit_arg,
+    resolve_workspace,
+    workspace_arg,
+)
 from confprov.exceptions import ConfprovError, InputError
 
-WORKSPACE_ENV = "CONFPROV_WORKSPACE"
 Handler = Callable[[argparse.Namespace], int]
-
-
-def workspace_arg(parser: argparse.ArgumentParser) -> None:
-    """The ``-w/--workspace`` option every command takes."""
-    parser.add_argument(
-        "-w",
-        "--workspace",
-        type=Path,
-        default=None,
-        help=f"workspace folder (default: ${WORKSPACE_ENV}, else the current folder)",
-    )
-
-
-def limit_arg(parser: argparse.ArgumentParser, what: str = "these sites") -> None:
-    """The ``--limit`` option, one syntax for every command (confprov.selection)."""
-    from confprov.selection import HELP
-
-    parser.add_argument(
-        "--limit",
-        action="append",
-        default=[],
-        metavar="SITE|district:NAME|level:LEVEL",
-        help=f"only {what}; each a {HELP}",
-    )
-
-
-def resolve_workspace(args: argparse.Namespace) -> Path:
-    """Explicit argument, then environment, then the current folder."""
-    chosen = args.workspace or os.environ.get(WORKSPACE_ENV) or "."
-    return Path(chosen).resolve()
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
@@ -82,7 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="confprov",
         description="Make every video-conference site ready: registry, inventory, lab, checks.",
+        epilog="example: confprov verify -w phu-tho --json - | jq .summary  "
+        '(completion: eval "$(register-python-argcomplete confprov)")',
     )
+    parser.add_argument("--version", action="version", version=f"confprov {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("init", help="scaffold a workspace")
@@ -111,11 +91,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     for area in (lab_cli, provision_cli, routers_cli, verify_cli):
         area.register(sub)
+    add_common(parser)
     return parser
+
+
+def _complete(parser: argparse.ArgumentParser) -> None:
+    """Shell completion (argcomplete): answers and exits only when the shell asks."""
+    if "_ARGCOMPLETE" not in os.environ:
+        return
+    import argcomplete
+
+    argcomplete.autocomplete(parser)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    _complete(parser)
     args = parser.parse_args(argv)
     handler: Handler = args.func
     try:

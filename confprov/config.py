@@ -43,13 +43,38 @@ class Media:
     duration_s: int = 5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Thresholds:
+    """Limits of the verdict; ``profile`` names the set they start from (PROFILES)."""
+
+    profile: str = "default"
     rtt_ms: float = 100.0
     jitter_ms: float = 30.0
     loss_pct: float = 1.0
     bandwidth_kbps: int = 1200
     clock_offset_ms: float = 500.0
+    # Short windows of the media probe (docs/verify.md cites Microsoft Teams' figures).
+    loss_15s_pct: float = 1.0  # worst loss over any 15 s of the probe
+    burst_200ms_pct: float = 10.0  # worst loss over any 200 ms
+    reorder_pct: float = 1.0
+    # The estimated MOS (E-model) is informative; > 0 makes a lower estimate a warning.
+    mos_min: float = 0.0
+
+    @property
+    def warn_only(self) -> tuple[str, ...]:
+        """Checks that only warn (never fail) under this profile."""
+        return PROFILES[self.profile][1]
+
+
+# Named threshold profiles: values over the Thresholds defaults, and the checks that only warn.
+# `default` is the verdict confprov always gave (short windows and reordering only warn);
+# `strict` follows Microsoft Teams' network requirements, client to Microsoft edge
+# (learn.microsoft.com/microsoftteams/prepare-network): < 100 ms round trip, < 30 ms jitter,
+# < 1 % loss over any 15 s, < 10 % loss over any 200 ms, < 0.05 % reordering; all of them fail.
+PROFILES: dict[str, tuple[dict[str, float], tuple[str, ...]]] = {
+    "default": ({}, ("loss_15s", "burst_200ms", "reorder")),
+    "strict": ({"reorder_pct": 0.05}, ()),
+}
 
 
 @dataclass(frozen=True)
@@ -70,7 +95,14 @@ class Verify:
     max_parallel_probes: int = 0
 
 
-@dataclass(frozen=True)
+def default_equipment() -> dict[str, list[str]]:
+    """Every level needs everything the survey looks for: display, microphone, speaker, camera."""
+    from confprov.provision.survey import NEEDS
+
+    return {level: list(NEEDS) for level in LEVELS}
+
+
+@dataclass(frozen=True, kw_only=True)
 class Config:
     conference: Conference
     province: str = ""
@@ -84,6 +116,8 @@ class Config:
     verify: Verify = field(default_factory=Verify)
     expected: dict[str, int] = field(default_factory=dict)
     lang: str = "vi"
+    # Room equipment required per level (the survey's NEEDS); a level left out needs them all.
+    equipment: dict[str, list[str]] = field(default_factory=default_equipment)
 
     def as_vars(self) -> dict[str, Any]:
         """Plain data for group_vars: everything a role or check needs of the conference side."""
@@ -159,8 +193,11 @@ def parse_config(text: str, path: str) -> Config:
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
         if key in _SECTIONS:
+            given = value
+            if key == "thresholds" and isinstance(value, dict):
+                given = _with_profile(value, lines, path, problems)
             kwargs[key] = _section(
-                _SECTIONS[key], value, lines=lines, path=path, name=key, problems=problems
+                _SECTIONS[key], given, lines=lines, path=path, name=key, problems=problems
             )
         elif key in _SCALARS:
             kwargs[key] = _coerce(
@@ -168,8 +205,10 @@ def parse_config(text: str, path: str) -> Config:
             )
         elif key == "expected":
             kwargs[key] = _expected(value, lines, path, problems)
+        elif key == "equipment":
+            kwargs[key] = _equipment(value, lines, path, problems)
         else:
-            known = ", ".join([*_SECTIONS, *_SCALARS, "expected"])
+            known = ", ".join([*_SECTIONS, *_SCALARS, "expected", "equipment"])
             problems.append(Problem(path, lines.get(key), key, f"unknown key (known: {known})"))
     if "conference" not in data:
         problems.append(
@@ -207,6 +246,52 @@ def _expected(
     return out
 
 
+def _with_profile(
+    value: dict[str, Any], lines: dict[str, int], path: str, problems: list[Problem]
+) -> dict[str, Any]:
+    """The named profile's values first, then the keys written beside it."""
+    name = value.get("profile", "default")
+    if name not in PROFILES:
+        problems.append(
+            Problem(
+                path,
+                lines.get("thresholds.profile"),
+                "thresholds.profile",
+                f"unknown profile {name!r} (known: {', '.join(PROFILES)})",
+            )
+        )
+        return {k: v for k, v in value.items() if k != "profile"}
+    return {**PROFILES[str(name)][0], **value}
+
+
+def _equipment(
+    value: Any, lines: dict[str, int], path: str, problems: list[Problem]
+) -> dict[str, list[str]]:
+    from confprov.provision.survey import NEEDS
+
+    out = default_equipment()
+    if not isinstance(value, dict):
+        problems.append(Problem(path, lines.get("equipment"), "equipment", "must be a mapping"))
+        return out
+    for level, needs in value.items():
+        key = f"equipment.{level}"
+        if level not in LEVELS:
+            problems.append(
+                Problem(path, lines.get(key), key, f"unknown level (known: {', '.join(LEVELS)})")
+            )
+            continue
+        items = needs if isinstance(needs, list) else None
+        bad = [n for n in items or [] if n not in NEEDS]
+        if items is None or bad:
+            what = f"unknown: {', '.join(map(str, bad))}; " if bad else ""
+            problems.append(
+                Problem(path, lines.get(key), key, f"{what}a list of: {', '.join(NEEDS)} (or [])")
+            )
+            continue
+        out[str(level)] = [str(n) for n in items]
+    return out
+
+
 def _check_values(config: Config, lines: dict[str, int], path: str) -> list[Problem]:
     problems: list[Problem] = []
     conf = config.conference
@@ -229,6 +314,9 @@ def _check_values(config: Config, lines: dict[str, int], path: str) -> list[Prob
         bad("lang", f"must be one of {', '.join(LANGS)}")
     if config.verify.max_parallel_probes < 0:
         bad("verify.max_parallel_probes", "must be 0 (derived from the uplink) or more")
+    for key in ("loss_15s_pct", "burst_200ms_pct", "reorder_pct", "mos_min"):
+        if getattr(config.thresholds, key) < 0:
+            bad(f"thresholds.{key}", "must be 0 or more")
     for key in ("bitrate_kbps", "packet_bytes", "duration_s"):
         if getattr(config.media, key) <= 0:
             bad(f"media.{key}", "must be positive")

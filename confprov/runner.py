@@ -89,9 +89,12 @@ class RunResult:
         return "\n".join(lines)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Progress:
-    """What a display needs, updated from events: hosts done, failed, unreachable; current task."""
+    """What a display needs, updated from events: hosts done, failed, unreachable; current task.
+
+    ``total`` is the number of hosts the caller expects (0: unknown); confprov.cliargs draws it.
+    """
 
     total: int = 0
     done: set[str] = field(default_factory=set)
@@ -244,8 +247,12 @@ def run_playbook(
     extra_vars: dict[str, Any] | None = None,
     on_progress: ProgressCallback | None = None,
     verbose: bool = False,
+    total: int = 0,
 ) -> RunResult:
-    """Run one of confprov's playbooks against the workspace's rendered inventory."""
+    """Run one of confprov's playbooks against the workspace's rendered inventory.
+
+    ``total`` is how many hosts the run covers, for the progress display (0: unknown).
+    """
     inventory = workspace / "inventory"
     if not (inventory / "hosts.yml").is_file():
         raise InputError(
@@ -263,7 +270,7 @@ def run_playbook(
         cmdline.append("--diff")
     if verbose:
         cmdline.append("-v")
-    progress = Progress()
+    progress = Progress(total=total)
     collector = _Collector(progress, on_progress)
     envvars = _environment(workspace, run_dir)
     with _without_env(vault.PASSWORD_ENV):

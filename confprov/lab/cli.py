@@ -107,7 +107,7 @@ def _cmd_image(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from confprov.cli import workspace_arg
+    from confprov.cliargs import workspace_arg
 
     parser = sub.add_parser("lab", help="a rehearsal province of real hosts and routers here")
     lab_sub = parser.add_subparsers(dest="lab_command", metavar="LAB_COMMAND", required=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from confprov.config import CONFIG_NAME, parse_config
+from confprov.config import CONFIG_NAME, LEVELS, parse_config
 from confprov.exceptions import InputError
 from confprov.lab.image import ENDPOINT_USER, ROUTER_USER
 from confprov.lab.plan import LabPlan, registry_csv
@@ -82,6 +82,9 @@ def config_text(plan: LabPlan) -> str:
         "endpoint_user": ENDPOINT_USER,
         "ssh_private_key": "id_ed25519",
         "expected": {**levels, "total": len(plan.sites)},
+        # Lab endpoints are containers with no camera, display or sound card: the verdict
+        # requires no room equipment here (a real province keeps the defaults: all of it).
+        "equipment": {level: [] for level in LEVELS},
     }
     header = (
         f"# Written by `confprov lab up --name {plan.name}`: a rehearsal lab on this machine.\n"

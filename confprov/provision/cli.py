@@ -3,39 +3,37 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from typing import Any
 
-from confprov.cli import limit_arg, resolve_workspace, workspace_arg
+from confprov import cliargs
+from confprov.cliargs import limit_arg, resolve_workspace, workspace_arg
 
 
 def _out(args: argparse.Namespace) -> Any:
-    """Where progress lines go: nowhere in --quiet or --json (stdout is then for the result)."""
-    if args.quiet or getattr(args, "json", False):
+    """Where progress lines go: nowhere with --quiet, stderr when stdout carries the JSON."""
+    if args.quiet:
         return lambda _: None
-    return lambda line: print(line, flush=True)
+    stream = cliargs.human_stream(args)
+    return lambda line: print(line, file=stream, flush=True)
 
 
 def _cmd_provision(args: argparse.Namespace) -> int:
-    from confprov import runner
     from confprov.provision.run import provision
 
     say = _out(args)
-    progress = None if args.quiet or args.json else runner.terminal_progress(sys.stderr)
-    outcome = provision(
-        resolve_workspace(args),
-        limits=args.limit,
-        check=args.check,
-        retry_failed=args.retry_failed,
-        forks=args.forks,
-        on_progress=progress,
-        say=say,
-    )
-    if progress is not None and sys.stderr.isatty():
-        sys.stderr.write("\n")
-    if args.json:
-        print(json.dumps(outcome.to_json(), indent=2, ensure_ascii=False))
+    cliargs.check_targets(args, ("json",))
+    with cliargs.progress(args, "provision") as progress:
+        outcome = provision(
+            resolve_workspace(args),
+            limits=args.limit,
+            check=args.check,
+            retry_failed=args.retry_failed,
+            forks=args.forks,
+            on_progress=progress,
+            say=say,
+        )
+    cliargs.emit_json(args, outcome.to_json())
+    if cliargs.json_to_stdout(args):
         return outcome.exit_code
     for note in outcome.notes:
         print(note)
@@ -62,10 +60,10 @@ def _cmd_mirror(args: argparse.Namespace) -> int:
 def _cmd_survey(args: argparse.Namespace) -> int:
     from confprov.provision import survey
 
+    cliargs.check_targets(args, ("json",))
     summary = survey.summarise(survey.load(resolve_workspace(args)))
-    if args.json:
-        print(json.dumps(summary.to_json(), indent=2, ensure_ascii=False))
-    else:
+    cliargs.emit_json(args, summary.to_json())
+    if not cliargs.json_to_stdout(args):
         print("\n".join(summary.lines()))
     return 0
 
@@ -91,9 +89,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="only the hosts that failed or were unreachable in the last provision run",
     )
     p.add_argument("--forks", type=int, default=20, help="endpoints worked on at once (20)")
-    out = p.add_mutually_exclusive_group()
-    out.add_argument("-q", "--quiet", action="store_true", help="print the summary line only")
-    out.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    p.add_argument("-q", "--quiet", action="store_true", help="print the summary line only")
+    cliargs.json_arg(p)
     p.set_defaults(func=_cmd_provision)
 
     p = sub.add_parser(
@@ -107,5 +104,5 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = sub.add_parser("survey", help="summarise the room surveys saved by provision")
     workspace_arg(p)
-    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    cliargs.json_arg(p, "the summary")
     p.set_defaults(func=_cmd_survey)

@@ -151,6 +151,7 @@ def provision(
         result = runner.run_playbook(
             workspace, PLAYBOOK, action=action, limit=limit, check=check, forks=forks,
             extra_vars={**extra, "confprov_mirror_urls": urls}, on_progress=on_progress,
+            total=len(chosen.hosts),
         )  # fmt: skip
     surveys = survey.summarise(survey.load(workspace, chosen.hosts))
     outcome = ProvisionOutcome(result, state, chosen, surveys, notes)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 
-from confprov.cli import limit_arg, resolve_workspace, workspace_arg
+from confprov import cliargs
+from confprov.cliargs import limit_arg, resolve_workspace, workspace_arg
 
 
 def _settings(args: argparse.Namespace) -> object:
@@ -25,8 +24,8 @@ def _print_run(args: argparse.Namespace, outcome: object) -> int:
     from confprov.routers.run import RoutersRun
 
     assert isinstance(outcome, RoutersRun)
-    if args.json:
-        print(json.dumps(outcome.to_json(), indent=2, ensure_ascii=False))
+    cliargs.emit_json(args, outcome.to_json())
+    if cliargs.json_to_stdout(args):
         return outcome.exit_code
     show_diff = outcome.plan or args.diff
     if show_diff and not args.quiet:
@@ -44,24 +43,22 @@ def _print_run(args: argparse.Namespace, outcome: object) -> int:
 
 
 def _run(args: argparse.Namespace, action: str, *, plan: bool = False, backup: str = "") -> int:
-    from confprov import runner
     from confprov.routers.run import Settings, run_routers
 
     settings = _settings(args)
     assert isinstance(settings, Settings)
-    progress = None if args.quiet or args.json else runner.terminal_progress()
-    outcome = run_routers(
-        resolve_workspace(args),
-        action,
-        plan=plan,
-        limits=args.limit,
-        retry_failed=getattr(args, "retry_failed", False),
-        backup=backup,
-        settings=settings,
-        on_progress=progress,
-    )
-    if progress is not None and sys.stderr.isatty():
-        sys.stderr.write("\n")
+    cliargs.check_targets(args, ("json",))
+    with cliargs.progress(args, f"routers {action}") as progress:
+        outcome = run_routers(
+            resolve_workspace(args),
+            action,
+            plan=plan,
+            limits=args.limit,
+            retry_failed=getattr(args, "retry_failed", False),
+            backup=backup,
+            settings=settings,
+            on_progress=progress,
+        )
     return _print_run(args, outcome)
 
 
@@ -80,14 +77,17 @@ def _cmd_rollback(args: argparse.Namespace) -> int:
 def _cmd_check(args: argparse.Namespace) -> int:
     from confprov.routers.check import check_routers
 
+    cliargs.check_targets(args, ("json",))
     checks = check_routers(resolve_workspace(args), args.limit or None)
-    if args.json:
-        print(json.dumps({h: c.to_json() for h, c in checks.items()}, indent=2))
-    else:
+    cliargs.emit_json(args, {h: c.to_json() for h, c in checks.items()})
+    if not args.quiet and not cliargs.json_to_stdout(args):
         for check in checks.values():
             print(check.line())
     bad = [c for c in checks.values() if not c.ok]
-    print(f"check: {len(checks)} routers: {len(checks) - len(bad)} ok, {len(bad)} not ready")
+    print(
+        f"check: {len(checks)} routers: {len(checks) - len(bad)} ok, {len(bad)} not ready",
+        file=cliargs.human_stream(args),
+    )
     return 1 if bad else 0
 
 
@@ -155,9 +155,8 @@ def _run_options(p: argparse.ArgumentParser, *, retry: bool = True) -> None:
         help="keep no per-router session log in the run folder",
     )
     p.add_argument("--diff", action="store_true", help="print each router's diff")
-    out = p.add_mutually_exclusive_group()
-    out.add_argument("-q", "--quiet", action="store_true", help="print the summary line only")
-    out.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    p.add_argument("-q", "--quiet", action="store_true", help="print the summary line only")
+    cliargs.json_arg(p)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -199,7 +198,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     workspace_arg(p)
     limit_arg(p, "the routers of these sites")
-    p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    cliargs.json_arg(p)
     p.set_defaults(func=_cmd_check)
 
     p = sub.add_parser(

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from confprov.cli import limit_arg, resolve_workspace, workspace_arg
+from confprov import cliargs
+from confprov.cliargs import limit_arg, resolve_workspace, workspace_arg
 from confprov.config import LANGS
 from confprov.exceptions import InputError, Problem
 
@@ -17,10 +16,20 @@ if TYPE_CHECKING:
     from confprov.verify.report import Report
 
 
+# Report files: flag -> help. Each is refused before any work when its folder is missing.
+FILE_OUTPUTS = {
+    "junit": "JUnit XML (Jenkins/Surefire and Ant schemas), one test case per site",
+    "html": "one self-contained HTML page with charts",
+    "xlsx": "Excel workbook: sites, and a summary per level and district",
+    "csv": "CSV of the sites with status, reason and measured values",
+    "prom": "Prometheus text (node_exporter textfile collector), written atomically",
+}
+
+
 def _outputs(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", type=Path, metavar="FILE", help="write the run as JSON")
-    parser.add_argument("--junit", type=Path, metavar="FILE", help="JUnit XML, one test per site")
-    parser.add_argument("--html", type=Path, metavar="FILE", help="one self-contained HTML page")
+    cliargs.json_arg(parser, "the run")
+    for flag, text in FILE_OUTPUTS.items():
+        parser.add_argument(f"--{flag}", type=Path, metavar="FILE", help=text)
     parser.add_argument("--lang", choices=LANGS, help="labels (default: lang in confprov.yml)")
 
 
@@ -75,38 +84,30 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _check_targets(args: argparse.Namespace) -> None:
     """Refuse unusable output paths before any work, so nothing is done half-way."""
-    problems = [
-        Problem(str(path), None, f"--{flag}", "its folder does not exist")
-        for flag in ("json", "junit", "html")
-        if (path := getattr(args, flag)) is not None and not path.resolve().parent.is_dir()
-    ]
-    if problems:
-        raise InputError(problems)
-
-
-def _write(path: Path, text: str) -> None:
-    """Whole or not at all: a temporary file beside the target, then a rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.resolve().parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    Path(tmp).chmod(0o644)
-    Path(tmp).replace(path)
+    cliargs.check_targets(args, ("json", *FILE_OUTPUTS))
 
 
 def _render(args: argparse.Namespace, report: Report) -> None:
+    from confprov.verify import exports
     from confprov.verify import html as html_mod
     from confprov.verify import report as report_mod
 
-    print(report_mod.terminal(report))
-    if args.json:
-        _write(args.json, report_mod.json_text(report))
-        print(f"json: {args.json}")
-    if args.junit:
-        _write(args.junit, report_mod.junit_text(report))
-        print(f"junit: {args.junit}")
-    if args.html:
-        _write(args.html, html_mod.html_page(report))
-        print(f"html: {args.html.resolve()}")
+    report_mod.print_terminal(
+        report, cliargs.console(args, cliargs.human_stream(args)), quiet=args.quiet
+    )
+    cliargs.emit_json(args, report_mod.to_json(report))
+    writers: dict[str, Callable[[Report], str | bytes]] = {
+        "junit": report_mod.junit_text,
+        "html": html_mod.html_page,
+        "xlsx": exports.xlsx_bytes,
+        "csv": exports.csv_text,
+        "prom": exports.prom_text,
+    }
+    for flag, writer in writers.items():
+        path = getattr(args, flag)
+        if path is not None:
+            cliargs.write_atomic(path, writer(report))
+            cliargs.say(args, f"{flag}: {path.resolve()}")
 
 
 def _make_report(workspace: Path, run_id: int | None, lang: str | None, scope_all: bool) -> Report:
@@ -118,11 +119,13 @@ def _make_report(workspace: Path, run_id: int | None, lang: str | None, scope_al
     info = store.run_info(workspace, run_id)
     sites = store.load_run(workspace, info.id)
     report = Report(
-        info,
-        sites,
+        run=info,
+        sites=sites,
         province=loaded.config.province,
         district_names={d.slug: d.name for d in loaded.registry.districts()},
         lang=lang or loaded.config.lang,
+        history=store.history(workspace),
+        limits=loaded.config.thresholds,
     )
     if not scope_all:
         report.province_sites = store.latest_results(workspace, info.id)
@@ -130,32 +133,30 @@ def _make_report(workspace: Path, run_id: int | None, lang: str | None, scope_al
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from confprov.runner import terminal_progress
     from confprov.verify.run import verify
 
     workspace = resolve_workspace(args)
     _check_targets(args)
     if args.forks < 1:
         raise InputError([Problem("", None, "--forks", "must be at least 1")])
-    outcome = verify(
-        workspace,
-        failed_only=args.failed_only,
-        limit=args.limit,
-        forks=args.forks,
-        max_probes=args.max_probes,
-        check_routers=not args.no_router_checks,
-        on_progress=terminal_progress(sys.stderr),
-    )
-    if sys.stderr.isatty():
-        sys.stderr.write("\n")
+    with cliargs.progress(args, "verify") as progress:
+        outcome = verify(
+            workspace,
+            failed_only=args.failed_only,
+            limit=args.limit,
+            forks=args.forks,
+            max_probes=args.max_probes,
+            check_routers=not args.no_router_checks,
+            on_progress=progress,
+        )
     if outcome is None:
         which = "of the sites --limit selects, every one" if args.limit else "every site"
-        print(f"verify: no site left to recheck: {which} was ready in its latest run")
+        cliargs.say(args, f"verify: no site left to recheck: {which} was ready in its latest run")
         return 0
     report = _make_report(workspace, outcome.run.id, args.lang, outcome.run.scope == "all")
     _render(args, report)
     if outcome.run.run_dir:
-        print(f"run folder: {outcome.run.run_dir}")
+        cliargs.say(args, f"run folder: {outcome.run.run_dir}")
     return 0 if all(s.ready for s in outcome.sites) else 1
 
 
@@ -170,8 +171,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
         loaded = load(workspace)
         names = {s.slug: s.name for s in loaded.registry.sites}
         changes = store.changes_since(workspace, args.since, names)
-        print(changes_text(changes, args.since, args.lang or loaded.config.lang))
-        if not (args.json or args.junit or args.html or args.run):
+        cliargs.say(args, changes_text(changes, args.since, args.lang or loaded.config.lang))
+        if not (args.json or args.run or any(getattr(args, f) for f in FILE_OUTPUTS)):
             return 0
     info = store.run_info(workspace, args.run)
     report = _make_report(workspace, info.id, args.lang, info.scope == "all")

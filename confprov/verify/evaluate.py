@@ -10,16 +10,17 @@ site that works now but sits close to a limit.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from confprov.config import Thresholds
 
-LEVELS = ("pass", "warn", "fail", "skip")
+SEVERITIES = ("pass", "warn", "fail", "skip")
+# The threshold of a verdict that says "a person must check this" (e.g. a Windows endpoint the
+# check module cannot run on): such a site is not ready, and JUnit lists it as skipped.
+MANUAL = "verify by hand"
 # Beyond this fraction of its limit (but within it) a value is a warning: little margin left.
 WARN_FRACTION = 0.8
-# Reordering never stops a call (jitter buffers reorder), but much of it hints at a bad path.
-REORDER_WARN_PCT = 1.0
 # Order in which checks are shown: the first failing one is usually the cause of the rest.
 CHECK_ORDER = (
     "ssh",
@@ -34,18 +35,22 @@ CHECK_ORDER = (
     "loss",
     "bandwidth",
     "reorder",
+    "loss_15s",
+    "burst_200ms",
+    "mos",
     "clock",
     "client_version",
     "client_config",
+    "room",
     "router",
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Verdict:
     host: str
     check: str
-    level: str  # one of LEVELS
+    severity: str  # one of SEVERITIES
     value: float | str | None = None
     unit: str = ""
     threshold: str = ""
@@ -59,7 +64,7 @@ class Verdict:
         return f"{self.value} {self.unit}".strip()
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SiteResult:
     site: str
     name: str
@@ -67,6 +72,12 @@ class SiteResult:
     district: str
     checks: list[Verdict] = field(default_factory=list)
     previous_run: int | None = None  # set when the state comes from an earlier run
+    seconds: float = 0.0  # how long its endpoint checks took (JUnit's time), 0 when unknown
+
+    @property
+    def manual(self) -> bool:
+        """Only a person can verify it: every failing check says so."""
+        return bool(self.failing) and all(v.threshold == MANUAL for v in self.failing)
 
     @property
     def ready(self) -> bool:
@@ -74,11 +85,11 @@ class SiteResult:
 
     @property
     def failing(self) -> list[Verdict]:
-        return [v for v in self.checks if v.level == "fail"]
+        return [v for v in self.checks if v.severity == "fail"]
 
     @property
     def warnings(self) -> list[Verdict]:
-        return [v for v in self.checks if v.level == "warn"]
+        return [v for v in self.checks if v.severity == "warn"]
 
     @property
     def status(self) -> str:
@@ -93,15 +104,14 @@ def _functional(host: str, item: dict[str, Any], threshold: str) -> Verdict:
     ok = item.get("ok")
     values = item.get("values") or {}
     value = values.get("rtt_ms")
-    level = "skip" if ok is None else "pass" if ok else "fail"
     return Verdict(
-        host,
-        item["name"],
-        level,
-        float(value) if isinstance(value, int | float) else None,
-        "ms" if value is not None else "",
-        threshold,
-        str(item.get("detail", "")),
+        host=host,
+        check=item["name"],
+        severity="skip" if ok is None else "pass" if ok else "fail",
+        value=float(value) if isinstance(value, int | float) else None,
+        unit="ms" if value is not None else "",
+        threshold=threshold,
+        reason=str(item.get("detail", "")),
     )
 
 
@@ -117,66 +127,75 @@ def _limit(  # noqa: PLR0917 - one call per measured quantity, read in order
 ) -> Verdict:
     """pass / warn (within WARN_FRACTION of the limit) / fail, with the reason in words."""
     if at_least:
-        level = "fail" if value < limit else "pass"  # the profile's rate sits just above it
+        severity = "fail" if value < limit else "pass"  # the profile's rate sits just above it
         threshold = f"≥ {limit:g} {unit}"
     else:
-        level = "fail" if value > limit else "warn" if value > limit * WARN_FRACTION else "pass"
+        severity = "fail" if value > limit else "warn" if value > limit * WARN_FRACTION else "pass"
         threshold = f"≤ {limit:g} {unit}"
-    word = {"pass": "within", "warn": "close to", "fail": "beyond"}[level]
+    word = {"pass": "within", "warn": "close to", "fail": "beyond"}[severity]
     reason = f"{what} {value:g} {unit}, {word} the limit ({threshold})"
-    return Verdict(host, check, level, round(value, 2), unit, threshold, reason)
+    return Verdict(
+        host=host,
+        check=check,
+        severity=severity,
+        value=round(value, 2),
+        unit=unit,
+        threshold=threshold,
+        reason=reason,
+    )
 
 
 def media_verdicts(host: str, item: dict[str, Any], limits: Thresholds) -> list[Verdict]:
-    """Round trip, jitter, loss, bandwidth and reordering from the media probe."""
-    names = ("rtt", "jitter", "loss", "bandwidth", "reorder")
+    """Round trip, jitter, loss, bandwidth, reordering, short windows and MOS from the probe."""
+    from confprov.verify import quality
+
+    names = ("rtt", "jitter", "loss", "bandwidth", "reorder", "loss_15s", "burst_200ms", "mos")
     if item.get("ok") is None:
-        return [Verdict(host, n, "skip", reason=str(item.get("detail", ""))) for n in names]
+        why = str(item.get("detail", ""))
+        return [Verdict(host=host, check=n, severity="skip", reason=why) for n in names]
     v = item.get("values") or {}
     sent, received = v.get("sent", 0), v.get("received", 0)
     loss = _limit(host, "loss", float(v.get("loss_pct", 100.0)), limits.loss_pct, "%", "loss")
-    loss = Verdict(
-        host,
-        "loss",
-        loss.level,
-        loss.value,
-        "%",
-        loss.threshold,
-        f"{loss.reason}: {received} of {sent} packets came back",
-    )
+    loss = replace(loss, reason=f"{loss.reason}: {received} of {sent} packets came back")
+    windows = quality.window_verdicts(host, v, limits)
     if not received:
         reason = str(item.get("detail", "no packet came back"))
+        unmeasured = "not measured: no packet came back"
         return [
-            Verdict(host, "rtt", "fail", None, "ms", f"≤ {limits.rtt_ms:g} ms", reason),
-            Verdict(host, "jitter", "skip", reason="not measured: no packet came back"),
+            Verdict(
+                host=host,
+                check="rtt",
+                severity="fail",
+                unit="ms",
+                threshold=f"≤ {limits.rtt_ms:g} ms",
+                reason=reason,
+            ),
+            Verdict(host=host, check="jitter", severity="skip", reason=unmeasured),
             loss,
             Verdict(
-                host,
-                "bandwidth",
-                "fail",
-                0.0,
-                "kbit/s",
-                f"≥ {limits.bandwidth_kbps} kbit/s",
-                reason,
+                host=host,
+                check="bandwidth",
+                severity="fail",
+                value=0.0,
+                unit="kbit/s",
+                threshold=f"≥ {limits.bandwidth_kbps} kbit/s",
+                reason=reason,
             ),
-            Verdict(host, "reorder", "skip", reason="not measured: no packet came back"),
+            Verdict(host=host, check="reorder", severity="skip", reason=unmeasured),
+            *windows,
+            Verdict(host=host, check="mos", severity="skip", reason=unmeasured),
         ]
     median, p95 = float(v["rtt_median_ms"]), float(v["rtt_p95_ms"])
     rtt = _limit(host, "rtt", median, limits.rtt_ms, "ms", "round trip (median)")
-    if rtt.level == "pass" and p95 > limits.rtt_ms:
-        rtt = Verdict(
-            host,
-            "rtt",
-            "warn",
-            rtt.value,
-            "ms",
-            rtt.threshold,
-            f"round trip median {median:g} ms, but p95 {p95:g} ms beyond {limits.rtt_ms:g} ms",
+    if rtt.severity == "pass" and p95 > limits.rtt_ms:
+        rtt = replace(
+            rtt,
+            severity="warn",
+            reason=f"round trip median {median:g} ms, but p95 {p95:g} ms beyond "
+            f"{limits.rtt_ms:g} ms",
         )
     else:
-        rtt = Verdict(
-            host, "rtt", rtt.level, rtt.value, "ms", rtt.threshold, f"{rtt.reason}; p95 {p95:g} ms"
-        )
+        rtt = replace(rtt, reason=f"{rtt.reason}; p95 {p95:g} ms")
     bitrate = v.get("bitrate_kbps")
     bandwidth = _limit(
         host,
@@ -187,36 +206,28 @@ def media_verdicts(host: str, item: dict[str, Any], limits: Thresholds) -> list[
         f"media throughput (sent at {bitrate} kbit/s)",
         at_least=True,
     )
-    reorder_pct = float(v.get("reordered_pct", 0.0))
-    reorder = Verdict(
-        host,
-        "reorder",
-        "warn" if reorder_pct > REORDER_WARN_PCT else "pass",
-        reorder_pct,
-        "%",
-        f"≤ {REORDER_WARN_PCT:g} % (warning only)",
-        f"{reorder_pct:g} % of packets arrived out of order",
-    )
+    reorder = quality.reorder_verdict(host, float(v.get("reordered_pct", 0.0)), limits)
     jitter = _limit(
         host, "jitter", float(v["jitter_ms"]), limits.jitter_ms, "ms", "jitter (RFC 3550)"
     )
-    return [rtt, jitter, loss, bandwidth, reorder]
+    mos = quality.mos_verdict(host, v, limits)
+    return [rtt, jitter, loss, bandwidth, reorder, *windows, mos]
 
 
 def clock_verdict(host: str, item: dict[str, Any], limits: Thresholds) -> Verdict:
     if item.get("ok") is None:
-        return Verdict(host, "clock", "skip", reason=str(item.get("detail", "")))
+        return Verdict(
+            host=host, check="clock", severity="skip", reason=str(item.get("detail", ""))
+        )
     offset = float((item.get("values") or {}).get("offset_ms", 0.0))
     verdict = _limit(host, "clock", abs(offset), limits.clock_offset_ms, "ms", "clock offset")
-    return Verdict(
-        host,
-        "clock",
-        verdict.level,
-        round(offset, 2),
-        "ms",
-        f"|offset| {verdict.threshold}",
-        f"clock {offset:+g} ms from the conference side ({verdict.threshold.lstrip('≤ ')} allowed):"
-        + (" set up NTP on the endpoint" if verdict.level != "pass" else " fine"),
+    return replace(
+        verdict,
+        value=round(offset, 2),
+        threshold=f"|offset| {verdict.threshold}",
+        reason=f"clock {offset:+g} ms from the conference side "
+        f"({verdict.threshold.lstrip('≤ ')} allowed):"
+        + (" set up NTP on the endpoint" if verdict.severity != "pass" else " fine"),
     )
 
 
@@ -250,9 +261,15 @@ def host_failure(host: str, status: str, message: str) -> Verdict:
     """An endpoint whose checks could not run at all (SSH down, module error)."""
     if status == "unreachable":
         reason = f"endpoint not reachable over SSH (management network): {message}"
-        return Verdict(host, "ssh", "fail", None, "", "reachable", reason)
+        return Verdict(
+            host=host, check="ssh", severity="fail", threshold="reachable", reason=reason
+        )
     return Verdict(
-        host, "ssh", "fail", None, "", "check module ran", f"checks could not run: {message}"
+        host=host,
+        check="ssh",
+        severity="fail",
+        threshold="check module ran",
+        reason=f"checks could not run: {message}",
     )
 
 

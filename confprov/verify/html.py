@@ -1,136 +1,229 @@
 """The HTML report: one self-contained page (no external file, script or font).
 
-Summary per level and district, then a table of every site that filters as one types, sorts by
-any column and opens each site's checks with the measured values and thresholds. Rows and
-details are rendered here; the small script only hides, shows and reorders them.
+The count, tables per level and group, charts drawn in the page as inline SVG (ready / not
+ready by group, the distribution of round trip, jitter and loss across sites, each site's trend
+over the stored runs), and every site in a table that filters as one types, sorts by any column
+and opens each site's checks. This module computes every number and coordinate; the Jinja2
+template (autoescaped, so registry text never becomes markup) only lays them out, and the
+small script only hides, shows and reorders rows. A print stylesheet fits it on A4.
 """
 
 from __future__ import annotations
 
-from html import escape
+import math
+from typing import Any
+
+import jinja2
 
 from confprov.verify.evaluate import SiteResult, sort_checks
+from confprov.verify.exports import measured
 from confprov.verify.labels import heading, label
 from confprov.verify.report import Report
 
-_STYLE = """
-body{font-family:system-ui,sans-serif;margin:1.5rem;color:#222}
-h1{font-size:1.4rem}.big{font-size:2rem;font-weight:bold}
-table{border-collapse:collapse;margin:.5rem 0 1rem}
-th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}
-th.sortable{cursor:pointer;background:#f3f3f3}th.sortable:after{content:" \\2195";color:#999}
-tr.fail td.status{background:#fdd}
-tr.warn td.status{background:#ffd}tr.pass td.status{background:#dfd}
-td.lv-fail{color:#a00;font-weight:bold}td.lv-warn{color:#a60}td.lv-skip{color:#888}
-.summary{display:flex;gap:2rem;flex-wrap:wrap}details table{margin:.25rem 0}
-"""
-
-_SCRIPT = """
-(function(){
-  var input=document.getElementById('filter'), only=document.getElementById('only-red');
-  var body=document.getElementById('sites-body'), shown=document.getElementById('shown');
-  function apply(){
-    var q=input.value.trim().toLowerCase(), n=0;
-    Array.prototype.forEach.call(body.rows,function(r){
-      var ok=(!q||r.getAttribute('data-search').indexOf(q)>=0)
-        &&(!only.checked||r.getAttribute('data-ready')==='0');
-      r.hidden=!ok; if(ok){n++;}
-    });
-    shown.textContent=n;
-  }
-  input.addEventListener('input',apply); only.addEventListener('change',apply);
-  Array.prototype.forEach.call(document.querySelectorAll('th.sortable'),function(th,col){
-    th.addEventListener('click',function(){
-      var asc=th.getAttribute('data-dir')!=='asc'; th.setAttribute('data-dir',asc?'asc':'desc');
-      var rows=Array.prototype.slice.call(body.rows);
-      rows.sort(function(a,b){
-        var x=a.cells[col].getAttribute('data-key')||a.cells[col].textContent;
-        var y=b.cells[col].getAttribute('data-key')||b.cells[col].textContent;
-        return (asc?1:-1)*x.localeCompare(y,undefined,{numeric:true});
-      });
-      rows.forEach(function(r){body.appendChild(r);});
-    });
-  });
-  apply();
-})();
-"""
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("confprov.verify", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+# (check, measured column, unit) of the distribution charts.
+HISTOGRAMS = (("rtt", "rtt_ms", "ms"), ("jitter", "jitter_ms", "ms"), ("loss", "loss_pct", "%"))
+BINS = 8
+BAR_W, LABEL_W, CHART_H = 220, 170, 120
 
 
-def _counts_table(lang: str, title: str, rows: dict[str, tuple[int, int]], key: str) -> str:
-    body = "".join(
-        f'<tr><td>{escape(name)}</td><td data-{key}="{escape(name)}">{r}/{n}</td></tr>'
-        for name, (r, n) in rows.items()
-    )
-    return (
-        f"<div><h2>{escape(title)}</h2><table><tr><th>{escape(heading(lang, 'name'))}</th>"
-        f"<th>{escape(label(lang, 'ready'))}</th></tr>{body}</table></div>"
-    )
+def _nice_step(span: float, bins: int) -> float:
+    """A round bin width (1, 2 or 5 times a power of ten) covering ``span`` in ``bins``."""
+    raw = max(span / bins, 1e-9)
+    power = 10 ** math.floor(math.log10(raw))
+    return float(next(m * power for m in (1, 2, 5, 10) if m * power >= raw))
 
 
-def _details(lang: str, site: SiteResult) -> str:
-    rows = "".join(
-        f"<tr><td>{escape(label(lang, v.check))}</td><td>{escape(v.host)}</td>"
-        f'<td class="lv-{v.level}">{escape(label(lang, v.level))}</td>'
-        f"<td>{escape(v.value_text())}</td><td>{escape(v.threshold)}</td><td>{escape(v.reason)}</td></tr>"
-        for v in sort_checks(site.checks)
-    )
-    head = "".join(
-        f"<th>{escape(heading(lang, k))}</th>"
-        for k in ("check", "host", "status", "value", "threshold", "reason")
-    )
-    return (
-        f"<details><summary>{escape(label(lang, 'details'))}</summary>"
-        f"<table><tr>{head}</tr>{rows}</table></details>"
-    )
+def histogram(values: list[float], limit: float | None) -> dict[str, Any]:
+    """Bins of equal, round width from 0 (the limit inside the range when there is one)."""
+    top = max([*values, limit or 0.0, 1e-9])
+    step = _nice_step(top * 1.0001, BINS)
+    counts = [0] * BINS
+    for value in values:
+        counts[min(BINS - 1, int(max(0.0, value) // step))] += 1
+    width, bar = 40 + BINS * 28, 24
+    peak = max(counts) or 1
+    bins = []
+    for i, count in enumerate(counts):
+        h = round((CHART_H - 20) * count / peak, 1)
+        bins.append(
+            {
+                "count": count,
+                "x": 20 + i * 28,
+                "y": round(CHART_H - 14 - h, 1),
+                "w": bar,
+                "h": h,
+                "low": f"{i * step:g}",
+                "label": f"{i * step:g} to {(i + 1) * step:g}",
+            }
+        )
+    limit_x = None if limit is None else round(20 + 28 * min(BINS, limit / step), 1)
+    return {"bins": bins, "width": width, "height": CHART_H, "limit_x": limit_x}
 
 
-def _site_row(report: Report, site: SiteResult) -> str:
+def _trend(report: Report, site: SiteResult) -> dict[str, Any] | None:
+    points = report.history.get(site.site, [])
+    if not points:
+        return None
+    rtts = [p.values.get("rtt") for p in points]
+    known = [r for r in rtts if r is not None]
+    top = max(known) if known else 1.0
+    step = 12
+    out = []
+    for i, (point, rtt) in enumerate(zip(points, rtts, strict=True)):
+        y = 12.0 if rtt is None else round(21 - 18 * rtt / (top or 1.0), 1)
+        text = ", ".join(f"{k} {v:g}" for k, v in sorted(point.values.items()))
+        state = label(report.lang, "ready" if point.ready else "not_ready")
+        out.append(
+            {
+                "x": 4 + i * step,
+                "y": y,
+                "ready": point.ready,
+                "run": point.run_id,
+                "text": f"{point.started[:16]} {state}" + (f"; {text}" if text else ""),
+            }
+        )
+    line = " ".join(f"{p['x']},{p['y']}" for p, r in zip(out, rtts, strict=True) if r is not None)
+    return {
+        "points": out,
+        "line": line if len(known) > 1 else "",
+        "width": 8 + step * max(1, len(out) - 1),
+        "title": f"{label(report.lang, 'rtt')}: {len(points)} {label(report.lang, 'run')}",
+    }
+
+
+def _site(report: Report, site: SiteResult) -> dict[str, Any]:
     lang = report.lang
-    district = report.district_of(site)
+    group = report.group_of(site)
     state = label(lang, "ready") if site.ready else label(lang, "not_ready")
     reason = "; ".join(f"{label(lang, v.check)}: {v.reason}" for v in sort_checks(site.failing))
-    search = " ".join(
-        [site.site, site.name, label(lang, site.level), district, state, reason]
-    ).lower()
-    return (
-        f'<tr class="{site.status}" data-ready="{int(site.ready)}" data-search="{escape(search)}">'
-        f"<td>{escape(site.site)}</td><td>{escape(site.name)}</td>"
-        f"<td>{escape(label(lang, site.level))}</td><td>{escape(district)}</td>"
-        f'<td class="status" data-key="{int(site.ready)}{site.status}">{escape(state)}</td>'
-        f"<td>{escape(reason)}{_details(lang, site)}</td></tr>"
-    )
+    search = " ".join([site.site, site.name, label(lang, site.level), group, state, reason])
+    return {
+        "site": site.site,
+        "name": site.name,
+        "level": label(lang, site.level),
+        "group": group,
+        "status": site.status,
+        "ready": int(site.ready),
+        "state": state,
+        "reason": reason,
+        "search": search.lower(),
+        "checks": [
+            {
+                "check": label(lang, v.check),
+                "host": v.host,
+                "severity": v.severity,
+                "state": label(lang, v.severity),
+                "value": v.value_text(),
+                "threshold": v.threshold,
+                "reason": v.reason,
+            }
+            for v in sort_checks(site.checks)
+        ],
+        "trend": _trend(report, site),
+    }
+
+
+def _groups(report: Report) -> dict[str, Any]:
+    rows = report.by_district()
+    most = max((n for _r, n in rows.values()), default=1)
+    bars = [
+        {
+            "name": name,
+            "ready": ready,
+            "total": total,
+            "y": 4 + 22 * i,
+            "ready_w": round(BAR_W * ready / most, 1),
+            "red_w": round(BAR_W * (total - ready) / most, 1),
+        }
+        for i, (name, (ready, total)) in enumerate(rows.items())
+    ]
+    return {
+        "bars": bars,
+        "left": LABEL_W,
+        "width": LABEL_W + BAR_W + 60,
+        "height": 8 + 22 * len(bars),
+    }
 
 
 def html_page(report: Report) -> str:
+    """The page; each distribution marks its limit when the report carries the thresholds."""
     lang = report.lang
-    title = f"{label(lang, 'title')}: {report.province}".rstrip(": ")
+    limits: dict[str, float] = {}
+    if report.limits is not None:
+        limits = {
+            "rtt": report.limits.rtt_ms,
+            "jitter": report.limits.jitter_ms,
+            "loss": report.limits.loss_pct,
+        }
+    values = [measured(s) for s in report.sites]
+    histograms = []
+    for check, column, unit in HISTOGRAMS:
+        got = [v[column] for v in values if v[column] is not None]
+        numbers = [float(x) for x in got if x is not None]
+        histograms.append(
+            {
+                "check": check,
+                "title": label(lang, check),
+                "unit": unit,
+                "count": len(numbers),
+                "limit": limits.get(check),
+                **histogram(numbers, limits.get(check)),
+            }
+        )
+    t = {
+        key: label(lang, key)
+        for key in (
+            "run",
+            "generated",
+            "ready",
+            "not_ready",
+            "filter",
+            "only_not_ready",
+            "details",
+            "sites",
+            "charts",
+            "mos_note",
+        )
+    }
+    t |= {
+        "scope": label(lang, report.run.scope),
+        "name": heading(lang, "name"),
+        "by_district": heading(lang, "by_district"),
+        "threshold": heading(lang, "threshold"),
+    }
+    columns = [
+        {"title": heading(lang, c), "sortable": c not in ("reason", "trend")}
+        for c in ("site", "name", "level", "district", "status", "reason", "trend")
+    ]
     levels = {label(lang, lv): c for lv, c in report.by_level().items()}
-    columns = ("site", "name", "level", "district", "status", "reason")
-    head = "".join(
-        f'<th class="sortable">{escape(heading(lang, c))}</th>'
-        if c != "reason"
-        else f"<th>{escape(heading(lang, c))}</th>"
-        for c in columns
+    counts = [
+        {"title": heading(lang, title), "key": key, "rows": rows}
+        for title, key, data in (
+            ("by_level", "level", levels),
+            ("by_district", "district", report.by_district()),
+        )
+        for rows in [[{"name": n, "ready": r, "total": tot} for n, (r, tot) in data.items()]]
+    ]
+    return _ENV.get_template("report.html.j2").render(
+        lang=lang,
+        title=f"{label(lang, 'title')}: {report.province}".rstrip(": "),
+        t=t,
+        run=report.run,
+        ready=report.ready,
+        total=len(report.sites),
+        counts=counts,
+        groups=_groups(report),
+        histograms=histograms,
+        columns=columns,
+        check_heads=[
+            heading(lang, k) for k in ("check", "host", "status", "value", "threshold", "reason")
+        ],
+        sites=[_site(report, s) for s in report.sites],
     )
-    rows = "".join(_site_row(report, s) for s in report.sites)
-    run = report.run
-    return f"""<!DOCTYPE html>
-<html lang="{lang}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(title)}</title><style>{_STYLE}</style></head><body>
-<h1>{escape(title)}</h1>
-<p>{escape(label(lang, "run"))} {run.id} ({escape(label(lang, run.scope))}),
-{escape(label(lang, "generated"))} {escape(run.finished)}</p>
-<p class="big" id="summary"><span id="count-ready">{report.ready}</span>/<span
- id="count-total">{len(report.sites)}</span> {escape(label(lang, "ready"))}</p>
-<div class="summary">
-{_counts_table(lang, heading(lang, "by_level"), levels, "level")}
-{_counts_table(lang, heading(lang, "by_district"), report.by_district(), "district")}
-</div>
-<p><label>{escape(label(lang, "filter"))}: <input id="filter" type="search"></label>
-<label><input id="only-red" type="checkbox"> {escape(label(lang, "only_not_ready"))}</label>
-(<span id="shown">{len(report.sites)}</span>/{len(report.sites)})</p>
-<table id="sites"><thead><tr>{head}</tr></thead><tbody id="sites-body">{rows}</tbody></table>
-<script>{_SCRIPT}</script>
-</body></html>
-"""

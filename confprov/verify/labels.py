@@ -61,6 +61,14 @@ LABELS: dict[str, dict[str, str]] = {
         "router": "Router",
         "details": "details",
         "generated": "Generated",
+        "loss_15s": "Worst loss, any 15 s",
+        "burst_200ms": "Worst loss, any 200 ms",
+        "mos": "Estimated MOS",
+        "room": "Room equipment",
+        "charts": "Charts",
+        "trend": "Trend",
+        "mos_note": "The MOS is an estimate (ITU-T G.107 E-model, simplified, from the round "
+        "trip, jitter and loss of the probe), not a measured call quality.",
     },
     "vi": {
         "title": "Kiểm tra kết nối điểm cầu",
@@ -116,6 +124,14 @@ LABELS: dict[str, dict[str, str]] = {
         "router": "Bộ định tuyến",
         "details": "chi tiết",
         "generated": "Tạo lúc",
+        "loss_15s": "Mất gói tệ nhất trong 15 giây",
+        "burst_200ms": "Mất gói tệ nhất trong 200 ms",
+        "mos": "MOS ước tính",
+        "room": "Thiết bị phòng họp",
+        "charts": "Biểu đồ",
+        "trend": "Xu hướng",
+        "mos_note": "MOS là giá trị ước tính (mô hình E, ITU-T G.107, giản lược, từ trễ khứ hồi, "
+        "jitter và mất gói của phép đo), không phải chất lượng cuộc gọi đo thực tế.",
     },
 }
 LABELS["en"]["district_level"] = "district"

@@ -21,7 +21,13 @@ from confprov.registry import Registry, Site
 from confprov.runner import ProgressCallback, RunResult, run_playbook
 from confprov.selection import select
 from confprov.verify import store
-from confprov.verify.evaluate import SiteResult, Verdict, endpoint_verdicts, host_failure
+from confprov.verify.evaluate import (
+    MANUAL,
+    SiteResult,
+    Verdict,
+    endpoint_verdicts,
+    host_failure,
+)
 
 PLAYBOOK = "verify.yml"
 MODULE = "confprov_check"
@@ -75,7 +81,11 @@ def client_vars(config: Config) -> dict[str, str]:
 
 
 def module_results(run_dir: Path) -> dict[str, dict[str, Any]]:
-    """The check module's result per host, from the run's ansible-runner events."""
+    """The check module's result per host, from the run's ansible-runner events.
+
+    The task's duration (ansible-runner's ``event_data.duration``, seconds) is kept beside the
+    result as ``_seconds``: JUnit's time of the site.
+    """
     out: dict[str, dict[str, Any]] = {}
     for events in run_dir.glob("artifacts/*/job_events"):
         for path in events.glob("*.json"):
@@ -84,7 +94,10 @@ def module_results(run_dir: Path) -> dict[str, dict[str, Any]]:
             if event.get("event") == "runner_on_ok" and data.get("task_action", "").endswith(
                 MODULE
             ):
-                out[data["host"]] = data.get("res", {})
+                res = dict(data.get("res") or {})
+                duration = data.get("duration")
+                res["_seconds"] = float(duration) if isinstance(duration, int | float) else 0.0
+                out[data["host"]] = res
     return out
 
 
@@ -100,7 +113,10 @@ def router_verdicts(workspace: Path, routers: list[str]) -> dict[str, Verdict]:
     except ConfprovError as exc:  # the checker itself failed: every router says so, run kept
         reason = f"router checks could not run: {exc}"
         return {
-            host: Verdict(host, "router", "fail", None, "", threshold, reason) for host in routers
+            host: Verdict(
+                host=host, check="router", severity="fail", threshold=threshold, reason=reason
+            )
+            for host in routers
         }
     out: dict[str, Verdict] = {}
     for host, r in results.items():
@@ -111,7 +127,13 @@ def router_verdicts(workspace: Path, routers: list[str]) -> dict[str, Verdict]:
         else:
             missing = "; ".join(r.missing) or r.error
             reason = f"router {host} ({r.address}): intended lines missing: {missing}"
-        out[host] = Verdict(host, "router", "pass" if r.ok else "fail", None, "", threshold, reason)
+        out[host] = Verdict(
+            host=host,
+            check="router",
+            severity="pass" if r.ok else "fail",
+            threshold=threshold,
+            reason=reason,
+        )
     return out
 
 
@@ -121,32 +143,42 @@ def judge(
     run: RunResult | None,
     modules: dict[str, dict[str, Any]],
     routers: dict[str, Verdict],
+    *,
+    surveys: dict[str, dict[str, Any]] | None = None,
 ) -> list[SiteResult]:
+    """Every chosen site's verdicts; ``surveys`` are the room surveys by host (provision's)."""
+    from confprov.verify.room import room_verdict
+
+    surveys = surveys or {}
     hosts = run.hosts if run is not None else {}
     out: list[SiteResult] = []
     for site in sites:
-        result = SiteResult(site.slug, site.name, site.level, site.district)
+        result = SiteResult(
+            site=site.slug, name=site.name, level=site.level, district=site.district
+        )
         for host in site.endpoint_hosts:
             if site.endpoint_os == "windows":
                 result.checks.append(
                     Verdict(
-                        host,
-                        "ssh",
-                        "fail",
-                        None,
-                        "",
-                        "checked",
-                        "Windows endpoint: not verified automatically (the check module needs "
-                        "Python on the endpoint); verify it by hand",
+                        host=host,
+                        check="ssh",
+                        severity="fail",
+                        threshold=MANUAL,
+                        reason="Windows endpoint: not verified automatically (the check module "
+                        "needs Python on the endpoint); verify it by hand",
                     )
                 )
             elif host in modules:
                 result.checks.extend(endpoint_verdicts(host, modules[host], config.thresholds))
+                result.seconds = max(result.seconds, float(modules[host].get("_seconds", 0.0)))
             elif host in hosts and hosts[host].status in ("failed", "unreachable"):
                 h = hosts[host]
                 result.checks.append(host_failure(host, h.status, h.message))
             else:
                 result.checks.append(host_failure(host, "failed", "no result from Ansible"))
+        room = room_verdict(site.endpoint_hosts, surveys, config.equipment.get(site.level, []))
+        if room is not None:
+            result.checks.append(room)
         if site.router_host in routers:
             result.checks.append(routers[site.router_host])
         out.append(result)
@@ -198,10 +230,16 @@ def verify(
                 forks=max(1, parallel),
                 extra_vars=client_vars(loaded.config),
                 on_progress=on_progress,
+                total=len(hosts),
             )
             modules = module_results(run.run_dir)
         routers = routers_future.result()
-    results = judge(loaded.config, sites, run, modules, routers)
+    from confprov.provision import survey
+
+    all_hosts = [h for s in sites for h in s.endpoint_hosts]
+    results = judge(
+        loaded.config, sites, run, modules, routers, surveys=survey.load(workspace, all_hosts)
+    )
     run_dir = str(run.run_dir) if run is not None else ""
     run_id = store.save_run(workspace, results, started=started, scope=scope, run_dir=run_dir)
     return Outcome(store.run_info(workspace, run_id), results, Path(run_dir))

@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS checks (
     site TEXT NOT NULL,
     host TEXT NOT NULL,
     name TEXT NOT NULL,
-    level TEXT NOT NULL,
+    level TEXT NOT NULL,          -- the verdict's severity: pass, warn, fail, skip
     value TEXT,                   -- JSON: a number, a text or null
     unit TEXT NOT NULL,
     threshold TEXT NOT NULL,
@@ -53,7 +53,15 @@ CREATE TABLE IF NOT EXISTS checks (
     FOREIGN KEY (run_id, site) REFERENCES sites(run_id, site)
 );
 CREATE INDEX IF NOT EXISTS sites_by_site ON sites(site, run_id);
+CREATE TABLE IF NOT EXISTS site_times (  -- how long each site's endpoint checks took
+    run_id INTEGER NOT NULL,
+    site TEXT NOT NULL,
+    seconds REAL NOT NULL,
+    PRIMARY KEY (run_id, site)
+);
 """
+# The measured values a trend shows, by check name.
+TREND_CHECKS = ("rtt", "jitter", "loss", "mos")
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,16 @@ class RunInfo:
     run_dir: str
     sites: int
     ready: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class SitePoint:
+    """One site in one stored run: what the HTML report's trend draws."""
+
+    run_id: int
+    started: str
+    ready: bool
+    values: dict[str, float]  # TREND_CHECKS measured (worst endpoint), where measured
 
 
 @dataclass(frozen=True)
@@ -110,6 +128,9 @@ def save_run(
             ],
         )
         conn.executemany(
+            "INSERT INTO site_times VALUES (?,?,?)", [(run_id, r.site, r.seconds) for r in results]
+        )
+        conn.executemany(
             "INSERT INTO checks VALUES (?,?,?,?,?,?,?,?,?)",
             [
                 (
@@ -117,7 +138,7 @@ def save_run(
                     r.site,
                     v.host,
                     v.check,
-                    v.level,
+                    v.severity,
                     json.dumps(v.value, ensure_ascii=False),
                     v.unit,
                     v.threshold,
@@ -178,12 +199,60 @@ def load_run(workspace: Path, run_id: int) -> list[SiteResult]:
             "WHERE run_id = ? ORDER BY rowid",
             (run_id,),
         ).fetchall()
-    results = {s: SiteResult(s, n, lv, d) for s, n, lv, d in sites}
-    for site, host, name, level, value, unit, threshold, reason in checks:
+        times = dict(
+            conn.execute("SELECT site, seconds FROM site_times WHERE run_id = ?", (run_id,))
+        )
+    results = {
+        s: SiteResult(site=s, name=n, level=lv, district=d, seconds=float(times.get(s, 0.0)))
+        for s, n, lv, d in sites
+    }
+    for site, host, name, severity, value, unit, threshold, reason in checks:
         results[site].checks.append(
-            Verdict(host, name, level, json.loads(value), unit, threshold, reason)
+            Verdict(
+                host=host,
+                check=name,
+                severity=severity,
+                value=json.loads(value),
+                unit=unit,
+                threshold=threshold,
+                reason=reason,
+            )
         )
     return list(results.values())
+
+
+def history(workspace: Path, limit: int = 20) -> dict[str, list[SitePoint]]:
+    """Every site's last ``limit`` stored runs, oldest first, with its trend values."""
+    if not db_path(workspace).is_file():
+        return {}
+    names = ",".join("?" * len(TREND_CHECKS))
+    with connect(workspace) as conn:
+        rows = conn.execute(
+            "SELECT s.site, s.run_id, r.started, s.ready FROM sites s"
+            " JOIN runs r ON r.id = s.run_id ORDER BY s.run_id"
+        ).fetchall()
+        values = conn.execute(
+            f"SELECT run_id, site, name, value FROM checks WHERE name IN ({names})",  # noqa: S608 - placeholders only
+            TREND_CHECKS,
+        ).fetchall()
+    measured: dict[tuple[int, str], dict[str, float]] = {}
+    for run_id, site, name, value in values:
+        number = json.loads(value) if value else None
+        if isinstance(number, int | float):
+            got = measured.setdefault((run_id, site), {})
+            worse = min if name == "mos" else max  # several endpoints: the worst one
+            got[name] = worse(got.get(name, number), float(number))
+    out: dict[str, list[SitePoint]] = {}
+    for site, run_id, started, ready in rows:
+        out.setdefault(site, []).append(
+            SitePoint(
+                run_id=run_id,
+                started=started,
+                ready=bool(ready),
+                values=measured.get((run_id, site), {}),
+            )
+        )
+    return {site: points[-limit:] for site, points in out.items()}
 
 
 def latest_states(workspace: Path, up_to: int | None = None) -> dict[str, tuple[int, bool, str]]:

@@ -12,16 +12,24 @@ VISIBLE_ROWS = "Array.from(document.querySelectorAll('#sites-body > tr')).filter
 
 def sites() -> list[SiteResult]:
     def site(slug, name, level, district, *verdicts):
-        return SiteResult(slug, name, level, district, list(verdicts))
+        return SiteResult(
+            site=slug, name=name, level=level, district=district, checks=list(verdicts)
+        )
 
     return [
-        site("tinh", "Trung tâm Hội nghị tỉnh", "province", "", Verdict("tinh", "route", "pass")),
+        site(
+            "tinh",
+            "Trung tâm Hội nghị tỉnh",
+            "province",
+            "",
+            Verdict(host="tinh", check="route", severity="pass"),
+        ),
         site(
             "cam-khe",
             "UBND huyện Cẩm Khê",
             "district",
             "cam-khe",
-            Verdict("cam-khe", "route", "pass"),
+            Verdict(host="cam-khe", check="route", severity="pass"),
         ),
         site(
             "yen-tap.cam-khe",
@@ -29,13 +37,13 @@ def sites() -> list[SiteResult]:
             "commune",
             "cam-khe",
             Verdict(
-                "yen-tap.cam-khe",
-                "loss",
-                "fail",
-                10.4,
-                "%",
-                "≤ 1 %",
-                "loss 10.4 %, beyond the limit (≤ 1 %)",
+                host="yen-tap.cam-khe",
+                check="loss",
+                severity="fail",
+                value=10.4,
+                unit="%",
+                threshold="≤ 1 %",
+                reason="loss 10.4 %, beyond the limit (≤ 1 %)",
             ),
         ),
         site(
@@ -43,7 +51,15 @@ def sites() -> list[SiteResult]:
             "Sở Tài chính",
             "department",
             "",
-            Verdict("so-tai-chinh", "client_version", "fail", None, "", "pinned", "client missing"),
+            Verdict(
+                host="so-tai-chinh",
+                check="client_version",
+                severity="fail",
+                value=None,
+                unit="",
+                threshold="pinned",
+                reason="client missing",
+            ),
         ),
     ]
 
@@ -52,7 +68,15 @@ def write_page(tmp_path, lang="vi"):
     run = RunInfo(3, "2026-11-26T07:00:00+00:00", "2026-11-26T07:00:09+00:00", "all", "", 4, 2)
     page = tmp_path / "report.html"
     page.write_text(
-        html_page(Report(run, sites(), "Tỉnh Thử", {"cam-khe": "UBND huyện Cẩm Khê"}, lang))
+        html_page(
+            Report(
+                run=run,
+                sites=sites(),
+                province="Tỉnh Thử",
+                district_names={"cam-khe": "UBND huyện Cẩm Khê"},
+                lang=lang,
+            )
+        )
     )
     return page.as_uri()
 

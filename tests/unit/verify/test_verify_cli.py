@@ -34,13 +34,26 @@ def test_failed_only_without_history_is_bad_input(small_workspace, capsys):
 
 
 def stored_run(ws):
-    ready = SiteResult("sngv", "Sở Ngoại vụ", "department", "", [Verdict("sngv", "route", "pass")])
+    ready = SiteResult(
+        site="sngv",
+        name="Sở Ngoại vụ",
+        level="department",
+        district="",
+        checks=[Verdict(host="sngv", check="route", severity="pass")],
+    )
     red = SiteResult(
-        "cam-khe",
-        "UBND huyện Cẩm Khê",
-        "district",
-        "cam-khe",
-        [Verdict("cam-khe", "route", "fail", reason="no route to the conference network")],
+        site="cam-khe",
+        name="UBND huyện Cẩm Khê",
+        level="district",
+        district="cam-khe",
+        checks=[
+            Verdict(
+                host="cam-khe",
+                check="route",
+                severity="fail",
+                reason="no route to the conference network",
+            )
+        ],
     )
     return store.save_run(ws, [ready, red], started=store.now(), scope="all", run_dir="")
 
@@ -69,11 +82,11 @@ def test_report_default_language_comes_from_the_config(small_workspace, capsys):
 def test_report_since_lists_changes(small_workspace, capsys):
     first = stored_run(small_workspace)
     fixed = SiteResult(
-        "cam-khe",
-        "UBND huyện Cẩm Khê",
-        "district",
-        "cam-khe",
-        [Verdict("cam-khe", "route", "pass")],
+        site="cam-khe",
+        name="UBND huyện Cẩm Khê",
+        level="district",
+        district="cam-khe",
+        checks=[Verdict(host="cam-khe", check="route", severity="pass")],
     )
     store.save_run(small_workspace, [fixed], started=store.now(), scope="failed-only", run_dir="")
     assert main(["report", "-w", str(small_workspace), "--since", str(first), "--lang", "en"]) == 0

@@ -21,7 +21,13 @@ def test_round_trip_keeps_every_check(tmp_path):
     red = loaded[2]
     assert not red.ready
     assert red.checks[0] == Verdict(
-        "xa.cam-khe", "loss", "fail", 10.5, "%", "≤ 1 %", "loss 10.5 %, beyond the limit"
+        host="xa.cam-khe",
+        check="loss",
+        severity="fail",
+        value=10.5,
+        unit="%",
+        threshold="≤ 1 %",
+        reason="loss 10.5 %, beyond the limit",
     )
     info = store.run_info(tmp_path, None)
     assert (info.id, info.sites, info.ready) == (run_id, 3, 2)
@@ -31,7 +37,11 @@ def test_failed_only_uses_each_sites_latest_state(tmp_path):
     save(tmp_path, sample_sites())
     assert store.not_ready_sites(tmp_path) == ["xa.cam-khe"]
     fixed = SiteResult(
-        "xa.cam-khe", "UBND xã Xà", "commune", "cam-khe", [Verdict("xa.cam-khe", "loss", "pass")]
+        site="xa.cam-khe",
+        name="UBND xã Xà",
+        level="commune",
+        district="cam-khe",
+        checks=[Verdict(host="xa.cam-khe", check="loss", severity="pass")],
     )
     save(tmp_path, [fixed], scope="failed-only")
     assert store.not_ready_sites(tmp_path) == []
@@ -43,14 +53,18 @@ def test_failed_only_uses_each_sites_latest_state(tmp_path):
 def test_changes_since_lists_only_sites_that_changed(tmp_path):
     first = save(tmp_path, sample_sites())
     broken = SiteResult(
-        "tinh",
-        "Trung tâm tỉnh",
-        "province",
-        "",
-        [Verdict("tinh", "route", "fail", reason="no route")],
+        site="tinh",
+        name="Trung tâm tỉnh",
+        level="province",
+        district="",
+        checks=[Verdict(host="tinh", check="route", severity="fail", reason="no route")],
     )
     fixed = SiteResult(
-        "xa.cam-khe", "UBND xã Xà", "commune", "cam-khe", [Verdict("xa.cam-khe", "loss", "pass")]
+        site="xa.cam-khe",
+        name="UBND xã Xà",
+        level="commune",
+        district="cam-khe",
+        checks=[Verdict(host="xa.cam-khe", check="loss", severity="pass")],
     )
     save(tmp_path, [broken, fixed])
     changes = store.changes_since(tmp_path, first, {"tinh": "Trung tâm tỉnh"})

@@ -7,16 +7,42 @@ from confprov.verify.store import RunInfo
 
 
 def sample_sites() -> list[SiteResult]:
-    ok = SiteResult("tinh", "Trung tâm tỉnh", "province", "")
-    ok.checks = [Verdict("tinh", "route", "pass", reason="reachable")]
-    warn = SiteResult("cam-khe", "UBND huyện Cẩm Khê", "district", "cam-khe")
+    ok = SiteResult(site="tinh", name="Trung tâm tỉnh", level="province", district="")
+    ok.checks = [Verdict(host="tinh", check="route", severity="pass", reason="reachable")]
+    warn = SiteResult(
+        site="cam-khe", name="UBND huyện Cẩm Khê", level="district", district="cam-khe"
+    )
     warn.checks = [
-        Verdict("cam-khe", "jitter", "warn", 25.0, "ms", "≤ 30 ms", "jitter 25 ms, close")
+        Verdict(
+            host="cam-khe",
+            check="jitter",
+            severity="warn",
+            value=25.0,
+            unit="ms",
+            threshold="≤ 30 ms",
+            reason="jitter 25 ms, close",
+        )
     ]
-    red = SiteResult("xa.cam-khe", "UBND xã Xà", "commune", "cam-khe")
+    red = SiteResult(site="xa.cam-khe", name="UBND xã Xà", level="commune", district="cam-khe")
     red.checks = [
-        Verdict("xa.cam-khe", "loss", "fail", 10.5, "%", "≤ 1 %", "loss 10.5 %, beyond the limit"),
-        Verdict("xa.cam-khe", "client_version", "fail", None, "", "pinned", "client missing"),
+        Verdict(
+            host="xa.cam-khe",
+            check="loss",
+            severity="fail",
+            value=10.5,
+            unit="%",
+            threshold="≤ 1 %",
+            reason="loss 10.5 %, beyond the limit",
+        ),
+        Verdict(
+            host="xa.cam-khe",
+            check="client_version",
+            severity="fail",
+            value=None,
+            unit="",
+            threshold="pinned",
+            reason="client missing",
+        ),
     ]
     return [ok, warn, red]
 

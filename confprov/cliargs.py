@@ -1,0 +1,284 @@
+"""Arguments and output conventions every `confprov` command shares.
+
+One module that the top-level parser and every area's CLI import (so no area CLI imports
+``confprov.cli``): the workspace and ``--limit`` options, ``--json [FILE|-]`` with one meaning
+everywhere, ``-q/--quiet`` and ``--no-color`` added to every command, colour only on a terminal
+and never with ``NO_COLOR`` (https://no-color.org), and the progress display fed by the runner
+façade's events (a live bar on a terminal, a plain line every few seconds in a CI log).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from confprov.exceptions import InputError, Problem
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from confprov.runner import Progress, ProgressCallback
+
+WORKSPACE_ENV = "CONFPROV_WORKSPACE"
+STDOUT = "-"
+# A plain progress line at most this often when stderr is not a terminal (CI logs).
+PLAIN_INTERVAL_S = 5.0
+# Colours of states, the same in every table and line.
+STATE_STYLE = {
+    "pass": "green",
+    "ready": "green",
+    "ok": "green",
+    "warn": "yellow",
+    "fail": "bold red",
+    "failed": "bold red",
+    "not_ready": "bold red",
+    "unreachable": "magenta",
+    "skip": "dim",
+}
+
+
+def workspace_arg(parser: argparse.ArgumentParser) -> None:
+    """The ``-w/--workspace`` option every command takes."""
+    parser.add_argument(
+        "-w",
+        "--workspace",
+        type=Path,
+        default=None,
+        help=f"workspace folder (default: ${WORKSPACE_ENV}, else the current folder)",
+    )
+
+
+def limit_arg(parser: argparse.ArgumentParser, what: str = "these sites") -> None:
+    """The ``--limit`` option, one syntax for every command (confprov.selection)."""
+    from confprov.selection import HELP
+
+    parser.add_argument(
+        "--limit",
+        action="append",
+        default=[],
+        metavar="SITE|district:NAME|level:LEVEL",
+        help=f"only {what}; each a {HELP}",
+    )
+
+
+def resolve_workspace(args: argparse.Namespace) -> Path:
+    """Explicit argument, then environment, then the current folder."""
+    chosen = args.workspace or os.environ.get(WORKSPACE_ENV) or "."
+    return Path(chosen).resolve()
+
+
+def json_arg(parser: Any, what: str = "the result") -> None:
+    """``--json [FILE|-]``: the result as JSON into FILE, or on stdout with ``-`` or no value."""
+    parser.add_argument(
+        "--json",
+        nargs="?",
+        const=STDOUT,
+        default=None,
+        metavar="FILE|-",
+        help=f"write {what} as JSON to FILE (stdout with - or no value)",
+    )
+
+
+def json_to_stdout(args: argparse.Namespace) -> bool:
+    """True when stdout carries the JSON: then human text goes to stderr (or nowhere with -q)."""
+    return getattr(args, "json", None) == STDOUT
+
+
+def human_stream(args: argparse.Namespace) -> IO[str]:
+    return sys.stderr if json_to_stdout(args) else sys.stdout
+
+
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Whole or not at all: a temporary file beside the target, then a rename."""
+    fd, tmp = tempfile.mkstemp(dir=path.resolve().parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(text.encode("utf-8") if isinstance(text, str) else text)
+    Path(tmp).chmod(0o644)
+    Path(tmp).replace(path)
+
+
+def check_targets(args: argparse.Namespace, flags: tuple[str, ...]) -> None:
+    """Refuse output files whose folder is missing, before any work (nothing half-way)."""
+    problems = []
+    for flag in flags:
+        value = getattr(args, flag, None)
+        if value is None or str(value) == STDOUT:
+            continue
+        if not Path(value).resolve().parent.is_dir():
+            problems.append(Problem(str(value), None, f"--{flag}", "its folder does not exist"))
+    if problems:
+        raise InputError(problems)
+
+
+def emit_json(args: argparse.Namespace, data: Any) -> None:
+    """Write ``data`` where ``--json`` says: stdout for ``-``, else FILE (atomically)."""
+    target = getattr(args, "json", None)
+    if target is None:
+        return
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if str(target) == STDOUT:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    write_atomic(Path(target), text)
+    say(args, f"json: {target}")
+
+
+def say(args: argparse.Namespace, text: str) -> None:
+    """A human line: stdout, or stderr when stdout carries JSON; nothing with -q."""
+    if not getattr(args, "quiet", False):
+        print(text, file=human_stream(args))
+
+
+def color_enabled(args: argparse.Namespace | None, stream: Any) -> bool:
+    """Colour only on a terminal, never with ``--no-color`` or a non-empty ``NO_COLOR``."""
+    if args is not None and getattr(args, "no_color", False):
+        return False
+    if os.environ.get("NO_COLOR"):
+        return False
+    return bool(hasattr(stream, "isatty") and stream.isatty())
+
+
+def console(args: argparse.Namespace | None, stream: Any = None) -> Console:
+    """A rich console for ``stream`` that honours the colour rules above."""
+    from rich.console import Console
+
+    out = stream if stream is not None else sys.stdout
+    on = color_enabled(args, out)
+    return Console(file=out, no_color=not on, highlight=False, force_terminal=on, soft_wrap=not on)
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    """Give every command (each leaf parser) ``-q/--quiet`` and ``--no-color``.
+
+    Added after all areas registered, so a new command has them without asking; a command that
+    defines ``-q`` itself keeps its own help.
+    """
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subs:
+        if "--quiet" not in parser._option_string_actions:
+            parser.add_argument(
+                "-q", "--quiet", action="store_true", help="print the summary line only"
+            )
+        if "--no-color" not in parser._option_string_actions:
+            parser.add_argument(
+                "--no-color",
+                action="store_true",
+                help="no colour (also when NO_COLOR is set or output is not a terminal)",
+            )
+        return
+    for action in subs:
+        for child in set(action.choices.values()):
+            add_common(child)
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes:02d}:{secs:02d}"
+
+
+def progress_line(what: str, p: Progress, elapsed: float) -> str:
+    """``verify: 12/50 done (1 failed, 0 unreachable), 00:32 elapsed, ETA 01:40``."""
+    finished = len(p.done | p.failed | p.unreachable)
+    total = f"{finished}/{p.total}" if p.total else f"{finished}"
+    eta = "ETA --:--"
+    if p.total and finished:
+        eta = f"ETA {_clock(elapsed / finished * max(0, p.total - finished))}"
+    return (
+        f"{what}: {total} done ({len(p.failed)} failed, {len(p.unreachable)} unreachable), "
+        f"{_clock(elapsed)} elapsed, {eta}"
+    )
+
+
+class _Plain:
+    """A line every PLAIN_INTERVAL_S seconds at most, and one at the end: CI logs see progress."""
+
+    def __init__(self, what: str, stream: IO[str], interval: float) -> None:
+        self.what, self.stream, self.interval = what, stream, interval
+        self.started = time.monotonic()
+        self.last: float | None = None
+        self.latest: Progress | None = None
+
+    def __call__(self, p: Progress) -> None:
+        self.latest = p
+        now = time.monotonic()
+        if self.last is None or now - self.last >= self.interval:
+            self.last = now
+            self.stream.write(progress_line(self.what, p, now - self.started) + "\n")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.latest is not None:
+            line = progress_line(self.what, self.latest, time.monotonic() - self.started)
+            self.stream.write(line + "\n")
+            self.stream.flush()
+
+
+class _Live:
+    """rich's progress bar on a terminal: total, done/failed/unreachable, elapsed, ETA."""
+
+    def __init__(self, what: str, con: Console) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[states]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=con,
+            transient=False,
+        )
+        self.task = self.bar.add_task(what, total=None, states="")
+        self.bar.start()
+
+    def __call__(self, p: Progress) -> None:
+        finished = len(p.done | p.failed | p.unreachable)
+        states = f"[red]{len(p.failed)} failed[/] [magenta]{len(p.unreachable)} unreachable[/]"
+        self.bar.update(
+            self.task, total=p.total or None, completed=finished, states=states, refresh=False
+        )
+
+    def close(self) -> None:
+        self.bar.stop()
+
+
+@contextmanager
+def progress(
+    args: argparse.Namespace, what: str, stream: IO[str] | None = None
+) -> Iterator[ProgressCallback | None]:
+    """The progress display for one command, fed by the runner's events (never by stdout).
+
+    None with ``-q``; rich's live bar on a terminal; otherwise a plain line every few seconds
+    and a last one when the run ends.
+    """
+    if getattr(args, "quiet", False):
+        yield None
+        return
+    out = stream if stream is not None else sys.stderr
+    shown: _Plain | _Live
+    if hasattr(out, "isatty") and out.isatty():
+        shown = _Live(what, console(args, out))
+    else:
+        shown = _Plain(what, out, PLAIN_INTERVAL_S)
+    try:
+        yield shown
+    finally:
+        shown.close()
