@@ -45,6 +45,33 @@ STATE_STYLE = {
 }
 
 
+# One example per command, shown at the end of its --help (add_common puts it there).
+EXAMPLES = {
+    "init": "confprov init phu-tho --example phu-tho",
+    "check": "confprov check -w phu-tho",
+    "inventory": "confprov inventory -w phu-tho",
+    "demo": "confprov demo --sites 5 -w demo-ws",
+    "lab up": "confprov lab up --name lab1 --sites 3 -w lab1-ws",
+    "lab status": "confprov lab status",
+    "lab down": "confprov lab down --name lab1",
+    "lab fault": "confprov lab fault --name lab1 xa-1.huyen-1 --loss 5",
+    "lab image": "confprov lab image",
+    "provision": "confprov provision -w phu-tho --limit district:'Cẩm Khê' --json run.json",
+    "mirror": "confprov mirror -w phu-tho",
+    "survey": "confprov survey -w phu-tho --json - | jq .lacking",
+    "routers plan": "confprov routers plan -w phu-tho --limit cam-khe",
+    "routers push": "confprov routers push -w phu-tho --json - > push.json",
+    "routers rollback": "confprov routers rollback -w phu-tho --limit cam-khe",
+    "routers backups": "confprov routers backups -w phu-tho",
+    "routers check": "confprov routers check -w phu-tho -q",
+    "trust": "confprov trust -w phu-tho cam-khe-rt",
+    "verify": "confprov verify -w phu-tho --html r.html --xlsx r.xlsx --junit r.xml",
+    "report": "confprov report -w phu-tho --json - | jq .summary",
+    "reflector": "confprov reflector --deploy -w phu-tho",
+    "sheets": "confprov sheets -w phu-tho --out sheets --pdf",
+}
+
+
 def workspace_arg(parser: argparse.ArgumentParser) -> None:
     """The ``-w/--workspace`` option every command takes."""
     parser.add_argument(
@@ -160,10 +187,13 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     """Give every command (each leaf parser) ``-q/--quiet`` and ``--no-color``.
 
     Added after all areas registered, so a new command has them without asking; a command that
-    defines ``-q`` itself keeps its own help.
+    defines ``-q`` itself keeps its own help. Each command's example (EXAMPLES) ends its help.
     """
     subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     if not subs:
+        command = parser.prog.partition(" ")[2]
+        if command in EXAMPLES and not parser.epilog:
+            parser.epilog = f"example: {EXAMPLES[command]}"
         if "--quiet" not in parser._option_string_actions:
             parser.add_argument(
                 "-q", "--quiet", action="store_true", help="print the summary line only"

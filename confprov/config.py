@@ -34,6 +34,7 @@ class Conference:
     uplink_kbps: int = 1_000_000
     management_address: str = ""  # where the controller reaches the conference host by SSH
     management_user: str = "root"
+    room: str = ""  # the conference room (SIP user part) sites dial; shown on operator sheets
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,14 @@ class PackageSource:
 
 
 @dataclass(frozen=True)
+class Support:
+    """The technician operators call on the day (printed on every operator sheet)."""
+
+    name: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
 class Verify:
     # Probes at once; 0: as many as the conference uplink carries at the media bitrate.
     max_parallel_probes: int = 0
@@ -114,6 +123,7 @@ class Config:
     client: Client = field(default_factory=Client)
     package_source: PackageSource = field(default_factory=PackageSource)
     verify: Verify = field(default_factory=Verify)
+    support: Support = field(default_factory=Support)
     expected: dict[str, int] = field(default_factory=dict)
     lang: str = "vi"
     # Room equipment required per level (the survey's NEEDS); a level left out needs them all.
@@ -131,6 +141,7 @@ _SECTIONS: dict[str, type] = {
     "client": Client,
     "package_source": PackageSource,
     "verify": Verify,
+    "support": Support,
 }
 _SCALARS = {
     "province": str,

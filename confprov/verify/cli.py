@@ -71,6 +71,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _outputs(p)
     p.set_defaults(func=_cmd_report)
 
+    p = sub.add_parser(
+        "sheets",
+        help="one printable A4 operator sheet per site (HTML; PDF with --pdf)",
+        description="Write, for every site, a page an operator keeps beside the laptop: the "
+        "site and its laptop(s), how to start and check the client, the conference room, the "
+        "on-site contact and the technician to call (support in confprov.yml), and the latest "
+        "readiness result with its date. PDF printed by headless Chromium when it is present.",
+    )
+    workspace_arg(p)
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write into")
+    p.add_argument("--pdf", action="store_true", help="also print every sheet into sheets.pdf")
+    p.add_argument("--lang", choices=LANGS, help="language (default: lang in confprov.yml)")
+    cliargs.json_arg(p, "the list of files written")
+    p.set_defaults(func=_cmd_sheets)
+
     p = sub.add_parser("reflector", help="run the media reflector (or deploy it with --deploy)")
     workspace_arg(p)
     p.add_argument(
@@ -178,6 +193,21 @@ def _cmd_report(args: argparse.Namespace) -> int:
     report = _make_report(workspace, info.id, args.lang, info.scope == "all")
     _render(args, report)
     return 0 if not report.not_ready else 1
+
+
+def _cmd_sheets(args: argparse.Namespace) -> int:
+    from confprov.verify.sheets import write_sheets
+
+    cliargs.check_targets(args, ("json",))
+    result = write_sheets(resolve_workspace(args), args.out, lang=args.lang, pdf=args.pdf)
+    cliargs.emit_json(args, result.to_json())
+    sites = len(result.html) - 1
+    cliargs.say(args, f"sheets: {sites} site(s) in {args.out.resolve()}")
+    if result.pdf is not None:
+        cliargs.say(args, f"pdf: {result.pdf.resolve()}")
+    if result.note:
+        cliargs.say(args, f"note: {result.note}")
+    return 0
 
 
 def _cmd_reflector(args: argparse.Namespace) -> int:
