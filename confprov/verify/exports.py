@@ -11,6 +11,7 @@ the node_exporter textfile collector's format, written by prometheus_client itse
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from typing import Any
 
@@ -195,8 +196,6 @@ def prom_text(report: Report) -> str:
     Gauge("confprov_verify_run_id", "the results store's id of the run", registry=registry).set(
         report.run.id
     )
-    import datetime as dt
-
     finished = dt.datetime.fromisoformat(report.run.finished).timestamp()
     Gauge(
         "confprov_verify_last_run_timestamp_seconds",

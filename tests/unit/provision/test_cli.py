@@ -40,7 +40,9 @@ def test_a_windows_only_limit_selects_nothing_to_provision(
     assert nothing_written(small_workspace)
 
 
-@pytest.mark.parametrize("argv", [["--forks", "0"], ["--quiet", "--json"], ["--forks", "x"]])
+@pytest.mark.parametrize(
+    "argv", [["--forks", "0"], ["--json", "no-such-dir/run.json"], ["--forks", "x"]]
+)
 def test_bad_flags_exit_2(small_workspace: Path, argv: list[str]) -> None:
     try:
         code = main(["provision", "-w", str(small_workspace), *argv])

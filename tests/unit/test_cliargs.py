@@ -1,0 +1,150 @@
+"""CLI conventions on every command: --version, --json [FILE|-], -q, --no-color and NO_COLOR,
+an example in each help, progress with a total in a CI log."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import io
+import json
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from confprov import cliargs
+from confprov.cli import build_parser, main
+from confprov.runner import Progress
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def leaves(parser: argparse.ArgumentParser):
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subs:
+        yield parser
+    for action in subs:
+        for child in {id(c): c for c in action.choices.values()}.values():
+            yield from leaves(child)
+
+
+COMMANDS = list(leaves(build_parser()))
+
+
+def test_version_prints_the_package_version():
+    proc = subprocess.run(
+        [sys.executable, "-m", "confprov", "--version"], capture_output=True, text=True
+    )
+    version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    assert proc.returncode == 0
+    assert proc.stdout.strip() == f"confprov {version}"
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda p: p.prog)
+def test_every_command_has_quiet_no_color_and_an_example(command):
+    options = command._option_string_actions
+    assert "-q" in options and "--quiet" in options and "--no-color" in options
+    assert command.epilog and command.epilog.startswith(f"example: {command.prog}")
+
+
+def test_json_means_the_same_on_every_command_that_has_it():
+    having = [c for c in COMMANDS if "--json" in c._option_string_actions]
+    assert {c.prog for c in having} >= {
+        "confprov verify",
+        "confprov report",
+        "confprov provision",
+        "confprov survey",
+        "confprov routers push",
+        "confprov routers check",
+        "confprov sheets",
+    }
+    for command in having:
+        action = command._option_string_actions["--json"]
+        assert (action.nargs, action.const, action.metavar) == ("?", "-", "FILE|-")
+        assert action.default is None
+
+
+def test_area_clis_do_not_import_the_top_level_cli():
+    for path in (REPO / "confprov").glob("*/cli.py"):
+        tree = ast.parse(path.read_text())
+        imported = {
+            node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+        } | {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+             for alias in node.names}  # fmt: skip
+        assert "confprov.cli" not in imported, path
+
+
+def test_json_to_stdout_parses_on_report_and_survey(small_workspace, capsys):
+    from confprov.verify import store
+    from confprov.verify.evaluate import SiteResult, Verdict
+
+    site = SiteResult(site="sngv", name="Sở Ngoại vụ", level="department", district="")
+    site.checks = [Verdict(host="sngv", check="route", severity="pass")]
+    store.save_run(small_workspace, [site], started=store.now(), scope="all", run_dir="")
+    for argv in (["report"], ["survey"]):
+        capsys.readouterr()
+        main([*argv, "-w", str(small_workspace), "--json", "-"])
+        captured = capsys.readouterr()
+        json.loads(captured.out)  # stdout holds the JSON only
+    assert json.loads(captured.out)["sites"] == 0
+
+
+def test_json_file_and_quiet(small_workspace, tmp_path, capsys):
+    from confprov.verify import store
+
+    store.save_run(small_workspace, [], started=store.now(), scope="all", run_dir="")
+    out = tmp_path / "r.json"
+    assert main(["report", "-w", str(small_workspace), "--json", str(out), "-q"]) == 0
+    assert json.loads(out.read_text())["summary"]["sites"] == 0
+    assert capsys.readouterr().out.strip().endswith("0/0 sẵn sàng")  # -q: the count line only
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def colored(args: argparse.Namespace) -> bool:
+    stream = Tty()
+    cliargs.console(args, stream).print("[red]fail[/]")
+    return "\x1b[" in stream.getvalue()
+
+
+def test_colour_on_a_terminal_unless_no_color(monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert colored(argparse.Namespace(no_color=False))
+    assert not colored(argparse.Namespace(no_color=True))
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not colored(argparse.Namespace(no_color=False))
+    monkeypatch.delenv("NO_COLOR")
+    plain = io.StringIO()  # not a terminal: never colour
+    cliargs.console(argparse.Namespace(no_color=False), plain).print("[red]fail[/]")
+    assert plain.getvalue() == "fail\n"
+
+
+def test_progress_in_a_ci_log_prints_lines_with_the_total(monkeypatch):
+    ticks = iter([0.0, 0.0, 1.0, 6.0, 20.0])  # start, three events, the end
+    monkeypatch.setattr(cliargs.time, "monotonic", lambda: next(ticks))
+    log = io.StringIO()  # not a terminal
+    with cliargs.progress(argparse.Namespace(quiet=False), "verify", log) as show:
+        assert show is not None
+        p = Progress(total=4)
+        p.done.add("a")
+        show(p)  # first event: a line
+        p.done.add("b")
+        show(p)  # 1 s later: too soon for another line
+        p.failed.add("c")
+        show(p)  # 6 s: a line
+    lines = log.getvalue().splitlines()
+    assert lines == [
+        "verify: 1/4 done (0 failed, 0 unreachable), 00:00 elapsed, ETA 00:00",
+        "verify: 3/4 done (1 failed, 0 unreachable), 00:06 elapsed, ETA 00:02",
+        "verify: 3/4 done (1 failed, 0 unreachable), 00:20 elapsed, ETA 00:07",  # the end
+    ]
+
+
+def test_quiet_shows_no_progress():
+    with cliargs.progress(argparse.Namespace(quiet=True), "verify") as show:
+        assert show is None
