@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from confprov.verify.evaluate import SiteResult, Verdict
 from confprov.verify.html import html_page
 from confprov.verify.report import Report
@@ -125,3 +127,105 @@ def test_site_details_show_measured_values(browser, tmp_path):
     browser.js("document.querySelectorAll('#sites-body details')[2].open = true")
     text = browser.js("document.querySelectorAll('#sites-body details')[2].innerText")
     assert "Packet loss" in text and "10.4 %" in text and "≤ 1 %" in text
+
+
+def measured_sites() -> list[SiteResult]:
+    """Six sites in two districts with round trip, jitter and loss measured."""
+
+    def media(slug, rtt, jitter, loss, severity="pass"):
+        return [
+            Verdict(host=slug, check="rtt", severity="pass", value=rtt, unit="ms"),
+            Verdict(host=slug, check="jitter", severity="pass", value=jitter, unit="ms"),
+            Verdict(host=slug, check="loss", severity=severity, value=loss, unit="%"),
+        ]
+
+    rows = [
+        ("a.cam-khe", "cam-khe", 12.0, 1.0, 0.0, "pass"),
+        ("b.cam-khe", "cam-khe", 48.0, 3.5, 5.2, "fail"),
+        ("c.cam-khe", "cam-khe", 95.0, 12.0, 0.4, "pass"),
+        ("a.thanh-ba", "thanh-ba", 20.0, 2.0, 0.0, "pass"),
+        ("b.thanh-ba", "thanh-ba", 22.0, 2.5, 10.0, "fail"),
+        ("tinh", "", 8.0, 0.5, 0.0, "pass"),
+    ]
+    return [
+        SiteResult(
+            site=slug,
+            name=slug.upper(),
+            level="commune" if district else "province",
+            district=district,
+            checks=media(slug, rtt, jitter, loss, severity),
+        )
+        for slug, district, rtt, jitter, loss, severity in rows
+    ]
+
+
+def test_charts_agree_with_the_table_and_print_hides_the_controls(browser, tmp_path):
+    from confprov.config import Thresholds
+    from confprov.verify.store import SitePoint
+
+    history = {
+        "b.cam-khe": [
+            SitePoint(run_id=1, started="2026-11-20T07:00:00", ready=True, values={"rtt": 30.0}),
+            SitePoint(run_id=2, started="2026-11-24T07:00:00", ready=False, values={"rtt": 60.0}),
+            SitePoint(run_id=3, started="2026-11-26T07:00:00", ready=False, values={"rtt": 48.0}),
+        ]
+    }
+    run = RunInfo(3, "2026-11-26T07:00:00+00:00", "2026-11-26T07:00:09+00:00", "all", "", 6, 4)
+    page = tmp_path / "charts.html"
+    report = Report(
+        run=run,
+        sites=measured_sites(),
+        province="Tỉnh Thử",
+        district_names={"cam-khe": "Cẩm Khê", "thanh-ba": "Thanh Ba"},
+        lang="en",
+        history=history,
+        limits=Thresholds(),
+    )
+    page.write_text(html_page(report))
+    browser.open(page.as_uri())
+    # Ready / not ready by district: each bar says what the district table says, and draws it.
+    bars = browser.js(
+        "Array.from(document.querySelectorAll('#chart-groups .group-bar')).map(g => ({"
+        " name: g.dataset.group, ready: +g.dataset.ready, total: +g.dataset.total,"
+        " green: g.querySelector('.ready-bar').getBBox().width,"
+        " red: g.querySelector('.red-bar').getBBox().width,"
+        ' table: document.querySelector(`td[data-district="${g.dataset.group}"]`).textContent'
+        "}))"
+    )
+    assert [b["name"] for b in bars] == ["(no district)", "Cẩm Khê", "Thanh Ba"]
+    for bar in bars:
+        assert bar["table"] == f"{bar['ready']}/{bar['total']}"
+        assert bar["green"] / (bar["green"] + bar["red"]) == pytest.approx(
+            bar["ready"] / bar["total"], abs=0.01
+        )
+    # Distributions: every site with a value is counted once, in the bin its value falls in.
+    for check, label_text in (("rtt", "Round trip"), ("jitter", "Jitter"), ("loss", "Packet loss")):
+        table_values = browser.js(
+            "Array.from(document.querySelectorAll('#sites-body details tr')).filter("
+            f" r => r.cells[0].textContent === {label_text!r}).map("
+            " r => parseFloat(r.cells[3].textContent))"
+        )
+        bins = browser.js(
+            f"Array.from(document.querySelectorAll('#chart-{check} rect.hist-bar')).map(r => ({{"
+            " count: +r.dataset.count, range: r.querySelector('title').textContent,"
+            " height: r.getBBox().height}))"
+        )
+        assert sum(b["count"] for b in bins) == len(table_values) == 6
+        for b in bins:
+            low, high = (float(x) for x in b["range"].split(" ")[0:3:2])
+            assert b["count"] == sum(low <= v < high for v in table_values), (check, b)
+        tallest = max(bins, key=lambda b: b["count"])
+        for b in bins:
+            assert b["height"] == pytest.approx(
+                tallest["height"] * b["count"] / tallest["count"], abs=0.2
+            )
+    # The trend of a site over its stored runs: one point per run, red where it was not ready.
+    dots = browser.js(
+        "Array.from(document.querySelectorAll('#sites-body tr')).find("
+        " r => r.cells[0].textContent === 'b.cam-khe').querySelectorAll('svg.trend circle')"
+        ".length"
+    )
+    assert dots == 3
+    # Print: the filter controls are hidden.
+    browser.send("Emulation.setEmulatedMedia", media="print")
+    assert browser.js("getComputedStyle(document.getElementById('controls')).display") == "none"
