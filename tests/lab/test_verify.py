@@ -13,7 +13,9 @@ conference host (the lab's Kamailio has no authentication).
 from __future__ import annotations
 
 import json
+import re
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -44,7 +46,7 @@ def verify(lab, tmp_path, *args: str) -> tuple[int, dict]:
 def failing(data: dict) -> dict[str, dict[str, dict]]:
     """Not-ready sites: {site: {check: the check's JSON}} for the failing checks."""
     return {
-        s["site"]: {c["check"]: c for c in s["checks"] if c["level"] == "fail"}
+        s["site"]: {c["check"]: c for c in s["checks"] if c["severity"] == "fail"}
         for s in data["sites"]
         if not s["ready"]
     }
@@ -164,7 +166,7 @@ def test_with_the_route_every_site_is_ready(lab, routed, tmp_path):
     assert rc == 0, failing(data)
     assert data["summary"]["ready"] == data["summary"]["sites"] == len(lab.sites)
     checks = {c["check"]: c for c in data["sites"][0]["checks"]}
-    assert checks["sip_register"]["level"] == "pass"
+    assert checks["sip_register"]["severity"] == "pass"
     assert checks["loss"]["value"] == 0.0
     assert 0 < checks["rtt"]["value"] < 100
     assert checks["bandwidth"]["value"] >= 1200
@@ -201,6 +203,36 @@ def test_loss_and_rate_faults_fail_exactly_those_sites(lab, routed, tmp_path):
     assert (
         main(["report", "-w", str(lab.workspace), "--since", str(first_run), "--lang", "en"]) == 0
     )
+
+
+def test_a_lossy_site_shows_its_worst_window_and_a_lower_mos(lab, routed, tmp_path):
+    """`lab fault --loss 5` on one site; a healthy one beside it. The real CLI in a pipe (not a
+    terminal): stdout carries only the JSON, stderr the plain progress lines with the total."""
+    lossy, healthy = lab.sites[0], lab.sites[2]
+    fault(lab, 0, "--loss", "5")
+    try:
+        proc = subprocess.run(
+            [str(Path(sys.executable).parent / "confprov"), "verify", "-w", str(lab.workspace),
+             "--limit", lossy, "--limit", healthy, "--json", "-", "--lang", "en"],
+            capture_output=True, text=True, timeout=600, check=False,
+        )  # fmt: skip
+    finally:
+        fault(lab, 0, "--clear")
+    assert proc.returncode == 1, proc.stderr
+    data = json.loads(proc.stdout)
+    assert re.search(r"^verify: \d/2 done \(\d failed, \d unreachable\), \d\d:\d\d elapsed",
+                     proc.stderr, re.MULTILINE), proc.stderr  # fmt: skip
+    checks = {s["site"]: {c["check"]: c for c in s["checks"]} for s in data["sites"]}
+    bad, good = checks[lossy], checks[healthy]
+    # The 5 s probe is shorter than 15 s: its worst 15 s is the whole probe, as the reason says.
+    assert bad["loss_15s"]["value"] == bad["loss"]["value"] > 1.0
+    assert re.search(r"over any 15 s \([45](\.\d+)? s used\)", bad["loss_15s"]["reason"])
+    assert bad["loss_15s"]["severity"] == "warn"  # the default profile: a warning only
+    assert bad["burst_200ms"]["value"] >= bad["loss"]["value"]  # the worst 200 ms, not the mean
+    assert good["loss_15s"]["value"] == 0.0 and good["loss_15s"]["severity"] == "pass"
+    assert bad["mos"]["value"] < good["mos"]["value"] <= 4.5
+    assert bad["mos"]["reason"].startswith("estimated MOS")
+    assert bad["mos"]["severity"] == good["mos"]["severity"] == "pass"  # informative
 
 
 def test_removed_client_is_reported_missing(lab, routed, prepared, tmp_path):

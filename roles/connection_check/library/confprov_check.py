@@ -24,7 +24,9 @@ description:
   - The media test sends RTP-sized UDP packets at the profile's bitrate for the profile's
     duration to the media reflector (C(confprov reflector)) beside the conference server and
     measures round trip (median, p95), interarrival jitter (RFC 3550, section 6.4.1, on the
-    round trip), loss, reordering and the throughput that came back.
+    round trip), loss, the worst loss over any 15 s and over any 200 ms of the probe (short
+    windows, as Microsoft Teams states its network requirements), reordering and the
+    throughput that came back.
   - Judging (pass/warn/fail against thresholds) is done by the controller, not here.
 version_added: "0.1.0"
 author: confprov contributors
