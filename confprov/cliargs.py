@@ -196,7 +196,7 @@ def add_common(parser: argparse.ArgumentParser) -> None:
             parser.epilog = f"example: {EXAMPLES[command]}"
         if "--quiet" not in parser._option_string_actions:
             parser.add_argument(
-                "-q", "--quiet", action="store_true", help="print the summary line only"
+                "-q", "--quiet", action="store_true", help="less output: the summary line only"
             )
         if "--no-color" not in parser._option_string_actions:
             parser.add_argument(

@@ -32,7 +32,10 @@ def _cmd_up(args: argparse.Namespace) -> int:
         specs = registry_sites(Path(args.registry))
     else:
         specs = generated_sites(args.sites)
-    result = lab.up(name, specs, args.workspace, progress=_progress)
+    if args.quiet:
+        result = lab.up(name, specs, args.workspace)  # no step lines with -q
+    else:
+        result = lab.up(name, specs, args.workspace, progress=_progress)
     t = result.timings
     print(
         f"lab {name} up: {len(result.plan.sites)} sites, {2 * len(result.plan.sites) + 1} hosts "
