@@ -322,23 +322,3 @@ def _run(**kwargs: Any) -> Any:
     import ansible_runner  # heavy import, only when a run happens
 
     return ansible_runner.run(**kwargs)
-
-
-def terminal_progress(stream: Any = None) -> ProgressCallback:
-    """A one-line progress display, redrawn in place on a terminal, silent otherwise.
-
-    ``stream`` defaults to the ``sys.stderr`` of the moment of each call (not of import).
-    """
-
-    def show(p: Progress) -> None:
-        out = stream if stream is not None else sys.stderr
-        if not (hasattr(out, "isatty") and out.isatty()):
-            return
-        line = (
-            f"\r{len(p.done)} done, {len(p.failed)} failed, {len(p.unreachable)} unreachable"
-            f" | {p.task[:60]}"
-        )
-        out.write(line.ljust(100))
-        out.flush()
-
-    return show
