@@ -172,6 +172,10 @@ def test_with_the_route_every_site_is_ready(lab, routed, tmp_path):
     assert checks["bandwidth"]["value"] >= 1200
     assert checks["client_version"]["reason"] == f"{CLIENT_PACKAGE} {CLIENT_VERSION} (pinned)"
     assert 'failures="0"' in junit.read_text()
+    import xml.etree.ElementTree as ET
+
+    times = [float(c.get("time")) for c in ET.parse(junit).iter("testcase")]
+    assert len(times) == len(lab.sites) and all(t > 0 for t in times)  # each endpoint task's
 
 
 def test_loss_and_rate_faults_fail_exactly_those_sites(lab, routed, tmp_path):

@@ -148,3 +148,21 @@ def test_progress_in_a_ci_log_prints_lines_with_the_total(monkeypatch):
 def test_quiet_shows_no_progress():
     with cliargs.progress(argparse.Namespace(quiet=True), "verify") as show:
         assert show is None
+
+
+def test_shell_completion_answers_commands_and_options(tmp_path):
+    """What bash asks through argcomplete's protocol (as register-python-argcomplete does)."""
+    out = tmp_path / "completions"
+    for line, expected in (("confprov she", "sheets"), ("confprov verify --js", "--json")):
+        env = {
+            "PATH": str(Path(sys.executable).parent),
+            "_ARGCOMPLETE": "1",
+            "COMP_LINE": line,
+            "COMP_POINT": str(len(line)),
+            "_ARGCOMPLETE_STDOUT_FILENAME": str(out),
+        }
+        proc = subprocess.run(
+            [sys.executable, "-m", "confprov"], env=env, capture_output=True, text=True
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert out.read_text().split() == [expected]
