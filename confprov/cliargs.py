@@ -183,6 +183,20 @@ def console(args: argparse.Namespace | None, stream: Any = None) -> Console:
     return Console(file=out, no_color=not on, highlight=False, force_terminal=on, soft_wrap=not on)
 
 
+# Per-host state tags in the summaries of runs (runner.RunResult, routers): their colours.
+TAG_STYLE = {"FAILED": "bold red", "UNREACHABLE": "magenta", "CHANGED": "yellow"}
+
+
+def print_states(args: argparse.Namespace, text: str) -> None:
+    """A run's summary, its state tags coloured on a terminal (plain text elsewhere)."""
+    from rich.text import Text
+
+    out = Text(text)
+    for word, style in TAG_STYLE.items():
+        out.highlight_regex(rf"\b{word}\b", style)
+    console(args, human_stream(args)).print(out, soft_wrap=True)
+
+
 def add_common(parser: argparse.ArgumentParser) -> None:
     """Give every command (each leaf parser) ``-q/--quiet`` and ``--no-color``.
 

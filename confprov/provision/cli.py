@@ -42,7 +42,9 @@ def _cmd_provision(args: argparse.Namespace) -> int:
         print("\n".join(f"  {line}" for line in changes))
     if outcome.result is not None:
         lines = outcome.result.summary_text().splitlines()
-        print("\n".join(lines[:1] if args.quiet and outcome.result.ok else lines))
+        cliargs.print_states(
+            args, "\n".join(lines[:1] if args.quiet and outcome.result.ok else lines)
+        )
     if outcome.survey is not None and not args.quiet:
         print("\n".join(outcome.survey.lines()))
     return outcome.exit_code

@@ -38,7 +38,7 @@ def _print_run(args: argparse.Namespace, outcome: object) -> int:
             if r.changed and not r.failed:
                 print(f"  {'CHANGED':<11} {r.host}: {r.message}")
     lines = outcome.summary().splitlines()
-    print("\n".join(lines[:1] if args.quiet and not outcome.failed else lines))
+    cliargs.print_states(args, "\n".join(lines[:1] if args.quiet and not outcome.failed else lines))
     return outcome.exit_code
 
 

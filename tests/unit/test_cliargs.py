@@ -166,3 +166,17 @@ def test_shell_completion_answers_commands_and_options(tmp_path):
         )
         assert proc.returncode == 0, proc.stderr
         assert out.read_text().split() == [expected]
+
+
+def test_run_summaries_colour_state_tags_on_a_terminal_only(monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    args = argparse.Namespace(no_color=False, json=None)
+    summary = "push: 2 hosts\n  FAILED      a-rt: [bad] config\n  CHANGED     b-rt: ok"
+    tty = Tty()
+    monkeypatch.setattr(sys, "stdout", tty)
+    cliargs.print_states(args, summary)
+    assert "\x1b[1;31mFAILED\x1b[0m" in tty.getvalue() and "[bad]" in tty.getvalue()
+    plain = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", plain)
+    cliargs.print_states(args, summary)
+    assert plain.getvalue() == summary + "\n"

@@ -94,3 +94,27 @@ def test_html_is_self_contained_and_escapes_names():
     assert "&lt;script&gt;" in page
     assert 'src="http' not in page and 'href="http' not in page
     assert '<span id="count-ready">2</span>' in page
+
+
+def test_terminal_tables_align_vietnamese_by_display_width():
+    """Names typed on a Mac arrive decomposed (NFD: letters + combining marks): the count column
+    still lines up, as rich measures display cells, not code points."""
+    import unicodedata
+
+    from rich.cells import cell_len
+
+    sites = sample_sites()
+    for site in sites:
+        site.district = "cam-khe"
+    sites[0].district = "thanh-ba"
+    names = {
+        "cam-khe": unicodedata.normalize("NFD", "UBND huyện Cẩm Khê"),
+        "thanh-ba": "Thanh Ba",
+    }
+    text = terminal(
+        Report(run=sample_run(), sites=sites, province="Tỉnh", district_names=names, lang="vi")
+    )
+    rows = [line for line in text.splitlines() if line.startswith((names["cam-khe"], "Thanh"))]
+    assert len(rows) == 2, text
+    assert cell_len(rows[0]) == cell_len(rows[1])  # the counts end in the same column
+    assert len(rows[0]) != len(rows[1])  # though not after the same number of code points
