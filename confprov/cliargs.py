@@ -32,17 +32,7 @@ STDOUT = "-"
 # A plain progress line at most this often when stderr is not a terminal (CI logs).
 PLAIN_INTERVAL_S = 5.0
 # Colours of states, the same in every table and line.
-STATE_STYLE = {
-    "pass": "green",
-    "ready": "green",
-    "ok": "green",
-    "warn": "yellow",
-    "fail": "bold red",
-    "failed": "bold red",
-    "not_ready": "bold red",
-    "unreachable": "magenta",
-    "skip": "dim",
-}
+STATE_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "skip": "dim"}
 
 
 # One example per command, shown at the end of its --help (add_common puts it there).

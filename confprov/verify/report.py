@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from confprov.cliargs import STATE_STYLE
 from confprov.config import LEVELS, Thresholds
 from confprov.verify.evaluate import SiteResult, sort_checks
 from confprov.verify.labels import heading, label
@@ -73,9 +74,6 @@ class Report:
         return {d: (ready[d], total[d]) for d in sorted(total)}
 
 
-STATE_COLOR = {"pass": "green", "warn": "yellow", "fail": "bold red", "skip": "dim"}
-
-
 def print_terminal(report: Report, console: Console, *, quiet: bool = False) -> None:
     """The summary an organiser reads, with rich tables (widths of Vietnamese text right).
 
@@ -87,7 +85,7 @@ def print_terminal(report: Report, console: Console, *, quiet: bool = False) -> 
 
     lang, t = report.lang, report.run
     total, ready = len(report.sites), report.ready
-    color = "green" if ready == total else "bold red"
+    color = STATE_STYLE["pass" if ready == total else "fail"]
     console.print(
         f"{escape(label(lang, 'title'))} ({label(lang, 'run')} {t.id}, "
         f"{escape(label(lang, t.scope))}): [{color}]{ready}/{total} {label(lang, 'ready')}[/]"
@@ -102,7 +100,7 @@ def print_terminal(report: Report, console: Console, *, quiet: bool = False) -> 
         table.add_column(heading(lang, "name"))
         table.add_column(label(lang, "ready"), justify="right")
         for name, (r, n) in rows.items():
-            style = "green" if r == n else "red"
+            style = STATE_STYLE["pass" if r == n else "fail"]
             table.add_row(escape(name), f"[{style}]{r}/{n}[/]")
         console.print(table)
     if report.province_sites is not None:
@@ -113,14 +111,14 @@ def print_terminal(report: Report, console: Console, *, quiet: bool = False) -> 
         )
     red = report.not_ready
     if not red:
-        console.print(f"[green]{escape(label(lang, 'all_ready'))}[/]")
+        console.print(f"[{STATE_STYLE['pass']}]{escape(label(lang, 'all_ready'))}[/]")
         return
-    console.print(f"[bold red]{escape(label(lang, 'red_sites'))} ({len(red)}):[/]")
+    console.print(f"[{STATE_STYLE['fail']}]{escape(label(lang, 'red_sites'))} ({len(red)}):[/]")
     for site in red:
         console.print(f"  {escape(site.site)} ({escape(site.name)}):")
         for v in sort_checks(site.failing):
             console.print(
-                f"    [{STATE_COLOR[v.severity]}]{escape(label(lang, v.check))}[/] "
+                f"    [{STATE_STYLE[v.severity]}]{escape(label(lang, v.check))}[/] "
                 f"\\[{escape(v.host)}]: {escape(v.reason)}",
                 soft_wrap=True,
             )
