@@ -116,10 +116,14 @@ def human_stream(args: argparse.Namespace) -> IO[str]:
 def write_atomic(path: Path, text: str | bytes) -> None:
     """Whole or not at all: a temporary file beside the target, then a rename."""
     fd, tmp = tempfile.mkstemp(dir=path.resolve().parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(text.encode("utf-8") if isinstance(text, str) else text)
-    Path(tmp).chmod(0o644)
-    Path(tmp).replace(path)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8") if isinstance(text, str) else text)
+        Path(tmp).chmod(0o644)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def check_targets(args: argparse.Namespace, flags: tuple[str, ...]) -> None:
