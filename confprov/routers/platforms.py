@@ -47,6 +47,9 @@ class Platform:
     config_mode_command: str = ""
     confirm_command: str = ""
     prelude: str = ""
+    # Junos: the config mode that locks the shared candidate (a refused change never stays in a
+    # candidate another operator's commit would apply) and discards what is not committed.
+    exclusive_command: str = ""
     lab: bool = False  # the lab has real routers of this platform
 
     @property
@@ -90,7 +93,7 @@ PLATFORMS: dict[str, Platform] = {
         show_running="show running-config",
         error_pattern=(
             r"^% (?:Invalid|Unknown|Incomplete|Ambiguous|Bad|Unrecognized|Error)[^\n]*"
-            r"|^%[^\n]*(?:not found|does not exist|failed)[^\n]*"
+            r"|^%[^\n]*(?:not found|does not exist|failed|in use|being used)[^\n]*"
         ),
         negate="no ",
         exit_block="exit",
@@ -170,6 +173,7 @@ PLATFORMS: dict[str, Platform] = {
         ntp=True,
         volatile=r"^(## Last commit|## Last changed)",
         save=False,  # the confirming commit is the save
+        exclusive_command="configure exclusive",
     ),
 }
 
