@@ -703,7 +703,10 @@ class RouterosDialect(Dialect):
     left alone. Filter rules are placed before the forward chain's first drop rule.
     """
 
-    _LINE = re.compile(r"^(/[^\s]+(?: [a-z][a-z0-9-]*)*?) (add|set) ?(\[ ?find [^\]]*\])? ?(.*)$")
+    # The verb is a whole word: `/ip address add …` is the menu `/ip address`, not `/ip` + "add…".
+    _LINE = re.compile(
+        r"^(/[^\s]+(?: [a-z][a-z0-9-]*)*?) (add|set)(?= |$) ?(\[ ?find [^\]]*\])? ?(.*)$"
+    )
 
     def statements(self, text: str) -> list[Path]:
         out: list[Path] = []
@@ -718,7 +721,7 @@ class RouterosDialect(Dialect):
             pending = ""
             if not line or line.startswith("#"):
                 continue
-            if line.startswith("/") and " " not in line:
+            if line.startswith("/") and "=" not in line and not re.search(r" (add|set)\b", line):
                 section = line  # grouped export: a section header, then its lines
                 continue
             if not line.startswith("/"):
@@ -838,7 +841,7 @@ class RouterosDialect(Dialect):
         ]
         drop = self.first_drop(running)
         if drop is not None and drop[1]:
-            where = f"place-before=[ find comment={_ros_quote(drop[1])} ]"
+            where = f"place-before=[ find chain=forward comment={_ros_quote(drop[1])} ]"
             placed: list[Path] = []
             for p in change.add:
                 parsed = self.parse(p[0])

@@ -288,7 +288,9 @@ def _same(plat: Platform, d: Dialect, a: str, b: str) -> str:
 
     if clean(a) == clean(b):
         return "exactly"
-    return "equivalent" if d.statements(a) == d.statements(b) else ""
+    # Same statements, in any order: a re-added ACL entry or RouterOS item prints where the
+    # device puts it (IOS-XE by its kept number, so an ACL's order is still the backup's).
+    return "equivalent" if sorted(d.statements(a)) == sorted(d.statements(b)) else ""
 
 
 def _revert(
