@@ -628,7 +628,11 @@ class JunosDevice(FakeDevice):
 
     def __init__(self, running: str, *, locked_by_other: bool = False, **kw: Any) -> None:
         super().__init__(**kw)
-        self.committed = [self.norm(ln) for ln in running.splitlines() if ln.startswith("set ")]
+        self.candidate: list[str] = []
+        for line in running.splitlines():  # as the device would hold it (one description…)
+            if line.startswith("set "):
+                self.configure(line)
+        self.committed = list(self.candidate)
         self.history: list[list[str]] = [list(self.committed)]  # rollback 0, 1, … from the end
         self.candidate = list(self.committed)  # the shared candidate
         self.exclusive = False
