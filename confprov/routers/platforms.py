@@ -92,8 +92,9 @@ PLATFORMS: dict[str, Platform] = {
         syntax="tree",
         show_running="show running-config",
         error_pattern=(
-            r"^% (?:Invalid|Unknown|Incomplete|Ambiguous|Bad|Unrecognized|Error)[^\n]*"
-            r"|^%[^\n]*(?:not found|does not exist|failed|in use|being used)[^\n]*"
+            r"^% (?:Invalid|Unknown|Incomplete|Ambiguous|Bad|Unrecognized|Error|Duplicate)[^\n]*"
+            r"|^%[^\n]*(?:not found|does not exist|failed|in use|being used|not configured)"
+            r"[^\n]*"
         ),
         negate="no ",
         exit_block="exit",

@@ -341,6 +341,8 @@ class IosDevice(FakeDevice):
                 here.children.append(node)
             self.context.append(node)
             return ""
+        if here.line.startswith("policy-map ") and not line.startswith("description "):
+            return IOS_INVALID  # a policy-map holds classes; `set` is a class's
         single = ("description ", "set dscp ", "path ", "maximum ")
         for prefix in single:
             if line.startswith(prefix):
@@ -356,8 +358,9 @@ class IosDevice(FakeDevice):
 
     def _no(self, here: Node, what: str) -> str:
         if here.line.startswith("ip access-list ") and self.context:
-            if what.isdigit():
-                here.children = [c for c in here.children if c.seq != int(what)]
+            first = what.split(maxsplit=1)[0]
+            if first.isdigit():  # `no 10` (or `no 10 permit …`): the entry numbered 10
+                here.children = [c for c in here.children if c.seq != int(first)]
                 return ""
             here.children = [c for c in here.children if c.line != _ios_ace(what)]
             return ""
