@@ -190,9 +190,7 @@ def test_ios_generated_configs_converge_as_hier_config_says(
 # ============================================================================ Junos
 
 JUNOS_T = RouterTarget("r1", "198.18.0.13", "juniper_junos", "Cam Khe", "ge-0/0/0", "198.18.8.1")
-JUNOS_WANT = [
-    line for line in render(JUNOS_T, CONF).splitlines() if line.startswith("set ")
-]
+JUNOS_WANT = [line for line in render(JUNOS_T, CONF).splitlines() if line.startswith("set ")]
 FOREIGN_FILTER = "set interfaces ge-0/0/0 unit 0 family inet filter output OPS-SHAPE"
 
 
