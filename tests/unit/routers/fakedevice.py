@@ -836,6 +836,8 @@ class RouterosDevice(FakeDevice):
         except ValueError:
             return "syntax error (line 1 column 1)"
         if verb == "add":
+            if menu.startswith("/ip firewall") and attrs.get("dst-address", "").endswith("/32"):
+                attrs["dst-address"] = attrs["dst-address"][:-3]  # printed without its /32
             items = self.menus.setdefault(menu, [])
             item = RosItem(attrs)
             if place:

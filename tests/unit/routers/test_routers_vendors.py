@@ -361,6 +361,16 @@ def test_routeros_replaces_route_removes_stale_rule_places_before_drop(tmp_path:
     assert not any(r.get("dst-port") == "16000-32000" for r in rules), "stale rule removed"
 
 
+def test_routeros_single_host_shown_without_32_is_found(tmp_path: Path) -> None:
+    t = target("mikrotik_routeros", "ether1")
+    device = RouterosDevice(fixture("mikrotik_routeros", "export.defconf.txt"))
+    assert run("push", device, t, tmp_path, SERVER_ONLY).status == "changed"
+    assert "dst-address=198.18.32.10 dst-port=5060" in device.show()
+    again = run("plan", device, t, tmp_path, SERVER_ONLY)
+    assert (again.status, again.commands) == ("ok", []), again.diff
+    assert run("check", device, t, tmp_path, SERVER_ONLY).status == "ok"
+
+
 def test_routeros_rollback_of_first_push_restores_defaults(tmp_path: Path) -> None:
     t = target("mikrotik_routeros", "ether1")
     pristine = (
