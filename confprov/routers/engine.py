@@ -109,8 +109,9 @@ def _send(conn: Any, plat: Platform, commands: list[str], opts: Options, **kwarg
             **kwargs,
         )
     except ConfigInvalidException as exc:
-        with contextlib.suppress(Exception):  # the revert reads the state anew anyway
-            conn.exit_config_mode()
+        if kwargs.get("exit_config_mode", True):  # else (Junos) the caller rolls back first
+            with contextlib.suppress(Exception):  # the revert reads the state anew anyway
+                conn.exit_config_mode()
         detail = " ".join(str(exc).split())
         detail = re.sub(r"^Invalid input detected at command: ", "refused: ", detail)
         raise Rejected(detail) from None

@@ -293,6 +293,7 @@ def test_junos_refused_set_line_leaves_no_candidate(tmp_path: Path) -> None:
     assert result.status == FAILED and result.reverted, result.message
     assert device.committed == before and device.candidate == before
     assert "configure exclusive" in device.sent
+    assert device.sent.index("rollback 0") < device.sent.index("(exit config mode)")
 
 
 def test_junos_locked_by_another_user_changes_nothing(tmp_path: Path) -> None:
