@@ -243,6 +243,9 @@ class TreeDialect(Dialect):
         for raw in text.splitlines():
             line = raw.rstrip()
             stripped = line.strip()
+            if stripped in ("!", "#") and line == stripped:
+                stack = []  # a separator in column 0 ends every block (VRP then prints some
+                continue  # global commands indented: `#` / ` sysname R1`)
             if not stripped or _TREE_SKIP.match(stripped) or volatile.match(stripped):
                 continue
             indent = len(line) - len(line.lstrip(" "))

@@ -181,6 +181,9 @@ def parse_tree(text: str) -> Node:
     for raw in text.splitlines():
         line = raw.rstrip()
         stripped = line.strip()
+        if line in ("!", "#"):
+            stack = [(-1, root)]  # a separator in column 0 ends every block
+            continue
         if (
             not stripped
             or stripped.startswith(("!", "#"))

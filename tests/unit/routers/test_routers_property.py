@@ -273,3 +273,135 @@ def test_junos_generated_configs_converge_as_hier_config_says(
         assert stmts("juniper_junos", "\n".join(device.committed)) == stmts(
             "juniper_junos", "\n".join(before)
         )
+
+
+# ============================================================================ Huawei VRP
+
+VRP_T = RouterTarget(
+    "r1", "198.18.0.13", "huawei_vrp", "Cam Khe", "GigabitEthernet0/0/1", "198.18.8.1"
+)
+VRP_RULES = [
+    "rule 5 permit udp destination 198.18.32.0 0.0.0.255 destination-port eq 5060",
+    "rule 20 permit udp destination 198.18.32.0 0.0.0.255 destination-port range 16384 32767",
+    "rule 25 permit udp destination 198.18.32.0 0.0.0.255 destination-port eq 50000",
+]
+VRP_STALE = (
+    "rule 20 permit udp destination 198.18.32.0 0.0.0.255 destination-port range 16000 32000"
+)
+
+
+@st.composite
+def vrp_running(draw: Any) -> dict[str, Any]:
+    return {
+        "version": draw(st.sampled_from(["v5", "v8"])),
+        "description": draw(st.sampled_from(["none", "old", "ours"])),
+        "route": draw(st.sampled_from(["none", "ours", "other"])),
+        "floating": draw(st.booleans()),
+        "rules": draw(st.lists(st.sampled_from(VRP_RULES), unique=True)),
+        "stale": draw(st.booleans()),
+        "qos": draw(st.sampled_from(["none", "ours", "other-dscp"])),
+        "policy": draw(st.sampled_from(["none", "ours", "foreign"])),
+        "ntp": draw(st.sampled_from(["none", "other", "ours"])),
+        "order": [0, *draw(st.permutations(range(1, 6)))],  # ` sysname` first, as VRP prints
+    }
+
+
+def vrp_text(p: dict[str, Any]) -> str:
+    blocks: list[list[str]] = [[] for _ in range(6)]
+    blocks[0] = [" sysname r1", "acl number 2000", " rule 5 permit source 198.18.0.0 0.0.7.255"]
+    wan = ["interface GigabitEthernet0/0/1", " ip address 198.18.8.3 255.255.248.0"]
+    if p["description"] != "none":
+        wan.insert(
+            1, f" description {'old uplink' if p['description'] == 'old' else 'confprov Cam Khe'}"
+        )
+    if p["policy"] == "foreign" or (p["policy"] == "ours" and p["qos"] != "none"):
+        name = "CONFPROV-MARK" if p["policy"] == "ours" else "OPS"
+        wan.append(f" traffic-policy {name} outbound")
+    blocks[1] = wan
+    routes = ["ip route-static 0.0.0.0 0.0.0.0 198.18.0.1"]
+    if p["route"] != "none":
+        gw = "198.18.8.1" if p["route"] == "ours" else "198.18.9.9"
+        routes.append(f"ip route-static 198.18.32.0 255.255.255.0 {gw}")
+    if p["floating"]:
+        routes.append("ip route-static 198.18.32.0 255.255.255.0 198.18.20.1 preference 150")
+    blocks[2] = routes
+    rules = [r for r in p["rules"] if not (p["stale"] and r.startswith("rule 20 "))]
+    rules += [VRP_STALE] if p["stale"] else []
+    if rules:
+        blocks[3] = [
+            "acl name CONFPROV-CONFERENCE 3990",
+            *(f" {r}" for r in sorted(rules, key=lambda r: int(r.split()[1]))),
+        ]
+    if p["qos"] != "none":
+        ef = "ef" if p["qos"] == "ours" else "cs5"
+        blocks[4] = [
+            "acl name CONFPROV-AUDIO 3991",
+            " rule 5 permit udp destination 198.18.32.0 0.0.0.255 destination-port range "
+            "16384 24575",
+            "acl name CONFPROV-VIDEO 3992",
+            " rule 5 permit udp destination 198.18.32.0 0.0.0.255 destination-port range "
+            "24576 32767",
+            "traffic classifier CONFPROV-AUDIO operator or",
+            " if-match acl CONFPROV-AUDIO",
+            "traffic classifier CONFPROV-VIDEO operator or",
+            " if-match acl CONFPROV-VIDEO",
+            "traffic behavior CONFPROV-EF",
+            f" remark dscp {ef}",
+            "traffic behavior CONFPROV-AF41",
+            " remark dscp af41",
+            "traffic policy CONFPROV-MARK",
+            " classifier CONFPROV-AUDIO behavior CONFPROV-EF",
+            " classifier CONFPROV-VIDEO behavior CONFPROV-AF41",
+        ]
+    if p["policy"] == "foreign":
+        blocks[4] += ["traffic policy OPS", " statistic enable"]
+    ntp = {"none": [], "other": ["198.18.0.1"], "ours": ["198.18.32.10"]}.get(p["ntp"], [])
+    blocks[5] = [f"ntp-service unicast-server {n}" for n in ntp]
+    ordered = [blocks[i] for i in p["order"] if blocks[i]]
+    return "\n".join("\n".join(b) + "\n#" for b in ordered) + "\nreturn\n"
+
+
+def vrp_intended(p: dict[str, Any]) -> str:
+    q = dict(p)
+    q.update(description="ours", route="ours", rules=VRP_RULES, stale=False, qos="ours")
+    q.update(policy="foreign" if p["policy"] == "foreign" else "ours")
+    text = vrp_text(q)
+    if p["ntp"] == "other":  # another NTP server is the site's: kept beside confprov's
+        text = text.replace("#\nreturn", "#\nntp-service unicast-server 198.18.32.10\n#\nreturn")
+    elif p["ntp"] == "none":
+        text = text.replace("\nreturn", "\nntp-service unicast-server 198.18.32.10\n#\nreturn")
+    return text
+
+
+def vrp_hc_view(text: str) -> set[tuple[str, ...]]:
+    config = hier_config.get_hconfig(hier_config.Platform.HUAWEI_VRP, text)
+    return {tuple(c.text for c in child.lineage()) for child in config.all_children()}
+
+
+@PROFILE
+@given(parts=vrp_running())
+def test_vrp_generated_configs_converge_as_hier_config_says(
+    parts: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from fakedevice import VrpDevice
+
+    workspace = tmp_path_factory.mktemp("vrp")
+    running = vrp_text(parts)
+    device = VrpDevice(running, version=parts["version"])
+    before = device.show()
+    result = run("push", device, VRP_T, workspace)
+    assert result.status in ("ok", "changed"), result.message
+    device.version = "v5"  # hier_config and the intended text read V5's `operator or`
+    end = device.show()
+    want = vrp_intended(parts)
+    assert stmts("huawei_vrp", end) == stmts("huawei_vrp", want), result.diff
+    run_hc = hier_config.get_hconfig(hier_config.Platform.HUAWEI_VRP, running)
+    want_hc = hier_config.get_hconfig(hier_config.Platform.HUAWEI_VRP, want)
+    remediation = hier_config.WorkflowRemediation(run_hc, want_hc).remediation_config
+    assert vrp_hc_view(end) == vrp_hc_view(str(run_hc.future(remediation)))
+    device.version = parts["version"]
+    assert run("push", device, VRP_T, workspace).commands == []
+    if result.changed:
+        back = run("rollback", device, VRP_T, workspace)
+        assert back.status == "changed", back.message
+        assert stmts("huawei_vrp", device.show()) == stmts("huawei_vrp", before)
