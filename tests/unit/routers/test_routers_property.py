@@ -8,7 +8,7 @@ to a fake device (fakedevice.py: vendor semantics; a mock, said so), and the end
 
 - what the generator knows is intended (confprov's lines, nothing stale, the site's own kept);
 - what hier_config 3.7.1 (an independent implementation, netdevops/hier_config) computes:
-  IOS: ``running.future(remediation(running → intended))``; Junos: hier_config's remediation
+  IOS, VRP: ``running.future(remediation(running → intended))``; Junos: hier_config's remediation
   (``delete``/``set`` lines) applied to the same running config (its ``future()`` does not apply
   Junos ``delete`` lines: measured, see docs/routers.md);
 - unchanged by a second push, and back to the running config after a rollback.
