@@ -4,7 +4,10 @@ A push on one router: read the running config; diff against the candidate; if no
 stop (idempotence: no backup, no change). Else keep the running config as a backup, send only
 what is missing (stopping at the first line the router refuses), check that the router still
 answers and every intended line is there, confirm (where the platform has a confirmed commit),
-save. A refusal or a failed check reverts to the backup on its own and says so.
+save. A refusal or a failed check reverts to the backup on its own and says so: first what the
+device can undo itself (IOS ``configure revert now``, Junos ``rollback 0``/``rollback 1``), then
+confprov's diff-based revert, which also proves the result. Whatever way a push ends, nothing it
+opened stays open (``Armed``, ``_disarm``): no IOS revert timer, no Junos candidate.
 
 Every router runs in its own worker with its own timeouts; an exception in one becomes that
 router's result, never the others'.

@@ -1,8 +1,10 @@
 """What differs between router platforms: driver, syntax, errors, commit style, safe characters.
 
-One table, so adding a platform is one entry here, one template and one golden file. Only ``frr``
-is exercised against real routers (the lab); the others follow their vendors' documented CLI and
-are covered by golden files and by replayed device output (tests/unit/routers/fixtures/).
+One table, so adding a platform is one entry here, one template and one golden file (and, for
+what a platform prints or accepts differently, a Dialect in configdiff.py). Only ``frr`` is
+exercised against real routers (the lab); the others follow their vendors' documented CLI and are
+tested against fake devices applying vendor semantics to recorded running configs
+(tests/unit/routers/fakedevice.py, fixtures/) with hier_config as an oracle.
 """
 
 from __future__ import annotations
