@@ -45,16 +45,16 @@ class PushFailed(Exception):
     """Not every router took the push."""
 
 
-def lab_up(workspace: Path) -> None:
+def lab_up(workspace: Path, name: str = LAB) -> None:
     from confprov.lab import lab as lab_mod
     from confprov.lab.plan import example_sites
     from confprov.lab.state import LabState
 
-    if LabState(LAB).exists():
-        lab_mod.down(LAB)
+    if LabState(name).exists():
+        lab_mod.down(name)
     started = time.monotonic()
-    lab_mod.up(LAB, example_sites("phu-tho"), workspace)
-    print(f"lab {LAB} up in {time.monotonic() - started:.1f} s", file=sys.stderr)
+    lab_mod.up(name, example_sites("phu-tho"), workspace)
+    print(f"lab {name} up in {time.monotonic() - started:.1f} s", file=sys.stderr)
 
 
 def lines_for(targets, conference):
@@ -172,6 +172,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=50)
     parser.add_argument("--workspace", type=Path, default=Path("/tmp/rtbench-ws"))
     parser.add_argument("--reuse", action="store_true", help="use a lab already up")
+    parser.add_argument("--lab", default=LAB, help=f"the lab's name (default {LAB})")
     parser.add_argument("--keep", action="store_true", help="leave the lab up afterwards")
     parser.add_argument("--no-sequential", action="store_true")
     parser.add_argument(
@@ -187,7 +188,7 @@ def main() -> None:
     from confprov.workspace import render_workspace_inventory
 
     if not args.reuse:
-        lab_up(args.workspace)
+        lab_up(args.workspace, args.lab)
     try:
         ws = args.workspace
         render_workspace_inventory(ws)
@@ -261,7 +262,7 @@ def main() -> None:
         if not args.keep and not args.reuse:
             from confprov.lab import lab as lab_mod
 
-            lab_mod.down(LAB)
+            lab_mod.down(args.lab)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from confprov.routers.platforms import Platform
@@ -29,10 +30,17 @@ _DESCRIPTION = re.compile(r"^description(?: |$)")
 
 @dataclass
 class Change:
-    """What a push or a revert does: statements to add and to remove, in order."""
+    """What a push or a revert does: statements to add and to remove, in order.
+
+    ``notes`` are what a plan must say it leaves alone (another team's filter on the interface,
+    a floating static route); ``skip`` are candidate statements not pushed because of them (a
+    check does not require them either).
+    """
 
     add: list[Path] = field(default_factory=list)
     remove: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    skip: list[Path] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.add or self.remove)
@@ -54,6 +62,7 @@ class Change:
                 )
                 out.append(f"{sign} {' ' * len(parents)}{path[-1]}")
                 context = path  # a block just added or removed is its children's context
+        out.extend(f"= not touched: {note}" for note in self.notes)
         return out
 
     def text(self) -> str:
@@ -66,11 +75,49 @@ def leaves(paths: list[Path]) -> list[Path]:
     return [p for p in paths if p not in heads]
 
 
+OWN = "CONFPROV-"  # the prefix of every object confprov names (ACLs, classes, policies, filters)
+_IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
+_ROUTE_STATIC = ["ip", "route-static"]
+_ZERO = "0.0.0.0"  # noqa: S104 - a wildcard of a single host, not a bind address
+_ALL = "255.255.255.255"
+# Port names IOS and VRP print instead of a number (the ones a conference port could hit).
+_PORT_NAMES = {
+    "bootpc": "68",
+    "bootps": "67",
+    "domain": "53",
+    "isakmp": "500",
+    "ntp": "123",
+    "snmp": "161",
+    "syslog": "514",
+    "tftp": "69",
+    "www": "80",
+}
+
+
+def _ports(tokens: list[str]) -> list[str]:
+    """Port names as numbers: ``eq www`` and ``eq 80`` are one statement."""
+    out = list(tokens)
+    for i, tok in enumerate(tokens):
+        if tok in ("eq", "neq", "lt", "gt", "range"):
+            for j in (i + 1, i + 2) if tok == "range" else (i + 1,):
+                if j < len(out):
+                    out[j] = _PORT_NAMES.get(out[j], out[j])
+    return out
+
+
 class Dialect:
-    """Parsing, comparing and command making for one platform."""
+    """Parsing, comparing and command making for one platform.
+
+    The same statement is printed differently by different versions of one platform (IOS-XE
+    numbers ACL entries, VRP prints a host's wildcard as ``0``, Junos has a hierarchical and a
+    ``set`` display): :meth:`statements` returns each in one canonical form, so a candidate and
+    a running config compare equal whatever the version, and keeps the device's own text of each
+    (``raw``) for the commands that remove or re-enter it.
+    """
 
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
+        self.raw: dict[Path, str] = {}  # canonical statement → the line as last parsed
 
     # -- parsing ---------------------------------------------------------------------------
 
@@ -78,47 +125,101 @@ class Dialect:
         raise NotImplementedError
 
     def has(self, running: list[Path], path: Path) -> bool:
-        return path in self._index(running)
+        return self._present(self._index(running), running, path)
 
     def _index(self, running: list[Path]) -> set[Path]:
         return set(running)
 
-    # -- comparing -------------------------------------------------------------------------
+    def show(self, path: Path) -> str:
+        return " / ".join(self.raw.get(path[: i + 1], path[i]) for i in range(len(path)))
+
+    # -- ownership ---------------------------------------------------------------------------
+
+    def owned(self, path: Path) -> bool:
+        """Is this statement inside (or naming) one of confprov's own objects?"""
+        return any(OWN in line for line in path)
 
     def conflict_key(self, path: Path) -> Path | None:
         """Statements with the same key replace each other (one description per interface)."""
         return None
 
+    def slot_key(self, path: Path) -> Path | None:
+        """A place that holds one statement, where another team's holder must be left alone
+        (the interface's one output policy): confprov's statement is then not pushed."""
+        return None
+
+    def stale(self, candidate: list[Path], running: list[Path]) -> list[Path]:
+        """Running statements inside confprov's own objects that the candidate no longer has."""
+        return []
+
+    def keep_notes(self, candidate: list[Path], running: list[Path]) -> list[str]:
+        """What the plan should say it leaves alone though it looks related (floating routes)."""
+        return []
+
+    # -- comparing -------------------------------------------------------------------------
+
     def missing(self, candidate: list[Path], running: list[Path]) -> Change:
         """What a push must do so that every candidate statement is in the running config."""
+        change = Change()
+        held: dict[Path, Path] = {}
+        for p in running:
+            slot = self.slot_key(p)
+            if slot is not None and not self.owned(p):
+                held[slot] = p
+        wanted: list[Path] = []
+        for p in candidate:
+            slot = self.slot_key(p)
+            if slot is not None and slot in held and held[slot] != p:
+                change.skip.append(p)
+                change.notes.append(
+                    f"{self.show(held[slot])} is not confprov's and holds the place of "
+                    f"{p[-1]!r}: not pushed (attach it by hand if the site agrees)"
+                )
+            else:
+                wanted.append(p)
         index = self._index(running)
-        add = [p for p in candidate if not self._present(index, running, p)]
+        change.add = self.order_add([p for p in wanted if not self._present(index, running, p)])
         # A running statement that holds the place of a candidate one (another description on
         # the interface, another next hop for the conference network) goes.
-        keys = {k for p in candidate if (k := self.conflict_key(p)) is not None}
-        wanted = set(candidate)
+        keys = {k for p in wanted if (k := self.conflict_key(p)) is not None}
+        want = set(wanted)
         remove = [
             p
             for p in running
-            if p not in wanted and (k := self.conflict_key(p)) is not None and k in keys
+            if p not in want and (k := self.conflict_key(p)) is not None and k in keys
         ]
-        return Change(add=add, remove=remove)
+        remove += [p for p in self.stale(wanted, running) if p not in remove]
+        change.remove = self.order_remove(remove)
+        change.notes += self.keep_notes(wanted, running)
+        return change
 
     def _present(self, index: set[Path], running: list[Path], path: Path) -> bool:
         return path in index
 
     def absent(self, candidate: list[Path], running: list[Path]) -> list[Path]:
-        """Candidate statements not in ``running`` (a block counts through its lines)."""
+        """Candidate statements not in ``running`` (a block counts through its lines), and
+        stale statements still inside confprov's own objects (marked ``stale``)."""
+        plan = self.missing(candidate, running)
+        skip = set(plan.skip)
         index = self._index(running)
-        return leaves([p for p in candidate if not self._present(index, running, p)])
+        gone = leaves(
+            [p for p in candidate if p not in skip and not self._present(index, running, p)]
+        )
+        return gone + [(*p[:-1], f"stale: {p[-1]}") for p in self.stale(candidate, running)]
 
     def between(self, running: list[Path], target: list[Path]) -> Change:
         """Every difference: what turns ``running`` back into ``target`` (revert, rollback)."""
         have, want = set(running), set(target)
         return Change(
-            add=[p for p in target if p not in have],
-            remove=[p for p in running if p not in want],
+            add=self.order_add([p for p in target if p not in have]),
+            remove=self.order_remove([p for p in running if p not in want]),
         )
+
+    def order_add(self, paths: list[Path]) -> list[Path]:
+        return paths
+
+    def order_remove(self, paths: list[Path]) -> list[Path]:
+        return paths
 
     # -- commands --------------------------------------------------------------------------
 
@@ -129,40 +230,114 @@ class Dialect:
 class TreeDialect(Dialect):
     """Indented blocks: IOS, FRR's vtysh, Huawei VRP."""
 
+    # Dependency classes of top-level blocks: a policy uses classes, a class uses ACLs. Added in
+    # that order bottom-up, removed top-down (IOS and VRP refuse to delete what is in use).
+    _POLICY: re.Pattern[str] | None = None
+    _CLASS: re.Pattern[str] | None = None
+    _ACL: re.Pattern[str] | None = None
+
     def statements(self, text: str) -> list[Path]:
         volatile = self.platform.volatile_re
         out: list[Path] = []
-        stack: list[tuple[int, str]] = []  # (indent, line) of the open blocks
+        stack: list[tuple[int, str]] = []  # (indent, canonical line) of the open blocks
         for raw in text.splitlines():
             line = raw.rstrip()
             stripped = line.strip()
+            if stripped in ("!", "#") and line == stripped:
+                stack = []  # a separator in column 0 ends every block (VRP then prints some
+                continue  # global commands indented: `#` / ` sysname R1`)
             if not stripped or _TREE_SKIP.match(stripped) or volatile.match(stripped):
                 continue
             indent = len(line) - len(line.lstrip(" "))
             while stack and stack[-1][0] >= indent:
                 stack.pop()
-            path = (*(s for _, s in stack), stripped)
+            parents = tuple(s for _, s in stack)
+            canon = self.canonical(parents, stripped)
+            path = (*parents, canon)
+            self.raw[path] = stripped
             out.append(path)
-            stack.append((indent, stripped))
+            stack.append((indent, canon))
         return out
+
+    def canonical(self, parents: Path, line: str) -> str:
+        """One form for a statement whatever version printed it (see the subclasses)."""
+        return line
 
     def conflict_key(self, path: Path) -> Path | None:
         line = path[-1]
         if _DESCRIPTION.match(line):
             return (*path[:-1], "description")
-        tokens = line.split()
-        if len(tokens) >= 4 and tokens[0] == "ip" and tokens[1] in ("route", "route-static"):
-            dest = tokens[2] if "/" in tokens[2] else f"{tokens[2]} {tokens[3]}"
-            return (*path[:-1], "route", dest)
+        route = self.route_key(path)
+        if route is not None:
+            return route
+        return self.slot_key(path)
+
+    def route_key(self, path: Path) -> Path | None:
+        """A static route's destination and administrative distance: one per key."""
+        tokens = path[-1].split()
+        if len(path) == 1 and len(tokens) >= 4 and tokens[:2] in (["ip", "route"], _ROUTE_STATIC):
+            slash = "/" in tokens[2]
+            dest = tokens[2] if slash else f"{tokens[2]} {tokens[3]}"
+            rest = tokens[3:] if slash else tokens[4:]
+            return ("route", dest, self.distance(rest))
         return None
 
-    def _negate(self, line: str) -> str:
+    def distance(self, rest: list[str]) -> str:
+        """The administrative distance in what follows a route's destination (default 1)."""
+        for tok in rest[1:]:
+            if tok.isdigit():
+                return tok
+            if tok in ("name", "tag", "track", "label", "nexthop-vrf", "table", "vrf"):
+                break
+        return "1"
+
+    def keep_notes(self, candidate: list[Path], running: list[Path]) -> list[str]:
+        ours = {k[1] for p in candidate if (k := self.route_key(p)) is not None}
+        keys = {self.route_key(p) for p in candidate}
+        return [
+            f"{self.show(p)} (a route to the same network with another distance: a backup "
+            "path of the site, not confprov's)"
+            for p in running
+            if (k := self.route_key(p)) is not None and k[1] in ours and k not in keys
+        ]
+
+    def stale(self, candidate: list[Path], running: list[Path]) -> list[Path]:
+        blocks = {p[0] for p in candidate if OWN in p[0]}
+        want = set(candidate)
+        out: list[Path] = []
+        for p in running:
+            if len(p) < 2 or p[0] not in blocks or p in want:
+                continue
+            if any(p[:i] in out for i in range(2, len(p))):
+                continue  # inside a stale block: it goes with the block
+            out.append(p)
+        return out
+
+    def _rank(self, top: str) -> int:
+        for rank, pattern in enumerate((self._POLICY, self._CLASS, self._ACL), start=1):
+            if pattern is not None and pattern.match(top):
+                return rank
+        return 0
+
+    def order_add(self, paths: list[Path]) -> list[Path]:
+        # ACLs (3) before classes (2) before policies (1) before the rest (0, the interfaces
+        # that use them); a stable sort keeps the candidate's order within each.
+        order = {3: 0, 2: 1, 1: 2, 0: 3}
+        return sorted(paths, key=lambda p: order[self._rank(p[0])])
+
+    def removal_order(self, paths: list[Path]) -> list[Path]:
+        # What uses comes out first: interface lines, then policies, classes, ACLs; within each,
+        # a block's children before the block.
+        return sorted(paths, key=lambda p: (self._rank(p[0]), -len(p)))
+
+    def _negate(self, path: Path) -> str:
+        line = path[-1]
         prefix = self.platform.negate
         if line.startswith(prefix):
             return line[len(prefix) :]
         if _DESCRIPTION.match(line):
             return f"{prefix}description"
-        return prefix + line
+        return prefix + self.raw.get(path, line)
 
     def _undeletable(self, line: str) -> bool:
         """Blocks that exist without configuration (a real interface): empty them instead."""
@@ -182,54 +357,323 @@ class TreeDialect(Dialect):
                 continue  # its children are removed one by one; the block empties itself
             remove.append(path)
             gone.add(path)
-        return Change(add=add, remove=remove)
+        return Change(add=self.order_add(add), remove=remove)
 
     def commands(self, change: Change) -> list[str]:
         out: list[str] = []
-        context: list[str] = []
+        context: list[Path] = []
 
         def enter(parents: Path) -> None:
-            while context and tuple(context) != parents[: len(context)]:
+            while context and context[-1] != parents[: len(context)]:
                 context.pop()
                 out.append(self.platform.exit_block)
-            for line in parents[len(context) :]:
-                out.append(line)
-                context.append(line)
+            for depth in range(len(context), len(parents)):
+                block = parents[: depth + 1]
+                out.append(self.raw.get(block, block[-1]))
+                context.append(block)
 
-        # Deepest removals first, so a block's children go before the block itself.
-        for path in sorted(change.remove, key=len, reverse=True):
+        for path in self.removal_order(change.remove):
             enter(path[:-1])
-            out.append(self._negate(path[-1]))
+            out.append(self._negate(path))
         for path in change.add:
             if any(path == q[: len(path)] for q in change.add if len(q) > len(path)):
                 continue  # a block opened for its children: entered with them
             enter(path[:-1])
-            out.append(path[-1])
+            out.append(self.raw.get(path, path[-1]))
         enter(())
         return out
 
 
-class SetDialect(Dialect):
-    """Junos ``set`` lines: one statement per line."""
+class IosDialect(TreeDialect):
+    """Cisco IOS 15 and IOS-XE 16/17.
 
-    _KEYS = (re.compile(r"^(set .* description)(?: |$)"), re.compile(r"^(set .* next-hop)(?: |$)"))
+    IOS-XE numbers the entries of a named ACL (`` 10 permit …``), IOS 15 does not; both print a
+    single host as ``host X`` and every address as ``any``: entries compare without their number
+    and with addresses in that form. An entry is removed by its number when the device printed
+    one (``no 10``), re-added with it on a rollback (``10 permit …`` keeps its place).
+    """
 
-    def statements(self, text: str) -> list[Path]:
-        return [(line.strip(),) for line in text.splitlines() if line.strip().startswith("set ")]
+    _POLICY = re.compile(r"^policy-map ")
+    _CLASS = re.compile(r"^class-map ")
+    _ACL = re.compile(r"^ip access-list ")
+    _ACE = re.compile(r"^(?:\d+ )?(?:permit|deny|remark)\b")
+
+    def canonical(self, parents: Path, line: str) -> str:
+        if parents and parents[0].startswith("ip access-list ") and self._ACE.match(line):
+            tokens = line.split()
+            if tokens[0].isdigit():
+                tokens = tokens[1:]
+            out: list[str] = []
+            i = 0
+            while i < len(tokens):
+                a = tokens[i]
+                b = tokens[i + 1] if i + 1 < len(tokens) else ""
+                if _IPV4.match(a) and _IPV4.match(b):
+                    if b == _ZERO:
+                        out += ["host", a]
+                    elif a == _ZERO and b == _ALL:
+                        out.append("any")
+                    else:
+                        out += [a, b]
+                    i += 2
+                    continue
+                out.append(a)
+                i += 1
+            return " ".join(_ports(out))
+        return line
+
+    def slot_key(self, path: Path) -> Path | None:
+        # IOS takes one service-policy per interface and direction.
+        if len(path) == 2 and path[0].startswith("interface "):
+            match = re.match(r"^service-policy (input|output) ", path[1])
+            if match:
+                return (path[0], "service-policy", match.group(1))
+        return None
 
     def conflict_key(self, path: Path) -> Path | None:
-        for pattern in self._KEYS:
-            match = pattern.match(path[0])
-            if match:
-                return (match.group(1),)
+        if len(path) == 3 and path[0].startswith("policy-map ") and path[2].startswith("set dscp"):
+            return (*path[:2], "set dscp")
+        return super().conflict_key(path)
+
+    def _negate(self, path: Path) -> str:
+        raw = self.raw.get(path, path[-1])
+        first = raw.split()[0]
+        if path[0].startswith("ip access-list ") and first.isdigit():
+            return f"no {first}"
+        return super()._negate(path)
+
+
+class VrpDialect(TreeDialect):
+    """Huawei VRP V5 and V8 (``huawei`` driver: each line takes effect at once).
+
+    VRP prints a host's wildcard as ``0`` (``destination 198.18.32.10 0``), V5 a classifier as
+    ``operator or`` and V8 as ``type or``: both compare equal. ``undo`` takes each object's own
+    short form (``undo acl name N``, ``undo rule 5``, ``undo traffic classifier N``,
+    ``undo classifier N``, ``undo remark dscp``), never the whole line.
+    """
+
+    _POLICY = re.compile(r"^traffic policy ")
+    _CLASS = re.compile(r"^traffic (?:classifier|behavior) ")
+    _ACL = re.compile(r"^acl ")
+
+    def canonical(self, parents: Path, line: str) -> str:
+        tokens = line.split()
+        if parents and parents[0].startswith("acl ") and tokens[:1] == ["rule"]:
+            for i, tok in enumerate(tokens[:-2]):
+                if tok in ("source", "destination") and tokens[i + 2] == _ZERO:
+                    tokens[i + 2] = "0"
+            return " ".join(_ports(tokens))
+        if not parents and tokens[:2] == ["traffic", "classifier"] and len(tokens) == 5:
+            if tokens[3] == "type":
+                tokens[3] = "operator"
+            return " ".join(tokens)
+        if not parents and tokens[:2] == ["acl", "name"] and len(tokens) == 5:
+            if tokens[3] == "number":
+                del tokens[3]
+            return " ".join(tokens)
+        return line
+
+    def conflict_key(self, path: Path) -> Path | None:
+        tokens = path[-1].split()
+        if len(path) == 2 and path[0].startswith("acl ") and tokens[:1] == ["rule"]:
+            return (path[0], "rule", tokens[1])  # one rule per number
+        if (
+            len(path) == 2
+            and path[0].startswith("traffic policy ")
+            and tokens[:1] == ["classifier"]
+        ):
+            return (path[0], "classifier", tokens[1])
+        if (
+            len(path) == 2
+            and path[0].startswith("traffic behavior ")
+            and tokens[:2]
+            == [
+                "remark",
+                "dscp",
+            ]
+        ):
+            return (path[0], "remark dscp")
+        return super().conflict_key(path)
+
+    def distance(self, rest: list[str]) -> str:
+        for i, tok in enumerate(rest[:-1]):
+            if tok == "preference":
+                return rest[i + 1]
+        return "60"
+
+    def slot_key(self, path: Path) -> Path | None:
+        if len(path) == 2 and path[0].startswith("interface "):
+            tokens = path[1].split()
+            if tokens[:1] == ["traffic-policy"] and tokens[-1] in ("inbound", "outbound"):
+                return (path[0], "traffic-policy", tokens[-1])
         return None
+
+    def _negate(self, path: Path) -> str:
+        line = path[-1]
+        tokens = line.split()
+        forms: dict[tuple[str, ...], Callable[[list[str]], str]] = {
+            ("acl", "name"): lambda t: f"undo acl name {t[2]}",
+            ("acl", "number"): lambda t: f"undo acl number {t[2]}",
+            ("traffic", "classifier"): lambda t: f"undo traffic classifier {t[2]}",
+            ("traffic", "behavior"): lambda t: f"undo traffic behavior {t[2]}",
+            ("traffic", "policy"): lambda t: f"undo traffic policy {t[2]}",
+            ("rule",): lambda t: f"undo rule {t[1]}",
+            ("classifier",): lambda t: f"undo classifier {t[1]}",
+            ("remark", "dscp"): lambda _t: "undo remark dscp",
+            ("traffic-policy",): lambda t: f"undo traffic-policy {t[-1]}",
+        }
+        for head in ((*tokens[:2],), (*tokens[:1],)):
+            if head in forms and len(tokens) >= 2:
+                return forms[head](tokens)
+        return super()._negate(path)
+
+
+def junos_tokens(line: str) -> list[str]:
+    """A Junos statement's words, a quoted value as one word (``"confprov description x"``)."""
+    lexer = shlex.shlex(line, posix=True)
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    return list(lexer)
+
+
+def junos_quote(word: str) -> str:
+    """A word as Junos prints it: quoted when it holds a space or a character Junos splits on."""
+    if word == "" or re.search(r"[\s;{}\[\]\"#'&|<>()]", word):
+        return '"' + word.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return word
+
+
+def junos_set_lines(text: str) -> list[str]:  # noqa: PLR0912 - one tokenizer, one loop
+    """``show configuration`` (hierarchical, braces) as the ``| display set`` lines it means."""
+    out: list[str] = []
+    stack: list[str] = []
+    words: list[str] = []
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    token = re.compile(r'"(?:\\.|[^"\\])*"|[{};\[\]]|[^\s{};\[\]"]+')
+    in_list: list[str] | None = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        for tok in token.findall(line):
+            word = tok[1:-1].replace('\\"', '"') if tok.startswith('"') else tok
+            if tok == "{":
+                stack.append(" ".join(junos_quote(w) for w in words))
+                words = []
+            elif tok == "}":
+                if stack:
+                    stack.pop()
+                words = []
+            elif tok == "[":
+                in_list = []
+            elif tok == "]":
+                head = " ".join(junos_quote(w) for w in words)
+                for item in in_list or []:
+                    out.append(" ".join(["set", *stack, head, junos_quote(item)]))
+                in_list, words = None, ["\0listed"]
+            elif tok == ";":
+                if words and words != ["\0listed"]:
+                    out.append(" ".join(["set", *stack, *(junos_quote(w) for w in words)]))
+                words = []
+            elif in_list is not None:
+                in_list.append(word)
+            elif word.startswith(("inactive:", "protect:")) and not words:
+                continue  # the statement is there all the same; its state is not ours
+            else:
+                words.append(word)
+    return [re.sub(r"\s+", " ", line) for line in out]
+
+
+class SetDialect(Dialect):
+    """Junos: one statement per ``set`` line (``| display set``, or braces converted).
+
+    Words are compared unquoted (a site name holding the word "description" stays one value).
+    Single-valued settings (a description) are replaced; list-valued ones (``next-hop`` of the
+    conference route, every value inside confprov's own filters) lose the values the candidate
+    does not have; another team's filter on the interface holds its place and is left alone.
+    """
+
+    def statements(self, text: str) -> list[Path]:
+        lines = [ln.strip() for ln in text.splitlines()]
+        if any(ln.endswith(("{", "}")) for ln in lines):
+            lines = junos_set_lines(text)
+        out: list[Path] = []
+        for line in lines:
+            if not line.startswith("set "):
+                continue
+            try:
+                words = junos_tokens(line)
+            except ValueError:  # an unbalanced quote: compare it as printed
+                words = line.split()
+            canon = " ".join(junos_quote(w) for w in words)
+            self.raw[(canon,)] = canon
+            out.append((canon,))
+        return out
+
+    @staticmethod
+    def words(path: Path) -> list[str]:
+        try:
+            return junos_tokens(path[0])
+        except ValueError:
+            return path[0].split()
+
+    def conflict_key(self, path: Path) -> Path | None:
+        words = self.words(path)
+        if len(words) >= 3 and words[-2] in ("description", "next-hop"):
+            return tuple(words[:-1])
+        return self.slot_key(path)
+
+    def slot_key(self, path: Path) -> Path | None:
+        words = self.words(path)
+        if words[:2] == ["set", "interfaces"] and words[-3:-1] == ["filter", "output"]:
+            return tuple(words[:-1])
+        return None
+
+    def owned(self, path: Path) -> bool:
+        return OWN in path[0]
+
+    def _filter(self, path: Path) -> str:
+        words = self.words(path)
+        if words[:5] == ["set", "firewall", "family", "inet", "filter"] and len(words) > 5:
+            return words[5]
+        return ""
+
+    def stale(self, candidate: list[Path], running: list[Path]) -> list[Path]:
+        filters = {f for p in candidate if OWN in (f := self._filter(p))}
+        want = set(candidate)
+        return [p for p in running if p not in want and self._filter(p) in filters]
+
+    def keep_notes(self, candidate: list[Path], running: list[Path]) -> list[str]:
+        routes = {
+            tuple(w[:5])
+            for p in candidate
+            if (w := self.words(p))[:4] == ["set", "routing-options", "static", "route"]
+        }
+        return [
+            f"{p[0]} (another next hop with its own preference: a backup path of the site, "
+            "not confprov's)"
+            for p in running
+            if tuple((w := self.words(p))[:5]) in routes and "qualified-next-hop" in w
+        ]
+
+    def between(self, running: list[Path], target: list[Path]) -> Change:
+        change = super().between(running, target)
+        # A filter of confprov's that the target does not have goes whole: deleting its lines
+        # one by one would leave its empty terms behind.
+        kept = {self._filter(p) for p in target}
+        whole = {f for p in change.remove if OWN in (f := self._filter(p)) and f and f not in kept}
+        change.remove = [p for p in change.remove if self._filter(p) not in whole] + [
+            (f"set firewall family inet filter {f}",) for f in sorted(whole)
+        ]
+        return change
 
     def commands(self, change: Change) -> list[str]:
         out = []
-        for (line,) in change.remove:
-            key = self.conflict_key((line,))
-            target = key[0] if key and key[0].endswith("description") else line
-            out.append("delete " + target.removeprefix("set "))
+        for path in change.remove:
+            words = self.words(path)
+            if len(words) >= 3 and words[-2] == "description":
+                words = words[:-1]  # `delete … description`: the value is not needed
+            out.append(" ".join(["delete", *(junos_quote(w) for w in words[1:])]))
         out.extend(line for (line,) in change.add)
         return out
 
@@ -242,14 +686,35 @@ class _RosLine:
     attrs: dict[str, str]
 
 
-class RouterosDialect(Dialect):
-    """RouterOS ``/path verb [selector] key=value`` lines, as ``/export terse`` prints them."""
+# Values RouterOS does not print in an export without `verbose`: when a rollback finds a `set`
+# that the backup does not have, these put the setting back (the backup shows nothing for it).
+ROS_DEFAULTS: dict[str, dict[str, str]] = {
+    "/interface ethernet": {"comment": '""'},
+    "/system ntp client": {"enabled": "no"},
+}
+_ROS_IGNORED = ("place-before",)  # an `add` argument, never printed by an export
 
-    _LINE = re.compile(r"^(/[^\s]+(?: [a-z][a-z0-9-]*)*?) (add|set) ?(\[ ?find [^\]]*\])? ?(.*)$")
+
+class RouterosDialect(Dialect):
+    """RouterOS 7 ``/export`` (grouped ``/path`` then ``add …`` lines) or ``/export terse``
+    (``/path add …`` per line), with or without ``verbose`` defaults.
+
+    A statement is present when a running one has the same path, verb and selector and at least
+    its attributes (an export adds defaults). Rules of confprov carry a ``comment=confprov…``:
+    those the candidate no longer has are removed. A route to the conference network through
+    another gateway (same distance) is replaced, one with another distance is a backup path and
+    left alone. Filter rules are placed before the forward chain's first drop rule.
+    """
+
+    # The verb is a whole word: `/ip address add …` is the menu `/ip address`, not `/ip` + "add…".
+    _LINE = re.compile(
+        r"^(/[^\s]+(?: [a-z][a-z0-9-]*)*?) (add|set)(?= |$) ?(\[ ?find [^\]]*\])? ?(.*)$"
+    )
 
     def statements(self, text: str) -> list[Path]:
         out: list[Path] = []
         pending = ""
+        section = ""
         for raw in text.splitlines():
             line = raw.rstrip()
             if line.endswith("\\"):
@@ -257,8 +722,17 @@ class RouterosDialect(Dialect):
                 continue
             line = (pending + line.lstrip()) if pending else line.strip()
             pending = ""
-            if line and not line.startswith("#"):
-                out.append((line,))
+            if not line or line.startswith("#"):
+                continue
+            if line.startswith("/") and "=" not in line and not re.search(r" (add|set)\b", line):
+                section = line  # grouped export: a section header, then its lines
+                continue
+            if not line.startswith("/"):
+                line = f"{section} {line}"
+            parsed = self.parse(line)
+            canon = self.canonical(parsed) if parsed is not None else line
+            self.raw[(canon,)] = canon
+            out.append((canon,))
         return out
 
     def parse(self, line: str) -> _RosLine | None:
@@ -267,11 +741,27 @@ class RouterosDialect(Dialect):
             return None
         path, verb, selector, rest = match.groups()
         attrs: dict[str, str] = {}
-        for token in shlex.split(rest):
+        try:
+            words = shlex.split(rest)
+        except ValueError:
+            return None
+        for token in words:
             key, _, value = token.partition("=")
+            if path.startswith("/ip firewall") and key in ("dst-address", "src-address"):
+                value = value.removesuffix("/32")
             attrs[key] = value
         norm = " ".join((selector or "").replace("[", "").replace("]", "").split())
         return _RosLine(path, verb, norm, attrs)
+
+    def canonical(self, parsed: _RosLine) -> str:
+        where = f" [ {parsed.selector} ]" if parsed.selector else ""
+        attrs = " ".join(f"{k}={_ros_quote(v)}" for k, v in parsed.attrs.items())
+        return f"{parsed.path} {parsed.verb}{where} {attrs}".rstrip()
+
+    def _matches(self, have: _RosLine, want: _RosLine) -> bool:
+        return (have.path, have.verb, have.selector) == (want.path, want.verb, want.selector) and (
+            all(have.attrs.get(k) == v for k, v in want.attrs.items() if k not in _ROS_IGNORED)
+        )
 
     def _present(self, index: set[Path], running: list[Path], path: Path) -> bool:
         if path in index:
@@ -281,36 +771,120 @@ class RouterosDialect(Dialect):
             return False
         for (line,) in running:
             have = self.parse(line)
-            if (
-                have is not None
-                and (have.path, have.verb, have.selector) == (want.path, want.verb, want.selector)
-                and all(have.attrs.get(k) == v for k, v in want.attrs.items())
-            ):
+            if have is not None and self._matches(have, want):
                 return True
         return False
 
-    def conflict_key(self, path: Path) -> Path | None:
+    def owned(self, path: Path) -> bool:
         parsed = self.parse(path[0])
-        if parsed is not None and parsed.verb == "set" and parsed.selector:
-            return (parsed.path, parsed.selector)
-        return None
+        return parsed is not None and parsed.attrs.get("comment", "").startswith("confprov")
 
-    def between(self, running: list[Path], target: list[Path]) -> Change:
-        have, want = set(running), set(target)
-        return Change(
-            add=[p for p in target if p not in have],
-            # A `set` line is undone by its target's `set` line (added above), not removed.
-            remove=[
-                p
-                for p in running
-                if p not in want and (parsed := self.parse(p[0])) and parsed.verb == "add"
-            ],
-        )
+    @staticmethod
+    def _route(parsed: _RosLine | None) -> tuple[str, str] | None:
+        if parsed is None or parsed.path != "/ip route" or parsed.verb != "add":
+            return None
+        if parsed.attrs.get("routing-table", "main") != "main":
+            return None
+        return parsed.attrs.get("dst-address", ""), parsed.attrs.get("distance", "1")
+
+    def conflict_key(self, path: Path) -> Path | None:
+        route = self._route(self.parse(path[0]))
+        return ("route", *route) if route else None
+
+    def stale(self, candidate: list[Path], running: list[Path]) -> list[Path]:
+        wanted = [w for p in candidate if (w := self.parse(p[0])) is not None]
+        out = []
+        for p in running:
+            have = self.parse(p[0])
+            if have is None or have.verb != "add" or not self.owned(p):
+                continue
+            if not any(self._matches(have, w) for w in wanted):
+                out.append(p)
+        return out
+
+    def keep_notes(self, candidate: list[Path], running: list[Path]) -> list[str]:
+        ours = {r for p in candidate if (r := self._route(self.parse(p[0])))}
+        nets = {r[0] for r in ours}
+        notes = [
+            f"{p[0]} (a route to the same network with another distance: a backup path of "
+            "the site, not confprov's)"
+            for p in running
+            if (r := self._route(self.parse(p[0]))) and r[0] in nets and r not in ours
+        ]
+        drop = self.first_drop(running)
+        if drop is not None and drop[1] == "":
+            notes.append(
+                f"{drop[0]}: the forward chain's first drop rule has no comment to place "
+                "confprov's rules before; they land at the end of the chain, after it: move "
+                "them above it by hand"
+            )
+        return notes
+
+    def first_drop(self, running: list[Path]) -> tuple[str, str] | None:
+        """The forward chain's first drop/reject rule: its line and its comment."""
+        for (line,) in running:
+            parsed = self.parse(line)
+            if (
+                parsed is not None
+                and parsed.path == "/ip firewall filter"
+                and parsed.attrs.get("chain") == "forward"
+                and parsed.attrs.get("action") in ("drop", "reject")
+                and parsed.attrs.get("disabled", "no") != "yes"
+            ):
+                return line, parsed.attrs.get("comment", "")
+        return None
 
     def missing(self, candidate: list[Path], running: list[Path]) -> Change:
         change = super().missing(candidate, running)
-        change.remove = []  # a `set` replaces in place: nothing to remove first
+        wanted = [w for p in candidate if (w := self.parse(p[0])) is not None]
+        change.remove = [  # a running line that is a candidate's, with defaults, stays
+            p
+            for p in change.remove
+            if not ((have := self.parse(p[0])) and any(self._matches(have, w) for w in wanted))
+        ]
+        drop = self.first_drop(running)
+        if drop is not None and drop[1]:
+            where = f"place-before=[ find chain=forward comment={_ros_quote(drop[1])} ]"
+            placed: list[Path] = []
+            for p in change.add:
+                parsed = self.parse(p[0])
+                if parsed and parsed.path == "/ip firewall filter" and parsed.verb == "add":
+                    line = f"{p[0]} {where}"
+                    self.raw[(line,)] = line
+                    placed.append((line,))
+                else:
+                    placed.append(p)
+            change.add = placed
         return change
+
+    def between(self, running: list[Path], target: list[Path]) -> Change:
+        have, want = set(running), set(target)
+        add = [p for p in target if p not in have]
+        targets = {(t.path, t.selector): t for p in target if (t := self.parse(p[0]))}
+        notes: list[str] = []
+        for p in running:
+            parsed = self.parse(p[0])
+            if parsed is None or parsed.verb != "set" or p in want:
+                continue
+            # A `set` is undone by its target's values, and for what the backup does not show
+            # (an export omits defaults), by the default.
+            before = targets.get((parsed.path, parsed.selector))
+            keep = before.attrs if before else {}
+            defaults = ROS_DEFAULTS.get(parsed.path, {})
+            reset = {k: defaults[k] for k in parsed.attrs if k not in keep and k in defaults}
+            unknown = [k for k in parsed.attrs if k not in keep and k not in defaults]
+            if unknown:
+                notes.append(f"{p[0]}: no known default for {', '.join(unknown)}: left as is")
+            if reset:
+                line = self.canonical(_RosLine(parsed.path, "set", parsed.selector, reset))
+                add.append((line,))
+        return Change(
+            add=add,
+            remove=[
+                p for p in running if p not in want and (x := self.parse(p[0])) and x.verb == "add"
+            ],
+            notes=notes,
+        )
 
     def commands(self, change: Change) -> list[str]:
         out = []
@@ -318,17 +892,25 @@ class RouterosDialect(Dialect):
             parsed = self.parse(line)
             if parsed is None:
                 continue
-            where = " ".join(f"{k}={_ros_quote(v)}" for k, v in parsed.attrs.items())
+            where = " ".join(
+                f"{k}={_ros_quote(v)}" for k, v in parsed.attrs.items() if k not in _ROS_IGNORED
+            )
             out.append(f"{parsed.path} remove [ find {where} ]")
         out.extend(line for (line,) in change.add)
         return out
 
 
 def _ros_quote(value: str) -> str:
+    if value == '""':
+        return value
     return value if re.fullmatch(r"[A-Za-z0-9._/:-]+", value) else f'"{value}"'
 
 
 def dialect(platform: Platform) -> Dialect:
+    if platform.name == "cisco_ios":
+        return IosDialect(platform)
+    if platform.name == "huawei_vrp":
+        return VrpDialect(platform)
     kinds: dict[str, type[Dialect]] = {
         "tree": TreeDialect,
         "set": SetDialect,

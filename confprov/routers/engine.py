@@ -4,7 +4,10 @@ A push on one router: read the running config; diff against the candidate; if no
 stop (idempotence: no backup, no change). Else keep the running config as a backup, send only
 what is missing (stopping at the first line the router refuses), check that the router still
 answers and every intended line is there, confirm (where the platform has a confirmed commit),
-save. A refusal or a failed check reverts to the backup on its own and says so.
+save. A refusal or a failed check reverts to the backup on its own and says so: first what the
+device can undo itself (IOS ``configure revert now``, Junos ``rollback 0``/``rollback 1``), then
+confprov's diff-based revert, which also proves the result. Whatever way a push ends, nothing it
+opened stays open (``Armed``, ``_disarm``): no IOS revert timer, no Junos candidate.
 
 Every router runs in its own worker with its own timeouts; an exception in one becomes that
 router's result, never the others'.
@@ -109,8 +112,9 @@ def _send(conn: Any, plat: Platform, commands: list[str], opts: Options, **kwarg
             **kwargs,
         )
     except ConfigInvalidException as exc:
-        with contextlib.suppress(Exception):  # the revert reads the state anew anyway
-            conn.exit_config_mode()
+        if kwargs.get("exit_config_mode", True):  # else (Junos) the caller rolls back first
+            with contextlib.suppress(Exception):  # the revert reads the state anew anyway
+                conn.exit_config_mode()
         detail = " ".join(str(exc).split())
         detail = re.sub(r"^Invalid input detected at command: ", "refused: ", detail)
         raise Rejected(detail) from None
@@ -120,15 +124,62 @@ def _send(conn: Any, plat: Platform, commands: list[str], opts: Options, **kwarg
     return _text(output)
 
 
-def _apply(conn: Any, plat: Platform, d: Dialect, change: Change, opts: Options) -> bool:
-    """Apply ``change``; True when the platform now waits for a confirmation."""
-    if plat.commit == "confirmed":  # Junos: candidate, then commit confirmed
-        _send(conn, plat, d.commands(change), opts, exit_config_mode=False)
-        out = _text(conn.commit(confirm=True, confirm_delay=opts.confirm_minutes))
-        if _refusal(plat, out):
-            raise Rejected(f"commit refused: {_refusal(plat, out)}")
+@dataclass
+class Armed:
+    """What a push has left open on the device, to be closed on every way out of it.
+
+    ``timer``: an IOS ``configure terminal revert timer`` session not yet confirmed (set before
+    the first line is sent: a refusal inside it leaves it armed). ``candidate``: Junos is in
+    ``configure exclusive`` with changes not committed. ``unconfirmed``: Junos holds a
+    ``commit confirmed`` not yet confirmed.
+    """
+
+    timer: bool = False
+    candidate: bool = False
+    unconfirmed: bool = False
+
+
+def _enter_exclusive(conn: Any, plat: Platform) -> None:
+    """Junos `configure exclusive`; a lock held by someone else is a refusal, said so."""
+    out = _text(conn.send_command(plat.exclusive_command, expect_string=r"[>#]\s*$"))
+    if "error:" in out or not conn.check_config_mode():
+        detail = " ".join(out.split())
+        raise Rejected(f"`{plat.exclusive_command}` refused: {detail[:200]}")
+
+
+def _commit(conn: Any, plat: Platform, **kwargs: Any) -> None:
+    """netmiko raises ValueError when Junos refuses a commit (its text holds the reasons)."""
+    try:
+        out = _text(conn.commit(**kwargs))
+    except ValueError as exc:
+        errors = [ln.strip() for ln in str(exc).splitlines() if plat.error_re.search(ln.strip())]
+        raise Rejected(
+            f"commit refused: {'; '.join(errors) or ' '.join(str(exc).split())}"
+        ) from None
+    if _refusal(plat, out):
+        raise Rejected(f"commit refused: {_refusal(plat, out)}")
+
+
+def _leave_candidate(conn: Any, armed: Armed) -> None:
+    """Junos: drop what is not committed (`rollback 0`), then leave config mode."""
+    if armed.candidate:
+        conn.send_command("rollback 0", expect_string=r"#\s*$")
         conn.exit_config_mode()
-        return True
+        armed.candidate = False
+
+
+def _apply(
+    conn: Any, plat: Platform, d: Dialect, change: Change, opts: Options, *, armed: Armed
+) -> None:
+    """Apply ``change``; ``armed`` says what now waits for a confirmation."""
+    if plat.commit == "confirmed":  # Junos: locked candidate, then commit confirmed
+        _enter_exclusive(conn, plat)
+        armed.candidate = True
+        _send(conn, plat, d.commands(change), opts, enter_config_mode=False, exit_config_mode=False)
+        _commit(conn, plat, confirm=True, confirm_delay=opts.confirm_minutes)
+        armed.candidate, armed.unconfirmed = False, True
+        conn.exit_config_mode()
+        return
     if plat.config_mode_command:  # IOS: the archive first, then a change with a revert timer
         first = Change(add=[p for p in change.add if p[0] == plat.prelude])
         rest = Change(add=[p for p in change.add if p[0] != plat.prelude], remove=change.remove)
@@ -136,24 +187,50 @@ def _apply(conn: Any, plat: Platform, d: Dialect, change: Change, opts: Options)
             _send(conn, plat, d.commands(first), opts)
         if rest:
             mode = plat.config_mode_command.format(minutes=opts.confirm_minutes)
+            armed.timer = True  # from here on, every way out disarms it (see _disarm)
             _send(conn, plat, d.commands(rest), opts, config_mode_command=mode)
-            return True
-        return False
+        return
     _send(conn, plat, d.commands(change), opts)
-    return False
 
 
-def _confirm(conn: Any, plat: Platform) -> None:
-    if plat.commit == "confirmed":
-        conn.config_mode()
-        out = _text(conn.commit())
+def _confirm(conn: Any, plat: Platform, armed: Armed) -> None:
+    if armed.unconfirmed:
+        _enter_exclusive(conn, plat)
+        armed.candidate = True
+        _commit(conn, plat)
+        armed.candidate = armed.unconfirmed = False
         conn.exit_config_mode()
-        if _refusal(plat, out):
-            raise Rejected(f"confirming commit refused: {_refusal(plat, out)}")
-    elif plat.confirm_command:
+    elif armed.timer:
         out = _text(conn.send_command(plat.confirm_command))
         if _refusal(plat, out):
             raise Rejected(f"confirm refused: {_refusal(plat, out)}")
+        armed.timer = False
+
+
+def _undo_armed(conn: Any, plat: Platform, armed: Armed) -> None:
+    """Undo what the device itself can undo: IOS `configure revert now` (back to the archive
+    taken when the timer was armed, and the timer stops), Junos `rollback 0` of an uncommitted
+    candidate or `rollback 1` + commit of an unconfirmed commit."""
+    if armed.timer:
+        conn.send_command("configure revert now", expect_string=r"#")
+        armed.timer = False
+    _leave_candidate(conn, armed)
+    if armed.unconfirmed:
+        _enter_exclusive(conn, plat)
+        armed.candidate = True
+        conn.send_command("rollback 1", expect_string=r"#\s*$")
+        _commit(conn, plat)
+        armed.candidate = armed.unconfirmed = False
+        conn.exit_config_mode()
+
+
+def _disarm(conn: Any, plat: Platform, armed: Armed) -> None:
+    """Last resort on an unexpected way out (a bug, a lost session): never leave a timer or a
+    candidate behind for the next push or the next operator. Errors are swallowed: a dead
+    session cannot be disarmed, and then the device's own timer reverts the change."""
+    if armed.timer or armed.candidate or armed.unconfirmed:
+        with contextlib.suppress(Exception):
+            _undo_armed(conn, plat, armed)
 
 
 def _save(conn: Any, plat: Platform, opts: Options) -> None:
@@ -188,10 +265,18 @@ def _restore(
     if only is not None:
         back = Change(add=_touching(only, back.add), remove=_touching(only, back.remove))
     if back:
-        if plat.commit == "confirmed":  # Junos: edit the candidate, commit, then leave
-            _send(conn, plat, d.commands(back), opts, exit_config_mode=False)
-            conn.commit()
-            conn.exit_config_mode()
+        if plat.commit == "confirmed":  # Junos: locked candidate, commit, then leave
+            armed = Armed()
+            try:
+                _enter_exclusive(conn, plat)
+                armed.candidate = True
+                cmds = d.commands(back)
+                _send(conn, plat, cmds, opts, enter_config_mode=False, exit_config_mode=False)
+                _commit(conn, plat)
+                armed.candidate = False
+                conn.exit_config_mode()
+            finally:
+                _disarm(conn, plat, armed)
         else:
             _send(conn, plat, d.commands(back), opts)
         now = read_running(conn, plat, opts)
@@ -207,7 +292,9 @@ def _same(plat: Platform, d: Dialect, a: str, b: str) -> str:
 
     if clean(a) == clean(b):
         return "exactly"
-    return "equivalent" if d.statements(a) == d.statements(b) else ""
+    # Same statements, in any order: a re-added ACL entry or RouterOS item prints where the
+    # device puts it (IOS-XE by its kept number, so an ACL's order is still the backup's).
+    return "equivalent" if sorted(d.statements(a)) == sorted(d.statements(b)) else ""
 
 
 def _revert(
@@ -218,15 +305,10 @@ def _revert(
     change: Change,
     *,
     opts: Options,
-    waiting: bool,
+    armed: Armed,
 ) -> str:
     """Undo a failed push; returns how it went, for the message."""
-    if plat.commit == "confirmed":  # drop what is left uncommitted in the candidate
-        conn.config_mode()
-        conn.send_command("rollback 0", expect_string=r"#")
-        conn.exit_config_mode()
-    elif waiting and plat.confirm_command:
-        conn.send_command("configure revert now", expect_string=r"#")
+    _undo_armed(conn, plat, armed)
     _, now = _restore(conn, plat, d, d.statements(before), opts, only=change)
     how = _same(plat, d, _restrict(d, before, change), _restrict(d, now, change))
     if not how:
@@ -248,41 +330,51 @@ def push_router(
 ) -> RouterResult:
     plat = platform(target.platform)
     d = dialect(plat)
-    before = read_running(conn, plat, opts)
     want = d.statements(candidate)
+    before = read_running(conn, plat, opts)
     change = d.missing(want, d.statements(before))
     result.diff = change.text()
     if not change:
-        result.message = "no change: every intended line is already there"
+        result.message = "no change: every intended line is already there" + _noted(change)
         return result
     result.commands = d.commands(change)
     result.backup = str(backups.save(opts.workspace, target.host, before).path)
-    waiting = False
+    armed = Armed()
     try:
-        waiting = _apply(conn, plat, d, change, opts)
-        after = read_running(conn, plat, opts)  # also proves the router still answers
-        result.missing = [" / ".join(p) for p in d.absent(want, d.statements(after))]
-        _require_present(result.missing)
-        if waiting:
-            _confirm(conn, plat)
-            waiting = False
-        _save(conn, plat, opts)
-    except Rejected as exc:
-        result.status = FAILED
         try:
-            how = _revert(conn, plat, d, before, change, opts=opts, waiting=waiting)
-            result.reverted = True
-            result.message = f"{exc}; {how} ({Path(result.backup).name})"
-        except (Rejected, DeviceError, OSError, EOFError) as again:
-            result.message = (
-                f"{exc}; REVERT FAILED ({again}): the router may hold part of the change; "
-                f"backup {result.backup}; `confprov routers rollback --limit {target.host}`"
-            )
-        return result
+            _apply(conn, plat, d, change, opts, armed=armed)
+            after = read_running(conn, plat, opts)  # also proves the router still answers
+            result.missing = [" / ".join(p) for p in d.absent(want, d.statements(after))]
+            _require_present(result.missing)
+            _confirm(conn, plat, armed)
+            _save(conn, plat, opts)
+        except Rejected as exc:
+            result.status = FAILED
+            try:
+                how = _revert(conn, plat, d, before, change, opts=opts, armed=armed)
+                result.reverted = True
+                result.message = f"{exc}; {how} ({Path(result.backup).name})"
+            except (Rejected, DeviceError, OSError, EOFError, ValueError) as again:
+                result.message = (
+                    f"{exc}; REVERT FAILED ({again}): the router may hold part of the change; "
+                    f"backup {result.backup}; `confprov routers rollback --limit {target.host}`"
+                )
+            return result
+    finally:
+        _disarm(conn, plat, armed)
     result.status = CHANGED
     result.changed = True
-    result.message = f"{len(leaves(change.add))} line(s) added, {len(change.remove)} removed"
+    result.message = (
+        f"{len(leaves(change.add))} line(s) added, {len(change.remove)} removed" + _noted(change)
+    )
     return result
+
+
+def _noted(change: Change) -> str:
+    """What the plan left alone, for the one-line message (the diff lists each)."""
+    return (
+        f"; {len(change.notes)} related line(s) not confprov's, left alone" if change.notes else ""
+    )
 
 
 def plan_router(
@@ -300,7 +392,7 @@ def plan_router(
         f"would add {len(leaves(change.add))} line(s), remove {len(change.remove)}"
         if change
         else "no change"
-    )
+    ) + _noted(change)
     return result
 
 

@@ -1,8 +1,10 @@
 """What differs between router platforms: driver, syntax, errors, commit style, safe characters.
 
-One table, so adding a platform is one entry here, one template and one golden file. Only ``frr``
-is exercised against real routers (the lab); the others follow their vendors' documented CLI and
-are covered by golden files and by replayed device output (tests/unit/routers/fixtures/).
+One table, so adding a platform is one entry here, one template and one golden file (and, for
+what a platform prints or accepts differently, a Dialect in configdiff.py). Only ``frr`` is
+exercised against real routers (the lab); the others follow their vendors' documented CLI and are
+tested against fake devices applying vendor semantics to recorded running configs
+(tests/unit/routers/fakedevice.py, fixtures/) with hier_config as an oracle.
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ class Platform:
     config_mode_command: str = ""
     confirm_command: str = ""
     prelude: str = ""
+    # Junos: the config mode that locks the shared candidate (a refused change never stays in a
+    # candidate another operator's commit would apply) and discards what is not committed.
+    exclusive_command: str = ""
     lab: bool = False  # the lab has real routers of this platform
 
     @property
@@ -89,8 +94,9 @@ PLATFORMS: dict[str, Platform] = {
         syntax="tree",
         show_running="show running-config",
         error_pattern=(
-            r"^% (?:Invalid|Unknown|Incomplete|Ambiguous|Bad|Unrecognized|Error)[^\n]*"
-            r"|^%[^\n]*(?:not found|does not exist|failed)[^\n]*"
+            r"^% (?:Invalid|Unknown|Incomplete|Ambiguous|Bad|Unrecognized|Error|Duplicate)[^\n]*"
+            r"|^%[^\n]*(?:not found|does not exist|failed|in use|being used|not configured)"
+            r"[^\n]*"
         ),
         negate="no ",
         exit_block="exit",
@@ -170,6 +176,7 @@ PLATFORMS: dict[str, Platform] = {
         ntp=True,
         volatile=r"^(## Last commit|## Last changed)",
         save=False,  # the confirming commit is the save
+        exclusive_command="configure exclusive",
     ),
 }
 

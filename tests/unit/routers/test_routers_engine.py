@@ -63,6 +63,9 @@ class FakeConnection:
     def exit_config_mode(self) -> str:
         return ""
 
+    def check_config_mode(self) -> bool:
+        return True
+
     def config_mode(self) -> str:
         self.sent.append("configure")
         return ""
