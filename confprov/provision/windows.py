@@ -278,7 +278,6 @@ def read_msi(path: Path) -> MsiPackage:
 def find_package(folder: Path, profile: WindowsProfile, pinned: str) -> MsiPackage:
     """The one MSI of ``folder`` for ``profile`` at the pinned version (any, when unpinned and
     only one is there). Anything else is the operator's input error, naming what is there."""
-    where = f"windows.version (package folder {folder})"
     candidates = (
         sorted(p for p in folder.iterdir() if fnmatch.fnmatch(p.name, profile.package_file))
         if folder.is_dir()
@@ -298,7 +297,8 @@ def find_package(folder: Path, profile: WindowsProfile, pinned: str) -> MsiPacka
         )
     else:
         message = f"several {profile.product_name} MSIs ({there}): pin one in windows.version"
-    raise InputError([Problem("confprov.yml", None, where, message)])
+    field = "windows.version" if pinned else "windows.packages"
+    raise InputError([Problem(str(folder), None, field, message)])
 
 
 def web_origin(url: str) -> str:
@@ -318,6 +318,15 @@ class WindowsPlan:
     profile: WindowsProfile
     package: MsiPackage | None
     web_url: str
+
+    def text(self) -> str:
+        if self.package is None:
+            return f"Windows: profile {self.profile.name} ({self.web_url}), nothing to install"
+        p = self.package
+        return (
+            f"Windows: profile {self.profile.name}, {p.file} ({p.product_name} "
+            f"{p.product_version}, ProductCode {p.product_code}, sha256 {p.sha256[:12]}…)"
+        )
 
     def play_vars(self, urls: dict[str, str]) -> dict[str, Any]:
         """Extra variables of playbooks/provision.yml's Windows play (host -> package URL)."""

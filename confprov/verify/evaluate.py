@@ -15,7 +15,7 @@ from typing import Any
 
 from confprov.config import Thresholds
 
-LEVELS = ("pass", "warn", "fail", "skip")
+LEVELS = ("pass", "warn", "fail", "skip", "unmeasured")  # unmeasured: Windows (verify/windows.py)
 # Beyond this fraction of its limit (but within it) a value is a warning: little margin left.
 WARN_FRACTION = 0.8
 # Reordering never stops a call (jitter buffers reorder), but much of it hints at a bad path.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
+from confprov.verify import windows as win
 from confprov.verify.evaluate import SiteResult, sort_checks
 from confprov.verify.labels import heading, label
 from confprov.verify.report import Report
@@ -22,6 +23,7 @@ th.sortable{cursor:pointer;background:#f3f3f3}th.sortable:after{content:" \\2195
 tr.fail td.status{background:#fdd}
 tr.warn td.status{background:#ffd}tr.pass td.status{background:#dfd}
 td.lv-fail{color:#a00;font-weight:bold}td.lv-warn{color:#a60}td.lv-skip{color:#888}
+td.lv-unmeasured{color:#06c;font-style:italic}
 .summary{display:flex;gap:2rem;flex-wrap:wrap}details table{margin:.25rem 0}
 """
 
@@ -89,6 +91,7 @@ def _site_row(report: Report, site: SiteResult) -> str:
     district = report.district_of(site)
     state = label(lang, "ready") if site.ready else label(lang, "not_ready")
     reason = "; ".join(f"{label(lang, v.check)}: {v.reason}" for v in sort_checks(site.failing))
+    reason = "; ".join(filter(None, (reason, win.note(site, lang))))
     search = " ".join(
         [site.site, site.name, label(lang, site.level), district, state, reason]
     ).lower()

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from confprov.config import LEVELS
+from confprov.verify import windows as win
 from confprov.verify.evaluate import SiteResult, sort_checks
 from confprov.verify.labels import heading, label
 from confprov.verify.store import Change, RunInfo
@@ -72,6 +73,7 @@ def terminal(report: Report) -> str:
             f"  {label(lang, 'province_state')}: {ready}/{len(every)} {label(lang, 'ready')}"
         )
     red = report.not_ready
+    lines += win.terminal_lines(report.sites, lang)
     if not red:
         lines.append(label(lang, "all_ready"))
     else:

@@ -21,6 +21,7 @@ from confprov.registry import Registry, Site
 from confprov.runner import ProgressCallback, RunResult, run_playbook
 from confprov.selection import select
 from confprov.verify import store
+from confprov.verify import windows as win
 from confprov.verify.evaluate import SiteResult, Verdict, endpoint_verdicts, host_failure
 
 PLAYBOOK = "verify.yml"
@@ -121,25 +122,16 @@ def judge(
     run: RunResult | None,
     modules: dict[str, dict[str, Any]],
     routers: dict[str, Verdict],
+    *,
+    windows: win.Findings | None = None,
 ) -> list[SiteResult]:
     hosts = run.hosts if run is not None else {}
     out: list[SiteResult] = []
     for site in sites:
         result = SiteResult(site.slug, site.name, site.level, site.district)
         for host in site.endpoint_hosts:
-            if site.endpoint_os == "windows":
-                result.checks.append(
-                    Verdict(
-                        host,
-                        "ssh",
-                        "fail",
-                        None,
-                        "",
-                        "checked",
-                        "Windows endpoint: not verified automatically (the check module needs "
-                        "Python on the endpoint); verify it by hand",
-                    )
-                )
+            if windows is not None and host in windows.results:
+                result.checks.extend(win.verdicts(host, site.slug, windows, config))
             elif host in modules:
                 result.checks.extend(endpoint_verdicts(host, modules[host], config.thresholds))
             elif host in hosts and hosts[host].status in ("failed", "unreachable"):
@@ -182,7 +174,12 @@ def verify(
     scope = "failed-only" if failed_only else "limit" if limit else "all"
     started = store.now()
     render_workspace_inventory(workspace)
-    hosts = [h for s in sites if s.endpoint_os != "windows" for h in s.endpoint_hosts]
+    hosts = [h for s in sites for h in s.endpoint_hosts]
+    windows = (
+        win.pinned(workspace, loaded.config)
+        if any(s.endpoint_os == "windows" for s in sites)
+        else win.Findings()
+    )
     run = None
     modules: dict[str, dict[str, Any]] = {}
     router_hosts = [s.router_host for s in sites if s.router_host] if check_routers else []
@@ -196,12 +193,13 @@ def verify(
                 action="verify",
                 limit=hosts,
                 forks=max(1, parallel),
-                extra_vars=client_vars(loaded.config),
+                extra_vars={**client_vars(loaded.config), **windows.pinned},
                 on_progress=on_progress,
             )
             modules = module_results(run.run_dir)
         routers = routers_future.result()
-    results = judge(loaded.config, sites, run, modules, routers)
+    windows.results = win.results(run.run_dir) if run is not None else {}
+    results = judge(loaded.config, sites, run, modules, routers, windows=windows)
     run_dir = str(run.run_dir) if run is not None else ""
     run_id = store.save_run(workspace, results, started=started, scope=scope, run_dir=run_dir)
     return Outcome(store.run_info(workspace, run_id), results, Path(run_dir))
