@@ -185,7 +185,24 @@ def would_change(run_dir: Path) -> dict[str, list[str]]:
             out.setdefault(data.get("host", ""), []).extend(
                 messages if isinstance(messages, list) else [str(messages)]
             )
+        elif change := _windows_change(event):
+            # Windows: stock modules say themselves in check mode what they would change.
+            out.setdefault(data.get("host", ""), []).append(change)
     return {host: sorted(set(lines)) for host, lines in sorted(out.items())}
+
+
+def _windows_change(event: dict[str, Any]) -> str:
+    """ "task: item" for a changed ansible.windows task (an item or the task itself), else ""."""
+    data = event.get("event_data", {})
+    if not str(data.get("task_action", "")).startswith("ansible.windows."):
+        return ""
+    if event.get("event") not in ("runner_on_ok", "runner_item_on_ok"):
+        return ""
+    res = data.get("res", {})
+    if not res.get("changed") or "results" in res:  # a loop's summary: its items are listed
+        return ""
+    label = res.get("_ansible_item_label", "")
+    return f"{data.get('task', '')}: {label}" if label else str(data.get("task", ""))
 
 
 def play_vars(workspace: Path, profile: Profile) -> dict[str, Any]:
