@@ -293,3 +293,53 @@ def test_the_plays_pass_ansibles_syntax_check_with_a_windows_host(small_workspac
             check=False,
         )
         assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_provision_play_hands_the_role_what_confprov_read_from_the_msi(
+    tmp_path: Path,
+    build_msi,  # type: ignore[no-untyped-def]
+) -> None:
+    """The Windows play's own variables (playbooks/provision.yml), templated by Ansible with the
+    extra variables confprov computes: the install task gets this laptop's URL of the MSI, its
+    ProductCode and SHA-256 as read on the controller."""
+    from confprov.config import parse_config
+
+    ws = tmp_path / "ws"
+    msi = build_msi(ws / "packages" / "windows" / "Webex.msi")
+    config = parse_config("conference: {server: 198.19.255.10, sip_domain: h}\n", "confprov.yml")
+    plan = winprov.plan(ws, config)
+    plays = yaml.safe_load(paths.playbook("provision.yml").read_text())
+    windows_play = next(p for p in plays if p["hosts"] == "os_windows")
+    out = tmp_path / "vars.json"
+    wanted = (
+        "{{ {'install': _windows_client_install, 'site': windows_client_site,"
+        " 'ntp': windows_baseline_ntp_server, 'survey_dir': site_survey_dir} | to_json }}"
+    )
+    test_play = {
+        "hosts": "localhost",
+        "gather_facts": False,
+        "vars": windows_play["vars"],
+        "tasks": [
+            {"ansible.builtin.import_role": {"name": "windows_client", "tasks_from": "wanted"}},
+            {"ansible.builtin.copy": {"content": wanted, "dest": str(out), "mode": "0644"}},
+        ],
+    }
+    extra = {
+        **plan.play_vars({"localhost": "http://198.18.0.1:8474/"}),
+        "confprov_site": "so-khoa",
+        "confprov_site_name": "Sở KHCN",
+        "confprov_conference": config.as_vars()["conference"] | {"ntp_server": "198.19.255.1"},
+        "confprov_windows": config.as_vars()["windows"],
+        "confprov_workspace": str(ws),
+    }
+    playbook(tmp_path, [test_play], extra)
+    got = json.loads(out.read_text())
+    package = winprov.read_msi(msi)
+    assert got["install"]["path"] == "http://198.18.0.1:8474/Webex.msi"
+    assert got["install"]["product_id"] == package.product_code
+    assert got["install"]["checksum"] == package.sha256
+    assert (got["site"], got["ntp"], got["survey_dir"]) == (
+        "so-khoa",
+        "198.19.255.1",
+        f"{ws}/survey",
+    )
