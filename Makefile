@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 CONFPROV := $(VENV)/bin/confprov
 
-.PHONY: setup demo test lint unit clean
+.PHONY: setup demo test lint unit clean molecule-windows
 
 setup:
 	bash scripts/setup.sh
@@ -26,6 +26,10 @@ test: setup
 	$(VENV)/bin/mypy
 	$(VENV)/bin/ansible-lint --profile production playbooks roles
 	$(VENV)/bin/pytest tests
+
+# The Windows roles on a real laptop (CONFPROV_WINDOWS_HOST, _USER, _KEY, _KNOWN_HOSTS): docs/windows.md.
+molecule-windows: setup
+	cd roles/windows_client && PATH=$(CURDIR)/$(VENV)/bin:$$PATH molecule test -s windows
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

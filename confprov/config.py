@@ -7,6 +7,7 @@ every problem names the file, line and key.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,10 @@ from confprov.yamlutil import load_with_lines
 CONFIG_NAME = "confprov.yml"
 LEVELS = ("province", "district", "commune", "department")
 TRANSPORTS = ("udp", "tcp", "tls")
+# How Ansible reaches a Windows endpoint: OpenSSH (PowerShell shell), PSRP or WinRM.
+WINDOWS_CONNECTIONS = ("ssh", "psrp", "winrm")
+# Authentication of PSRP (ansible_psrp_auth) and WinRM (ansible_winrm_transport), Ansible's names.
+WINDOWS_AUTH = ("negotiate", "ntlm", "kerberos", "basic", "certificate", "credssp")
 LANGS = ("vi", "en")
 
 
@@ -99,6 +104,22 @@ class Support:
 
 
 @dataclass(frozen=True)
+class Windows:
+    """Windows endpoints: their client profile and how Ansible reaches them (docs/windows.md)."""
+
+    profile: str = "webex"  # confprov/provision/profiles/windows/<profile>.yml
+    version: str = ""  # pinned ProductVersion of the MSI; empty: the profile's default_version
+    packages: str = "packages/windows"  # the workspace's folder of Windows packages (MSI)
+    web_url: str = ""  # the conference's web address (browser profile: shortcut, camera/mic)
+    connection: str = "ssh"  # ssh (PowerShell shell), psrp or winrm
+    port: int = 0  # 0: 22 for ssh, 5986 for psrp/winrm over https, 5985 over http
+    scheme: str = "https"  # psrp/winrm: https or http
+    auth: str = "ntlm"  # psrp/winrm: one of WINDOWS_AUTH
+    cert_validation: str = "validate"  # psrp/winrm: validate (pinned CA) or ignore
+    ca_cert: str = ""  # psrp/winrm: CA bundle of the endpoints' certificates, in the workspace
+
+
+@dataclass(frozen=True)
 class Verify:
     # Probes at once; 0: as many as the conference uplink carries at the media bitrate.
     max_parallel_probes: int = 0
@@ -124,6 +145,9 @@ class Config:
     package_source: PackageSource = field(default_factory=PackageSource)
     verify: Verify = field(default_factory=Verify)
     support: Support = field(default_factory=Support)
+    windows: Windows = field(default_factory=Windows)
+    # Per site (slug) or endpoint host: another windows.connection than the global one.
+    windows_connections: dict[str, str] = field(default_factory=dict)
     expected: dict[str, int] = field(default_factory=dict)
     lang: str = "vi"
     # Room equipment required per level (the survey's NEEDS); a level left out needs them all.
@@ -142,6 +166,7 @@ _SECTIONS: dict[str, type] = {
     "package_source": PackageSource,
     "verify": Verify,
     "support": Support,
+    "windows": Windows,
 }
 _SCALARS = {
     "province": str,
@@ -214,12 +239,10 @@ def parse_config(text: str, path: str) -> Config:
             kwargs[key] = _coerce(
                 value, _SCALARS[key], path=path, line=lines.get(key), key=key, problems=problems
             )
-        elif key == "expected":
-            kwargs[key] = _expected(value, lines, path, problems)
-        elif key == "equipment":
-            kwargs[key] = _equipment(value, lines, path, problems)
+        elif key in _MAPPINGS:
+            kwargs[key] = _MAPPINGS[key](value, lines, path, problems)
         else:
-            known = ", ".join([*_SECTIONS, *_SCALARS, "expected", "equipment"])
+            known = ", ".join([*_SECTIONS, *_SCALARS, *_MAPPINGS])
             problems.append(Problem(path, lines.get(key), key, f"unknown key (known: {known})"))
     if "conference" not in data:
         problems.append(
@@ -303,6 +326,29 @@ def _equipment(
     return out
 
 
+def _windows_connections(
+    value: Any, lines: dict[str, int], path: str, problems: list[Problem]
+) -> dict[str, str]:
+    key = "windows_connections"
+    if not isinstance(value, dict):
+        problems.append(Problem(path, lines.get(key), key, "must be a mapping: site -> connection"))
+        return {}
+    out: dict[str, str] = {}
+    for site, connection in value.items():
+        if connection not in WINDOWS_CONNECTIONS:
+            problems.append(
+                Problem(
+                    path,
+                    lines.get(f"{key}.{site}"),
+                    f"{key}.{site}",
+                    f"must be one of {', '.join(WINDOWS_CONNECTIONS)}",
+                )
+            )
+        else:
+            out[str(site)] = str(connection)
+    return out
+
+
 def _check_values(config: Config, lines: dict[str, int], path: str) -> list[Problem]:
     problems: list[Problem] = []
     conf = config.conference
@@ -321,6 +367,7 @@ def _check_values(config: Config, lines: dict[str, int], path: str) -> list[Prob
             ipaddress.ip_network(conf.network, strict=False)
         except ValueError:
             bad("conference.network", f"not a network in CIDR form: {conf.network!r}")
+    _check_windows(config.windows, bad)
     if config.lang not in LANGS:
         bad("lang", f"must be one of {', '.join(LANGS)}")
     if config.verify.max_parallel_probes < 0:
@@ -332,6 +379,27 @@ def _check_values(config: Config, lines: dict[str, int], path: str) -> list[Prob
         if getattr(config.media, key) <= 0:
             bad(f"media.{key}", "must be positive")
     return problems
+
+
+def _check_windows(win: Windows, bad: Callable[[str, str], None]) -> None:
+    for key, value, allowed in (
+        ("connection", win.connection, WINDOWS_CONNECTIONS),
+        ("scheme", win.scheme, ("https", "http")),
+        ("auth", win.auth, WINDOWS_AUTH),
+        ("cert_validation", win.cert_validation, ("validate", "ignore")),
+    ):
+        if value not in allowed:
+            bad(f"windows.{key}", f"must be one of {', '.join(allowed)}")
+    if not 0 <= win.port < 65536:
+        bad("windows.port", "must be 0 (the connection's default) or a port number 1-65535")
+
+
+# Top-level keys whose value is a mapping of their own, each with its parser.
+_MAPPINGS: dict[str, Callable[[Any, dict[str, int], str, list[Problem]], Any]] = {
+    "expected": _expected,
+    "equipment": _equipment,
+    "windows_connections": _windows_connections,
+}
 
 
 def load_config(workspace: Path) -> Config:

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -25,6 +25,7 @@ import yaml
 from confprov.config import Config
 from confprov.exceptions import ConfprovError, InputError, Problem
 from confprov.registry import LEVELS, Registry, Site
+from confprov.windows import connection_vars, connections
 
 INVENTORY_DIR = "inventory"
 CONFERENCE_HOST = "conference-server"
@@ -164,7 +165,10 @@ def iter_files(
     private_key = str(workspace / config.ssh_private_key) if config.ssh_private_key else ""
     groups = groups_of(registry, config)
     _check_group_names(registry, groups)
+    sites = registry.sites
     common = {"ssh_args": ssh_args, "private_key": private_key, "known_hosts": known_hosts}
+    windows = connections(config, ((s.slug, s.endpoint_os, s.endpoint_hosts) for s in sites))
+    windows_vars = {c: connection_vars(config, str(workspace), c) for c in set(windows.values())}
     endpoint = _ENV.get_template("endpoint.yml.j2")
     router = _ENV.get_template("router.yml.j2")
     for site in registry.sites[k::n]:
@@ -174,7 +178,14 @@ def iter_files(
         ):
             yield (
                 f"host_vars/{host}.yml",
-                endpoint.render(site=view, host=host, address=address, index=index + 1),
+                endpoint.render(
+                    site=view,
+                    host=host,
+                    address=address,
+                    index=index + 1,
+                    windows=windows_vars[windows[host]] if host in windows else None,
+                    connection=windows.get(host, ""),
+                ),
             )
         if site.router:
             yield f"host_vars/{site.router_host}.yml", router.render(site=view)
@@ -195,7 +206,10 @@ def iter_files(
             _ENV.get_template(f"{group}.yml.j2").render(**common, routers=routers),
         )
     if any(s.endpoint_os == "windows" for s in registry.sites):
-        yield "group_vars/os_windows.yml", _ENV.get_template("os_windows.yml.j2").render()
+        yield (
+            "group_vars/os_windows.yml",
+            _ENV.get_template("os_windows.yml.j2").render(windows=asdict(config.windows)),
+        )
     if config.conference.management_address:
         yield (
             f"host_vars/{CONFERENCE_HOST}.yml",

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=${VENV:-.venv}
-DEB_PACKAGES=(debootstrap systemd-container nftables iproute2 dpkg-dev gnupg openssh-client openssl sqlite3 chromium python3-venv)
+DEB_PACKAGES=(debootstrap systemd-container nftables iproute2 dpkg-dev gnupg openssh-client openssl sqlite3 chromium python3-venv msitools wixl)
 
 missing=()
 for pkg in "${DEB_PACKAGES[@]}"; do
@@ -33,6 +33,8 @@ if [[ ! -f $stamp || pyproject.toml -nt $stamp ]]; then
     "$VENV/bin/pip" install -q -e '.[dev]'
     touch "$stamp"
 fi
+# The ansible.windows collection for the Windows roles, taken out of PyPI's `ansible` bundle.
+"$VENV/bin/python" scripts/install_collections.py
 
 # The lab image (debootstrap, cached; rebuilt only when its recipe changes). Needs root.
 if [[ $(id -u) -eq 0 ]]; then

@@ -12,6 +12,7 @@ from typing import Any
 from confprov import runner
 from confprov.exceptions import InputError, Problem
 from confprov.provision import mirror, survey, targets
+from confprov.provision import windows as winprov
 from confprov.provision.profiles import Profile, load_profile
 from confprov.workspace import Loaded, load, render_workspace_inventory
 
@@ -44,7 +45,7 @@ class ProvisionOutcome:
         return {
             "result": self.result.to_json() if self.result else None,
             "mirror": str(self.mirror.path) if self.mirror else None,
-            "windows_skipped": list(self.targets.windows) if self.targets else [],
+            "windows": list(self.targets.windows) if self.targets else [],
             "survey": self.survey.to_json() if self.survey else None,
             "would_change": self.would_change,
             "notes": self.notes,
@@ -126,34 +127,43 @@ def provision(
         if not only:
             return ProvisionOutcome(None, notes=["nothing to retry: no host failed last time"])
     chosen = targets.resolve(loaded.registry, limits, only)
-    notes = []
-    if chosen.windows:
-        notes.append(
-            f"{len(chosen.windows)} Windows endpoint(s) skipped (not provisioned by these roles): "
-            + ", ".join(chosen.windows[:10])
-        )
-    if not chosen.hosts:
+    notes: list[str] = []
+    if not chosen.hosts and not chosen.windows:
         what = (
             "holds none of the hosts that failed last time"
             if only is not None and limits
-            else "selects no Debian or Ubuntu endpoint"
+            else "selects no endpoint"
         )
         raise InputError([Problem("--limit", None, ", ".join(limits), what)])
+    # Everything that can refuse the input is checked before anything is served or run.
+    windows = winprov.plan(workspace, loaded.config) if chosen.windows else None
     say(render_workspace_inventory(workspace).text())
-    profile, state = prepare_mirror(loaded)
-    say(state.text())
-    extra = play_vars(workspace, profile)
-    limit = list(chosen.hosts) if only is not None else list(chosen.groups)
+    state = None
+    extra: dict[str, Any] = {}
+    if chosen.hosts:
+        profile, state = prepare_mirror(loaded)
+        say(state.text())
+        extra = play_vars(workspace, profile)
+    if windows is not None:
+        say(windows.text())
+    every = [*chosen.hosts, *chosen.windows]
+    limit = every if only is not None else list(chosen.groups)
     action = CHECK_ACTION if check else ACTION
-    with served(workspace, loaded, chosen.addresses) as urls:
-        if urls:
-            say(f"serving the mirror at {', '.join(sorted(set(urls.values())))}")
+    with (
+        served(workspace, loaded, chosen.addresses) as urls,
+        served_windows(workspace, loaded, windows, chosen.windows_addresses) as win_urls,
+    ):
+        for what, served_urls in (("the mirror", urls), ("the Windows packages", win_urls)):
+            if served_urls:
+                say(f"serving {what} at {', '.join(sorted(set(served_urls.values())))}")
+        if windows is not None:
+            extra.update(windows.play_vars(win_urls))
         result = runner.run_playbook(
             workspace, PLAYBOOK, action=action, limit=limit, check=check, forks=forks,
             extra_vars={**extra, "confprov_mirror_urls": urls}, on_progress=on_progress,
             total=len(chosen.hosts),
         )  # fmt: skip
-    surveys = survey.summarise(survey.load(workspace, chosen.hosts))
+    surveys = survey.summarise(survey.load(workspace, every))
     outcome = ProvisionOutcome(result, state, chosen, surveys, notes)
     if check:
         outcome.would_change = would_change(result.run_dir)
@@ -176,7 +186,24 @@ def would_change(run_dir: Path) -> dict[str, list[str]]:
             out.setdefault(data.get("host", ""), []).extend(
                 messages if isinstance(messages, list) else [str(messages)]
             )
+        elif change := _windows_change(event):
+            # Windows: stock modules say themselves in check mode what they would change.
+            out.setdefault(data.get("host", ""), []).append(change)
     return {host: sorted(set(lines)) for host, lines in sorted(out.items())}
+
+
+def _windows_change(event: dict[str, Any]) -> str:
+    """ "task: item" for a changed ansible.windows task (an item or the task itself), else ""."""
+    data = event.get("event_data", {})
+    if not str(data.get("task_action", "")).startswith("ansible.windows."):
+        return ""
+    if event.get("event") not in ("runner_on_ok", "runner_item_on_ok"):
+        return ""
+    res = data.get("res", {})
+    if not res.get("changed") or "results" in res:  # a loop's summary: its items are listed
+        return ""
+    label = res.get("_ansible_item_label", "")
+    return f"{data.get('task', '')}: {label}" if label else str(data.get("task", ""))
 
 
 def play_vars(workspace: Path, profile: Profile) -> dict[str, Any]:
@@ -190,10 +217,29 @@ def play_vars(workspace: Path, profile: Profile) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
+def served_windows(
+    workspace: Path,
+    loaded: Loaded,
+    windows: winprov.WindowsPlan | None,
+    addresses: dict[str, str],
+) -> Iterator[dict[str, str]]:
+    """Host -> base URL of the Windows package folder while the block runs (nothing to serve
+    for a browser profile or when no Windows endpoint is selected)."""
+    if windows is None or windows.package is None:
+        yield {}
+        return
+    with winprov.served(winprov.package_folder(workspace, loaded.config), addresses) as urls:
+        yield urls
+
+
+@contextlib.contextmanager
 def served(workspace: Path, loaded: Loaded, addresses: dict[str, str]) -> Iterator[dict[str, str]]:
     """Host -> mirror URL while the block runs: confprov's own server on the management network,
     or nothing when confprov.yml names a web server (package_source.url) holding a copy."""
     if loaded.config.package_source.url:
+        yield {}
+        return
+    if not addresses:
         yield {}
         return
     by_host = served_addresses(addresses)

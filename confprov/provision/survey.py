@@ -35,6 +35,8 @@ class SurveySummary:
     sites: int = 0
     lacking: dict[str, list[str]] = field(default_factory=dict)  # need -> site names
     unreadable: list[str] = field(default_factory=list)
+    # Sites whose devices no survey read (Windows: stock facts hold no camera, audio or display).
+    not_surveyed: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         if not self.sites:
@@ -45,11 +47,21 @@ class SurveySummary:
             if names:
                 shown = ", ".join(names[:5]) + (" …" if len(names) > 5 else "")
                 out.append(f"  {len(names)} site(s) {words}: {shown}")
+        if self.not_surveyed:
+            shown = ", ".join(self.not_surveyed[:5]) + (" …" if len(self.not_surveyed) > 5 else "")
+            out.append(
+                f"  {len(self.not_surveyed)} site(s) with devices not surveyed (Windows): {shown}"
+            )
         out.extend(f"  unreadable survey file: {name}" for name in self.unreadable)
         return out
 
     def to_json(self) -> dict[str, Any]:
-        return {"sites": self.sites, "lacking": self.lacking, "unreadable": self.unreadable}
+        return {
+            "sites": self.sites,
+            "lacking": self.lacking,
+            "unreadable": self.unreadable,
+            "not_surveyed": self.not_surveyed,
+        }
 
 
 def load(workspace: Path, hosts: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
@@ -81,8 +93,14 @@ def summarise(surveys: dict[str, dict[str, Any]]) -> SurveySummary:
         by_site.setdefault(site, []).append(data)
         names[site] = str(data.get("site_name") or site)
     summary.sites = len(by_site)
+    # A site none of whose endpoints had its devices read lacks nothing known: it is listed apart.
+    unread = {site for site, found in by_site.items()
+              if all(s.get("devices_surveyed") is False for s in found)}  # fmt: skip
+    summary.not_surveyed = sorted(names[site] for site in unread)
     for need, (_, has) in NEEDS.items():
         summary.lacking[need] = sorted(
-            names[site] for site, found in by_site.items() if not any(has(s) for s in found)
+            names[site]
+            for site, found in by_site.items()
+            if site not in unread and not any(has(s) for s in found)
         )
     return summary

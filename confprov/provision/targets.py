@@ -18,7 +18,8 @@ class Targets:
     groups: tuple[str, ...]  # inventory groups the limits name (empty: every endpoint)
     hosts: tuple[str, ...]  # endpoint hosts the play will run on
     addresses: dict[str, str] = field(default_factory=dict)  # host -> management address
-    windows: tuple[str, ...] = ()  # selected Windows endpoints: not provisioned by these roles
+    windows: tuple[str, ...] = ()  # selected Windows endpoints (their own play and roles)
+    windows_addresses: dict[str, str] = field(default_factory=dict)  # Windows host -> address
 
 
 def resolve(
@@ -30,14 +31,16 @@ def resolve(
     """
     selection = select(registry, limits)
     addresses: dict[str, str] = {}
-    windows: list[str] = []
+    windows: dict[str, str] = {}
     keep = set(only_hosts) if only_hosts is not None else None
     for site in selection.sites:
         for host, address in zip(site.endpoint_hosts, site.endpoints, strict=True):
             if keep is not None and host not in keep:
                 continue
             if site.endpoint_os == "windows":
-                windows.append(host)
+                windows[host] = address
             else:
                 addresses[host] = address
-    return Targets(selection.groups, tuple(sorted(addresses)), addresses, tuple(sorted(windows)))
+    return Targets(
+        selection.groups, tuple(sorted(addresses)), addresses, tuple(sorted(windows)), windows
+    )

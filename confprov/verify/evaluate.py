@@ -15,7 +15,13 @@ from typing import Any
 
 from confprov.config import Thresholds
 
-SEVERITIES = ("pass", "warn", "fail", "skip")
+SEVERITIES = (
+    "pass",
+    "warn",
+    "fail",
+    "skip",
+    "unmeasured",
+)  # unmeasured: Windows (verify/windows.py)
 # The threshold of a verdict that says "a person must check this" (e.g. a Windows endpoint the
 # check module cannot run on): such a site is not ready, and JUnit lists it as skipped.
 MANUAL = "verify by hand"

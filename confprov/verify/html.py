@@ -15,6 +15,7 @@ from typing import Any
 
 import jinja2
 
+from confprov.verify import windows as win
 from confprov.verify.evaluate import SiteResult, sort_checks
 from confprov.verify.exports import measured
 from confprov.verify.labels import heading, label
@@ -103,6 +104,7 @@ def _site(report: Report, site: SiteResult) -> dict[str, Any]:
     group = report.group_of(site)
     state = label(lang, "ready") if site.ready else label(lang, "not_ready")
     reason = "; ".join(f"{label(lang, v.check)}: {v.reason}" for v in sort_checks(site.failing))
+    reason = "; ".join(filter(None, (reason, win.note(site, lang))))
     search = " ".join([site.site, site.name, label(lang, site.level), group, state, reason])
     return {
         "site": site.site,

@@ -144,6 +144,10 @@ LABELS["vi"].update(
     {"all": "tất cả", "failed-only": "các điểm chưa sẵn sàng lần trước", "limit": "điểm được chọn"}
 )
 
+# A check nothing measured on a Windows endpoint (confprov/verify/windows.py): not a failure.
+LABELS["en"]["unmeasured"] = "not measured on Windows"
+LABELS["vi"]["unmeasured"] = "chưa đo trên Windows"
+
 
 def label(lang: str, key: str) -> str:
     table = LABELS.get(lang, LABELS["en"])

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from confprov.cliargs import STATE_STYLE
 from confprov.config import LEVELS, Thresholds
+from confprov.verify import windows as win
 from confprov.verify.evaluate import SiteResult, sort_checks
 from confprov.verify.labels import heading, label
 from confprov.verify.store import Change, RunInfo, SitePoint
@@ -110,6 +111,8 @@ def print_terminal(report: Report, console: Console, *, quiet: bool = False) -> 
             f"{label(lang, 'ready')}"
         )
     red = report.not_ready
+    for line in win.terminal_lines(report.sites, lang):
+        console.print(escape(line))
     if not red:
         console.print(f"[{STATE_STYLE['pass']}]{escape(label(lang, 'all_ready'))}[/]")
         return

@@ -21,8 +21,8 @@ from confprov.registry import Registry, Site
 from confprov.runner import ProgressCallback, RunResult, run_playbook
 from confprov.selection import select
 from confprov.verify import store
+from confprov.verify import windows as win
 from confprov.verify.evaluate import (
-    MANUAL,
     SiteResult,
     Verdict,
     endpoint_verdicts,
@@ -145,6 +145,7 @@ def judge(
     routers: dict[str, Verdict],
     *,
     surveys: dict[str, dict[str, Any]] | None = None,
+    windows: win.Findings | None = None,
 ) -> list[SiteResult]:
     """Every chosen site's verdicts; ``surveys`` are the room surveys by host (provision's)."""
     from confprov.verify.room import room_verdict
@@ -157,17 +158,8 @@ def judge(
             site=site.slug, name=site.name, level=site.level, district=site.district
         )
         for host in site.endpoint_hosts:
-            if site.endpoint_os == "windows":
-                result.checks.append(
-                    Verdict(
-                        host=host,
-                        check="ssh",
-                        severity="fail",
-                        threshold=MANUAL,
-                        reason="Windows endpoint: not verified automatically (the check module "
-                        "needs Python on the endpoint); verify it by hand",
-                    )
-                )
+            if windows is not None and host in windows.results:
+                result.checks.extend(win.verdicts(host, site.slug, windows, config))
             elif host in modules:
                 result.checks.extend(endpoint_verdicts(host, modules[host], config.thresholds))
                 result.seconds = max(result.seconds, float(modules[host].get("_seconds", 0.0)))
@@ -214,7 +206,12 @@ def verify(
     scope = "failed-only" if failed_only else "limit" if limit else "all"
     started = store.now()
     render_workspace_inventory(workspace)
-    hosts = [h for s in sites if s.endpoint_os != "windows" for h in s.endpoint_hosts]
+    hosts = [h for s in sites for h in s.endpoint_hosts]
+    windows = (
+        win.pinned(workspace, loaded.config)
+        if any(s.endpoint_os == "windows" for s in sites)
+        else win.Findings()
+    )
     run = None
     modules: dict[str, dict[str, Any]] = {}
     router_hosts = [s.router_host for s in sites if s.router_host] if check_routers else []
@@ -228,7 +225,7 @@ def verify(
                 action="verify",
                 limit=hosts,
                 forks=max(1, parallel),
-                extra_vars=client_vars(loaded.config),
+                extra_vars={**client_vars(loaded.config), **windows.pinned},
                 on_progress=on_progress,
                 total=len(hosts),
             )
@@ -237,8 +234,15 @@ def verify(
     from confprov.provision import survey
 
     all_hosts = [h for s in sites for h in s.endpoint_hosts]
+    windows.results = win.results(run.run_dir) if run is not None else {}
     results = judge(
-        loaded.config, sites, run, modules, routers, surveys=survey.load(workspace, all_hosts)
+        loaded.config,
+        sites,
+        run,
+        modules,
+        routers,
+        surveys=survey.load(workspace, all_hosts),
+        windows=windows,
     )
     run_dir = str(run.run_dir) if run is not None else ""
     run_id = store.save_run(workspace, results, started=started, scope=scope, run_dir=run_dir)

@@ -31,12 +31,16 @@ def test_retry_without_an_earlier_run_exits_2(
     assert nothing_written(small_workspace)
 
 
-def test_a_windows_only_limit_selects_nothing_to_provision(
+def test_a_windows_endpoint_without_its_msi_is_refused_before_anything_runs(
     small_workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Windows endpoints are provisioned now: with no MSI in the package folder the run names
+    the folder and the file it looks for, and nothing is written or served."""
     code = main(["provision", "-w", str(small_workspace), "--limit", "so-khoa-hoc-va-cong-nghe"])
     assert code == 2
-    assert "selects no Debian or Ubuntu endpoint" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert str(small_workspace / "packages" / "windows") in err
+    assert "no Webex MSI (Webex*.msi) at any version" in err
     assert nothing_written(small_workspace)
 
 

@@ -19,7 +19,14 @@ import yaml
 
 from confprov import paths
 
-ROLES = ("conference_client", "endpoint_baseline", "site_survey")
+ROLES = (
+    "conference_client",
+    "endpoint_baseline",
+    "site_survey",
+    "windows_client",
+    "windows_baseline",
+    "windows_check",
+)
 _COMMENTED = re.compile(r"^# ([a-z_]+):", re.M)
 
 
