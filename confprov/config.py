@@ -13,11 +13,11 @@ from typing import Any
 
 import yaml
 
+from confprov.domain import LEVELS
 from confprov.exceptions import InputError, Problem
 from confprov.yamlutil import load_with_lines
 
 CONFIG_NAME = "confprov.yml"
-LEVELS = ("province", "district", "commune", "department")
 TRANSPORTS = ("udp", "tcp", "tls")
 LANGS = ("vi", "en")
 

@@ -19,6 +19,7 @@ _UNIT_WORDS = (
     "thành phố",
     "thị xã",
     "thị trấn",
+    "đặc khu",
     "phường",
     "huyện",
     "xã",

@@ -13,7 +13,8 @@ from importlib import resources
 from pathlib import Path
 
 from confprov import vault
-from confprov.config import CONFIG_NAME, LEVELS, Config, load_config
+from confprov.config import CONFIG_NAME, Config, load_config
+from confprov.domain import LEVELS
 from confprov.exceptions import InputError, Problem
 from confprov.inventory import INVENTORY_DIR, RenderReport, iter_files, write_inventory
 from confprov.registry import Registry, find_registry, load_registry
@@ -59,7 +60,8 @@ class CheckSummary:
             f"{reg.path.name}: {len(reg.sites)} sites, {reg.endpoint_count} endpoints, "
             f"{reg.router_count} routers"
         ]
-        out.extend(f"  {level:<11} {levels[level]:>6}" for level in LEVELS)
+        width = max([11, *map(len, levels)])
+        out.extend(f"  {level:<{width}} {count:>6}" for level, count in levels.items())
         districts = reg.districts()
         if districts:
             out.append("by district (the district's own site + its communes):")
@@ -69,6 +71,12 @@ class CheckSummary:
                 out.append(
                     f"  {district.name:<{width}} {len(members):>5}  ({len(members) - 1} communes)"
                 )
+        groups = reg.groups()
+        if groups:
+            out.append("by group (the registry's group column):")
+            named = {reg.group_name(slug): len(members) for slug, members in groups.items()}
+            width = max(len(name) for name in named)
+            out.extend(f"  {name:<{width}} {count:>5}" for name, count in named.items())
         out.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(out)
 
@@ -80,8 +88,8 @@ def expected_warnings(registry: Registry, expected: dict[str, int]) -> list[str]
     if "total" in expected and expected["total"] != len(registry.sites):
         warnings.append(f"{len(registry.sites)} sites, roster says {expected['total']}")
     for level in LEVELS:
-        if level in expected and expected[level] != levels[level]:
-            warnings.append(f"{levels[level]} {level} sites, roster says {expected[level]}")
+        if level in expected and expected[level] != levels.get(level, 0):
+            warnings.append(f"{levels.get(level, 0)} {level} sites, roster says {expected[level]}")
     return warnings
 
 

@@ -121,7 +121,7 @@ def _make_report(workspace: Path, run_id: int | None, lang: str | None, scope_al
         info,
         sites,
         province=loaded.config.province,
-        district_names={d.slug: d.name for d in loaded.registry.districts()},
+        district_names=loaded.registry.grouping_names(),
         lang=lang or loaded.config.lang,
     )
     if not scope_all:

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from confprov.config import LEVELS
+from confprov.domain import LEVELS
 from confprov.verify.evaluate import SiteResult, sort_checks
 from confprov.verify.labels import heading, label
 from confprov.verify.store import Change, RunInfo

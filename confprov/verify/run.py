@@ -125,7 +125,7 @@ def judge(
     hosts = run.hosts if run is not None else {}
     out: list[SiteResult] = []
     for site in sites:
-        result = SiteResult(site.slug, site.name, site.level, site.district)
+        result = SiteResult(site.slug, site.name, site.level, site.grouping)
         for host in site.endpoint_hosts:
             if site.endpoint_os == "windows":
                 result.checks.append(
