@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from confprov.exceptions import ConfprovError, InputError
+from confprov.paths import EXAMPLES
 
 WORKSPACE_ENV = "CONFPROV_WORKSPACE"
 Handler = Callable[[argparse.Namespace], int]
@@ -48,7 +49,7 @@ def resolve_workspace(args: argparse.Namespace) -> Path:
 def _cmd_init(args: argparse.Namespace) -> int:
     from confprov.workspace import init_workspace
 
-    created = init_workspace(Path(args.dir), example=args.example)
+    created = init_workspace(Path(args.dir), example=args.example, xlsx=args.xlsx)
     print(f"workspace ready: {created}")
     print(f"next: confprov check -w {created}")
     return 0
@@ -87,7 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("init", help="scaffold a workspace")
     p.add_argument("dir", help="folder to create (must be empty or absent)")
-    p.add_argument("--example", choices=["phu-tho"], help="start from a shipped province")
+    p.add_argument("--example", choices=EXAMPLES, help="start from a shipped province")
+    p.add_argument(
+        "--xlsx", action="store_true", help="write the registry as sites.xlsx (Excel workbook)"
+    )
     p.set_defaults(func=_cmd_init)
 
     p = sub.add_parser("check", help="validate the registry and config; print a summary")

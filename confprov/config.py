@@ -75,6 +75,7 @@ class Config:
     conference: Conference
     province: str = ""
     registry: str = ""
+    registry_sheet: str = ""  # the worksheet of an .xlsx registry; empty: the first
     endpoint_user: str = "conf"
     ssh_private_key: str = ""  # relative to the workspace; empty: the SSH agent's or ssh's default
     media: Media = field(default_factory=Media)
@@ -101,6 +102,7 @@ _SECTIONS: dict[str, type] = {
 _SCALARS = {
     "province": str,
     "registry": str,
+    "registry_sheet": str,
     "endpoint_user": str,
     "ssh_private_key": str,
     "lang": str,

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from confprov import domain
+from confprov import domain, spreadsheet
 from confprov.domain import COMMUNE_LEVELS, LEVEL_ALIASES, LEVELS, PARENT_LEVELS, PLATFORMS
 from confprov.exceptions import InputError, Problem
 from confprov.slugs import SLUG_RE, ascii_fold, nfc, short_name, site_slug, slugify
@@ -178,32 +178,15 @@ def _norm_column(name: str) -> str:
 
 
 def _decode(path: Path, data: bytes) -> str:
+    """UTF-8 (with or without BOM); else a legacy Windows code page when certain, else refused."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError(
-            [
-                Problem(
-                    str(path),
-                    line,
-                    None,
-                    f"not UTF-8 (byte 0x{data[exc.start]:02x}); save it as 'CSV UTF-8' "
-                    "(Excel) or with character set Unicode (UTF-8) (LibreOffice)",
-                )
-            ]
-        ) from None
+        return spreadsheet.decode_legacy(path, data, exc)[0]
 
 
-def _read_csv(path: Path, text: str, problems: list[Problem]) -> list[_Row]:
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    try:
-        header = next(reader)
-    except StopIteration:
-        problems.append(Problem(str(path), 1, None, "empty file: the header line is missing"))
-        return []
+def _header(path: Path, header: list[str], problems: list[Problem]) -> list[str]:
+    """The header's columns, normalised; unknown, doubled and missing ones reported."""
     columns = [_norm_column(c) for c in header]
     for index, column in enumerate(columns):
         if column not in COLUMNS:
@@ -223,6 +206,19 @@ def _read_csv(path: Path, text: str, problems: list[Problem]) -> list[_Row]:
         for column in REQUIRED
         if column not in columns
     )
+    return columns
+
+
+def _read_csv(path: Path, text: str, problems: list[Problem]) -> list[_Row]:
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        problems.append(Problem(str(path), 1, None, "empty file: the header line is missing"))
+        return []
+    columns = _header(path, header, problems)
     rows: list[_Row] = []
     line = 1
     try:
@@ -255,6 +251,59 @@ def _read_csv(path: Path, text: str, problems: list[Problem]) -> list[_Row]:
     except csv.Error as exc:
         problems.append(Problem(str(path), reader.line_num, None, f"malformed CSV: {exc}"))
     return rows
+
+
+def _read_xlsx(path: Path, sheet: spreadsheet.Sheet, problems: list[Problem]) -> list[_Row]:
+    """Rows of a worksheet; a row's ``line`` is its Excel row number (cells are named later)."""
+    if not sheet.rows or not any(_as_text(c) for c in sheet.rows[0]):
+        problems.append(Problem(str(path), 1, None, "empty sheet: the header row is missing"))
+        return []
+    header = [_as_text(c) for c in sheet.rows[0]]
+    while header and not header[-1]:
+        header.pop()  # cells formatted but empty at the end of the header row
+    columns = _header(path, header, problems)
+    rows: list[_Row] = []
+    for index, record in enumerate(sheet.rows[1:], start=2):
+        values: dict[str, Any] = {}
+        for col, value in enumerate(record):
+            if value == "" or value is None:
+                continue
+            if col >= len(columns):
+                problems.append(
+                    Problem(str(path), index, None, "a value right of the last header column")
+                )
+                break
+            cell = f"{spreadsheet.column_letter(col)}{index}"
+            text, why = spreadsheet.cell_text(value, columns[col], cell in sheet.formulas)
+            if why:
+                problems.append(Problem(str(path), index, columns[col], why))
+            values[columns[col]] = text
+        for col, _ in enumerate(columns):
+            cell = f"{spreadsheet.column_letter(col)}{index}"
+            if cell in sheet.formulas and columns[col] not in values:
+                _, why = spreadsheet.cell_text("", columns[col], True)
+                problems.append(Problem(str(path), index, columns[col], str(why)))
+        if any(values.values()):
+            rows.append(_Row(index, values, {}))
+    return rows
+
+
+def _cells(
+    path: Path, sheet: spreadsheet.Sheet, columns: list[str], found: list[Problem]
+) -> list[Problem]:
+    """Problems located as Excel names cells: ``Sites!C14: contact_phone: …``."""
+    letters = {c: spreadsheet.column_letter(i) for i, c in enumerate(columns) if c}
+    out = []
+    for p in found:
+        if p.line is None:
+            out.append(p)
+            continue
+        if p.field in letters:
+            where = f"{sheet.name}!{letters[p.field]}{p.line}: {p.field}"
+        else:
+            where = f"{sheet.name}!{p.line}:{p.line}" + (f": {p.field}" if p.field else "")
+        out.append(Problem(p.file, None, where, p.message))
+    return out
 
 
 def _read_yaml(path: Path, text: str, problems: list[Problem]) -> list[_Row]:
@@ -693,7 +742,7 @@ def _replace(site: Site, slug: str, parent: str, district: str) -> Site:
 def find_registry(workspace: Path, configured: str = "") -> Path:
     if configured:
         return workspace / configured
-    for name in ("sites.csv", "sites.yml", "sites.yaml"):
+    for name in ("sites.xlsx", "sites.csv", "sites.yml", "sites.yaml"):
         if (workspace / name).exists():
             return workspace / name
     raise InputError(
@@ -702,24 +751,34 @@ def find_registry(workspace: Path, configured: str = "") -> Path:
                 str(workspace / "sites.csv"),
                 None,
                 None,
-                "no registry: put sites.csv or sites.yml in the workspace (see docs/registry.md)",
+                "no registry: put sites.xlsx, sites.csv or sites.yml in the workspace "
+                "(see docs/registry.md)",
             )
         ]
     )
 
 
-def load_registry(path: Path, default_user: str = "conf") -> Registry:
-    """Read, validate and resolve a registry; raise InputError listing every problem."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError([Problem(str(path), None, None, "registry file not found")]) from None
-    text = _decode(path, data)
+def load_registry(path: Path, default_user: str = "conf", sheet: str = "") -> Registry:
+    """Read, validate and resolve a registry; raise InputError listing every problem.
+
+    ``sheet`` names the worksheet of an .xlsx registry (default: the first).
+    """
+    if not path.is_file():
+        raise InputError([Problem(str(path), None, None, "registry file not found")])
     problems: list[Problem] = []
-    if path.suffix.lower() in (".yml", ".yaml"):
-        rows = _read_yaml(path, text, problems)
+    book: spreadsheet.Sheet | None = None
+    suffix = path.suffix.lower()
+    if suffix in (".xls", ".xlsm", ".xlsb", ".ods"):
+        raise InputError(
+            [Problem(str(path), None, None, "save the workbook as .xlsx (Excel Workbook)")]
+        )
+    if suffix == ".xlsx":
+        book = spreadsheet.read_sheet(path, sheet)
+        rows = _read_xlsx(path, book, problems)
+    elif suffix in (".yml", ".yaml"):
+        rows = _read_yaml(path, _decode(path, path.read_bytes()), problems)
     else:
-        rows = _read_csv(path, text, problems)
+        rows = _read_csv(path, _decode(path, path.read_bytes()), problems)
     sites: list[Site] = []
     broken: set[str] = set()
     for row in rows:
@@ -735,5 +794,8 @@ def load_registry(path: Path, default_user: str = "conf") -> Registry:
     sites = build(str(path), sites, problems, broken)
     if problems:
         unique = sorted(set(problems), key=lambda p: (p.line or 0, p.field or "", p.message))
+        if book is not None:
+            header = [_norm_column(_as_text(c)) for c in book.rows[0]] if book.rows else []
+            unique = _cells(path, book, header, unique)
         raise InputError(unique)
     return Registry(path=path, sites=sites)
