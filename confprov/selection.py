@@ -95,8 +95,13 @@ def _district(registry: Registry, value: str) -> tuple[str, list[Site], str]:
 
 
 def _group(registry: Registry, value: str) -> tuple[str, list[Site], str]:
+    """A group by its name, any case, with or without diacritics; or without its "huyện" or
+    "thành phố" (``group:Lâm Thao`` for "huyện Lâm Thao"), when that names one group only."""
     groups = registry.groups()
     slug = slugify(value)
+    if slug not in groups:
+        short = [g for g in groups if slugify(short_name(registry.group_name(g))) == slug]
+        slug = short[0] if len(short) == 1 else slug
     if slug not in groups:
         known = ", ".join(f"{registry.group_name(g)} ({g})" for g in groups) or "none"
         return "", [], f"no such group (known: {known})"
