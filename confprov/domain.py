@@ -10,6 +10,7 @@ the router platforms table and the ``router_config`` module's choices derive fro
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -157,14 +158,19 @@ def gateway_error(value: str) -> str | None:
     return None
 
 
+@functools.cache
+def _outside(charset: str) -> re.Pattern[str]:
+    return re.compile(f"[^{charset}]")
+
+
 def description(name: str, platform: str) -> str:
     """The router description for a site name on ``platform``; ``ValueError`` says why not."""
     if why := text_error(name):
         raise ValueError(why)
     plat = rules(platform)
     text = " ".join(ascii_fold(DESCRIPTION_PREFIX + name).split())
-    bad = sorted(set(re.sub(f"[{plat.description_charset}]", "", text)))
-    if bad:
+    if _outside(plat.description_charset).search(text):
+        bad = sorted(set(re.sub(f"[{plat.description_charset}]", "", text)))
         raise ValueError(
             f"holds {''.join(bad)!r}, not allowed in a {platform} config "
             "(letters, digits, space and . _ , ( ) / : + - only)"

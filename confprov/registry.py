@@ -263,26 +263,31 @@ def _read_xlsx(path: Path, sheet: spreadsheet.Sheet, problems: list[Problem]) ->
         header.pop()  # cells formatted but empty at the end of the header row
     columns = _header(path, header, problems)
     rows: list[_Row] = []
+    width, formulas = len(columns), sheet.formulas
+    letters = [spreadsheet.column_letter(col) for col in range(width)]
     for index, record in enumerate(sheet.rows[1:], start=2):
         values: dict[str, Any] = {}
         for col, value in enumerate(record):
             if value == "" or value is None:
                 continue
-            if col >= len(columns):
+            if col >= width:
                 problems.append(
                     Problem(str(path), index, None, "a value right of the last header column")
                 )
                 break
-            cell = f"{spreadsheet.column_letter(col)}{index}"
-            text, why = spreadsheet.cell_text(value, columns[col], cell in sheet.formulas)
+            if type(value) is str and not formulas:
+                values[columns[col]] = value  # the common cell: text, no formula in the sheet
+                continue
+            is_formula = f"{letters[col]}{index}" in formulas
+            text, why = spreadsheet.cell_text(value, columns[col], is_formula)
             if why:
                 problems.append(Problem(str(path), index, columns[col], why))
             values[columns[col]] = text
-        for col, _ in enumerate(columns):
-            cell = f"{spreadsheet.column_letter(col)}{index}"
-            if cell in sheet.formulas and columns[col] not in values:
-                _, why = spreadsheet.cell_text("", columns[col], True)
-                problems.append(Problem(str(path), index, columns[col], str(why)))
+        if formulas:  # a formula whose saved value is empty is not an empty cell
+            for col, letter in enumerate(letters):
+                if f"{letter}{index}" in formulas and columns[col] not in values:
+                    _, why = spreadsheet.cell_text("", columns[col], True)
+                    problems.append(Problem(str(path), index, columns[col], str(why)))
         if any(values.values()):
             rows.append(_Row(index, values, {}))
     return rows
