@@ -9,6 +9,7 @@ import io
 from pathlib import Path
 
 import pytest
+import yaml
 
 from confprov import config, domain, registry, selection
 from confprov.exceptions import InputError
@@ -33,6 +34,13 @@ def test_every_list_of_levels_and_platforms_is_the_domain_s() -> None:
         if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "ROUTER_OPTIONS"
     )["platform"]["choices"]
     assert tuple(choices) == domain.PLATFORMS
+    doc = next(
+        yaml.safe_load(node.value.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "DOCUMENTATION"
+    )
+    documented = doc["options"]["routers"]["suboptions"]["platform"]["choices"]
+    assert tuple(documented) == domain.PLATFORMS
 
 
 @pytest.mark.parametrize(
