@@ -9,7 +9,12 @@ departments), then measures, each as the median of several runs in fresh process
 * the floor: writing the same bytes without validation or templating, measured in the same run,
   so the ratio says what confprov's own work costs above the disk.
 
-Usage: .venv/bin/python bench/registry_scale.py [--sites 20000] [--runs 5]
+With ``--xlsx`` it measures instead ``confprov check`` of the same registry as a workbook
+(sites.xlsx) against it as CSV, in the same run (target: the workbook within 2x the CSV), and the
+two ways of reading the cells in process (python-calamine, which confprov uses, and openpyxl's
+read-only mode).
+
+Usage: .venv/bin/python bench/registry_scale.py [--sites 20000] [--runs 5] [--xlsx]
 """
 
 from __future__ import annotations
@@ -111,11 +116,91 @@ def floor_write(files: dict[str, bytes], target: Path) -> float:
     return time.perf_counter() - start
 
 
+def write_xlsx(csv_text: str, path: Path) -> None:
+    import csv
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Sites")
+    for row in csv.reader(io.StringIO(csv_text)):
+        sheet.append(row)
+    book.save(path)
+
+
+def in_process(fn, runs: int) -> float:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench_xlsx(args: argparse.Namespace) -> None:
+    from openpyxl import load_workbook
+    from python_calamine import CalamineWorkbook
+
+    load_before = os.getloadavg()[0]
+    base = Path(tempfile.mkdtemp(prefix="confprov-bench-xlsx-"))
+    try:
+        text = make_registry(args.sites)
+        spaces = {}
+        for kind in ("csv", "xlsx"):
+            ws = base / kind
+            subprocess.run([*CONFPROV, "init", str(ws)], check=True, stdout=subprocess.DEVNULL)
+            (ws / "sites.csv").unlink()
+            if kind == "csv":
+                (ws / "sites.csv").write_text(text, encoding="utf-8")
+            else:
+                write_xlsx(text, ws / "sites.xlsx")
+            spaces[kind] = ws
+        times: dict[str, list[float]] = {"csv": [], "xlsx": []}
+        for _ in range(args.runs):  # alternated, so a change in the machine's load hits both
+            for kind, ws in spaces.items():
+                times[kind].append(timed([*CONFPROV, "check", "-w", str(ws)])[0])
+        book = spaces["xlsx"] / "sites.xlsx"
+        calamine = in_process(
+            lambda: CalamineWorkbook.from_path(str(book)).get_sheet_by_index(0).to_python(),
+            args.runs,
+        )
+        openpyxl_ro = in_process(
+            lambda: list(
+                load_workbook(book, read_only=True, data_only=True)
+                .worksheets[0]
+                .iter_rows(values_only=True)
+            ),
+            args.runs,
+        )
+        size = book.stat().st_size
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    csv_s, xlsx_s = statistics.median(times["csv"]), statistics.median(times["xlsx"])
+    print(
+        f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}; N = {args.sites} sites "
+        f"(workbook {size / 1e6:.1f} MB); median of {args.runs} runs; load average before: "
+        f"{load_before:.1f}, after: {os.getloadavg()[0]:.1f}"
+    )
+    print()
+    print("| step | median wall | vs CSV | target |")
+    print("| --- | --- | --- | --- |")
+    print(f"| `confprov check`, sites.csv | {csv_s:.2f} s | 1.0x | |")
+    print(f"| `confprov check`, sites.xlsx | {xlsx_s:.2f} s | {xlsx_s / csv_s:.2f}x | ≤ 2x |")
+    print(f"| read the cells: python-calamine (used) | {calamine:.2f} s | | |")
+    print(f"| read the cells: openpyxl read-only | {openpyxl_ro:.2f} s | | |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sites", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--xlsx", action="store_true", help="check of sites.xlsx against CSV")
     args = parser.parse_args()
+    if args.xlsx:
+        bench_xlsx(args)
+        return
 
     base = Path(tempfile.mkdtemp(prefix="confprov-bench-"))
     try:

@@ -18,6 +18,7 @@ from confprov.cliargs import (  # noqa: F401 - re-exported for callers of confpr
     workspace_arg,
 )
 from confprov.exceptions import ConfprovError, InputError
+from confprov.paths import EXAMPLES
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -25,7 +26,7 @@ Handler = Callable[[argparse.Namespace], int]
 def _cmd_init(args: argparse.Namespace) -> int:
     from confprov.workspace import init_workspace
 
-    created = init_workspace(Path(args.dir), example=args.example)
+    created = init_workspace(Path(args.dir), example=args.example, xlsx=args.xlsx)
     print(f"workspace ready: {created}")
     print(f"next: confprov check -w {created}")
     return 0
@@ -67,7 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("init", help="scaffold a workspace")
     p.add_argument("dir", help="folder to create (must be empty or absent)")
-    p.add_argument("--example", choices=["phu-tho"], help="start from a shipped province")
+    p.add_argument("--example", choices=EXAMPLES, help="start from a shipped province")
+    p.add_argument(
+        "--xlsx", action="store_true", help="write the registry as sites.xlsx (Excel workbook)"
+    )
     p.set_defaults(func=_cmd_init)
 
     p = sub.add_parser("check", help="validate the registry and config; print a summary")

@@ -81,7 +81,7 @@ def limit_arg(parser: argparse.ArgumentParser, what: str = "these sites") -> Non
         "--limit",
         action="append",
         default=[],
-        metavar="SITE|district:NAME|level:LEVEL",
+        metavar="SITE|district:NAME|group:NAME|level:LEVEL",
         help=f"only {what}; each a {HELP}",
     )
 

@@ -14,11 +14,11 @@ from typing import Any
 
 import yaml
 
+from confprov.domain import LEVELS
 from confprov.exceptions import InputError, Problem
 from confprov.yamlutil import load_with_lines
 
 CONFIG_NAME = "confprov.yml"
-LEVELS = ("province", "district", "commune", "department")
 TRANSPORTS = ("udp", "tcp", "tls")
 # How Ansible reaches a Windows endpoint: OpenSSH (PowerShell shell), PSRP or WinRM.
 WINDOWS_CONNECTIONS = ("ssh", "psrp", "winrm")
@@ -137,6 +137,7 @@ class Config:
     conference: Conference
     province: str = ""
     registry: str = ""
+    registry_sheet: str = ""  # the worksheet of an .xlsx registry; empty: the first
     endpoint_user: str = "conf"
     ssh_private_key: str = ""  # relative to the workspace; empty: the SSH agent's or ssh's default
     media: Media = field(default_factory=Media)
@@ -171,6 +172,7 @@ _SECTIONS: dict[str, type] = {
 _SCALARS = {
     "province": str,
     "registry": str,
+    "registry_sheet": str,
     "endpoint_user": str,
     "ssh_private_key": str,
     "lang": str,

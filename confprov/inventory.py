@@ -24,7 +24,7 @@ import yaml
 
 from confprov.config import Config
 from confprov.exceptions import ConfprovError, InputError, Problem
-from confprov.registry import LEVELS, Registry, Site
+from confprov.registry import Registry, Site
 from confprov.windows import connection_vars, connections
 
 INVENTORY_DIR = "inventory"
@@ -106,7 +106,7 @@ def groups_of(registry: Registry, config: Config) -> list[Group]:
             f"level_{level}",
             children=tuple(group_name("site", s.slug) for s in sites if s.level == level),
         )
-        for level in LEVELS
+        for level in registry.count_levels()  # the levels the registry uses
     )
     groups.extend(
         Group(
@@ -114,6 +114,12 @@ def groups_of(registry: Registry, config: Config) -> list[Group]:
             children=tuple(group_name("site", s.slug) for s in registry.members(d)),
         )
         for d in registry.districts()
+    )
+    groups.extend(
+        Group(
+            group_name("group", slug), children=tuple(group_name("site", s.slug) for s in members)
+        )
+        for slug, members in registry.groups().items()
     )
     groups.extend(
         Group(

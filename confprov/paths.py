@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
+# The shipped example workspaces (confprov/examples/<name>): `init --example`, `lab up --example`.
+EXAMPLES = ("phu-tho", "phu-tho-2025")
 
 
 def ansible_root() -> Path:

@@ -1,4 +1,4 @@
-"""The site registry: read strictly from CSV or YAML, validated as a whole, turned into a model.
+"""The site registry: read strictly from CSV, Excel or YAML, validated as a whole, made a model.
 
 Every problem is collected (file, line, field, what to do) and raised together, so an operator
 fixes a spreadsheet in one pass rather than one error per run.
@@ -18,22 +18,13 @@ from typing import Any
 
 import yaml
 
+from confprov import domain, spreadsheet
+from confprov.domain import COMMUNE_LEVELS, LEVEL_ALIASES, LEVELS, PARENT_LEVELS, PLATFORMS
 from confprov.exceptions import InputError, Problem
-from confprov.slugs import SLUG_RE, ascii_fold, nfc, short_name, site_slug
+from confprov.slugs import SLUG_RE, ascii_fold, nfc, short_name, site_slug, slugify
 from confprov.yamlutil import load_with_lines
 
-LEVELS = ("province", "district", "commune", "department")
-LEVEL_ALIASES = {
-    "tinh": "province",
-    "tỉnh": "province",
-    "huyen": "district",
-    "huyện": "district",
-    "xa": "commune",
-    "xã": "commune",
-    "so": "department",
-    "sở": "department",
-}
-PLATFORMS = ("frr", "cisco_ios", "huawei_vrp", "mikrotik_routeros", "juniper_junos")
+__all__ = ["COLUMNS", "LEVELS", "LEVEL_ALIASES", "PLATFORMS", "Registry", "Site", "load_registry"]
 OSES = ("debian", "ubuntu", "windows")
 DISPLAYS = ("tv", "projector", "led")
 COLUMNS = (
@@ -53,21 +44,18 @@ COLUMNS = (
     "audio",
     "contact_name",
     "contact_phone",
+    "group",
 )
 REQUIRED = ("name", "level", "parent", "endpoint")
-_PARENT_LEVEL = {"commune": "district", "district": "province", "department": "province"}
 ROUTER_SUFFIX = "-rt"
 MAX_FIELD = 200
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_TEMPLATE = re.compile(r"\{\{|\{%|\{#")
-_SUSPECT = re.compile(_CONTROL.pattern + "|" + _TEMPLATE.pattern)
+_SUSPECT = re.compile(domain.CONTROL.pattern + "|" + domain.TEMPLATE.pattern)
 _HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 _LOOKS_NUMERIC = re.compile(r"^[0-9.]+$")
 _PHONE = re.compile(r"^\+?[0-9 ().-]{6,20}$")
 _SPLIT = re.compile(r"[\s|]+")
 _LOGIN = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}$")
-_INTERFACE = re.compile(r"^[A-Za-z0-9/._:-]{1,64}$")
 
 
 @dataclass(frozen=True)
@@ -92,6 +80,7 @@ class Site:
     audio: str
     contact_name: str
     contact_phone: str
+    group: str = ""  # the free ``group`` column: a technicians' cluster, a former district, …
     slug: str = ""
     parent: str = ""  # parent's slug, resolved
     district: str = ""  # slug of the district this site belongs to, if any
@@ -110,6 +99,15 @@ class Site:
     def name_ascii(self) -> str:
         return ascii_fold(self.name)
 
+    @property
+    def group_slug(self) -> str:
+        return slugify(self.group)
+
+    @property
+    def grouping(self) -> str:
+        """What reports count a site under: its district, else its ``group`` (two-tier), else ""."""
+        return self.district or self.group_slug
+
 
 @dataclass
 class Registry:
@@ -121,8 +119,27 @@ class Registry:
         return {s.slug: s for s in self.sites}
 
     def count_levels(self) -> dict[str, int]:
+        """Sites per level, for the levels the registry uses (in LEVELS order)."""
         counts = Counter(s.level for s in self.sites)
-        return {level: counts.get(level, 0) for level in LEVELS}
+        return {level: counts[level] for level in LEVELS if counts[level]}
+
+    def groups(self) -> dict[str, list[Site]]:
+        """Sites by ``group`` column (its ASCII slug), in registry order; ungrouped: left out."""
+        out: dict[str, list[Site]] = defaultdict(list)
+        for site in self.sites:
+            if site.group:
+                out[site.group_slug].append(site)
+        return dict(out)
+
+    def grouping_names(self) -> dict[str, str]:
+        """Display name of every ``Site.grouping`` value: districts' names, then groups'."""
+        names = {slug: self.group_name(slug) for slug in self.groups()}
+        names.update({d.slug: d.name for d in self.districts()})
+        return names
+
+    def group_name(self, slug: str) -> str:
+        """The group's name as first written in the registry."""
+        return next((s.group for s in self.sites if s.group_slug == slug), slug)
 
     def districts(self) -> list[Site]:
         return [s for s in self.sites if s.level == "district"]
@@ -161,32 +178,15 @@ def _norm_column(name: str) -> str:
 
 
 def _decode(path: Path, data: bytes) -> str:
+    """UTF-8 (with or without BOM); else a legacy Windows code page when certain, else refused."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError(
-            [
-                Problem(
-                    str(path),
-                    line,
-                    None,
-                    f"not UTF-8 (byte 0x{data[exc.start]:02x}); save it as 'CSV UTF-8' "
-                    "(Excel) or with character set Unicode (UTF-8) (LibreOffice)",
-                )
-            ]
-        ) from None
+        return spreadsheet.decode_legacy(path, data, exc)[0]
 
 
-def _read_csv(path: Path, text: str, problems: list[Problem]) -> list[_Row]:
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    try:
-        header = next(reader)
-    except StopIteration:
-        problems.append(Problem(str(path), 1, None, "empty file: the header line is missing"))
-        return []
+def _header(path: Path, header: list[str], problems: list[Problem]) -> list[str]:
+    """The header's columns, normalised; unknown, doubled and missing ones reported."""
     columns = [_norm_column(c) for c in header]
     for index, column in enumerate(columns):
         if column not in COLUMNS:
@@ -206,6 +206,19 @@ def _read_csv(path: Path, text: str, problems: list[Problem]) -> list[_Row]:
         for column in REQUIRED
         if column not in columns
     )
+    return columns
+
+
+def _read_csv(path: Path, text: str, problems: list[Problem]) -> list[_Row]:
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        problems.append(Problem(str(path), 1, None, "empty file: the header line is missing"))
+        return []
+    columns = _header(path, header, problems)
     rows: list[_Row] = []
     line = 1
     try:
@@ -238,6 +251,64 @@ def _read_csv(path: Path, text: str, problems: list[Problem]) -> list[_Row]:
     except csv.Error as exc:
         problems.append(Problem(str(path), reader.line_num, None, f"malformed CSV: {exc}"))
     return rows
+
+
+def _read_xlsx(path: Path, sheet: spreadsheet.Sheet, problems: list[Problem]) -> list[_Row]:
+    """Rows of a worksheet; a row's ``line`` is its Excel row number (cells are named later)."""
+    if not sheet.rows or not any(_as_text(c) for c in sheet.rows[0]):
+        problems.append(Problem(str(path), 1, None, "empty sheet: the header row is missing"))
+        return []
+    header = [_as_text(c) for c in sheet.rows[0]]
+    while header and not header[-1]:
+        header.pop()  # cells formatted but empty at the end of the header row
+    columns = _header(path, header, problems)
+    rows: list[_Row] = []
+    width, formulas = len(columns), sheet.formulas
+    letters = [spreadsheet.column_letter(col) for col in range(width)]
+    for index, record in enumerate(sheet.rows[1:], start=2):
+        values: dict[str, Any] = {}
+        for col, value in enumerate(record):
+            if value == "" or value is None:
+                continue
+            if col >= width:
+                problems.append(
+                    Problem(str(path), index, None, "a value right of the last header column")
+                )
+                break
+            if type(value) is str and not formulas:
+                values[columns[col]] = value  # the common cell: text, no formula in the sheet
+                continue
+            is_formula = f"{letters[col]}{index}" in formulas
+            text, why = spreadsheet.cell_text(value, columns[col], is_formula)
+            if why:
+                problems.append(Problem(str(path), index, columns[col], why))
+            values[columns[col]] = text
+        if formulas:  # a formula whose saved value is empty is not an empty cell
+            for col, letter in enumerate(letters):
+                if f"{letter}{index}" in formulas and columns[col] not in values:
+                    _, why = spreadsheet.cell_text("", columns[col], True)
+                    problems.append(Problem(str(path), index, columns[col], str(why)))
+        if any(values.values()):
+            rows.append(_Row(index, values, {}))
+    return rows
+
+
+def _cells(
+    path: Path, sheet: spreadsheet.Sheet, columns: list[str], found: list[Problem]
+) -> list[Problem]:
+    """Problems located as Excel names cells: ``Sites!C14: contact_phone: …``."""
+    letters = {c: spreadsheet.column_letter(i) for i, c in enumerate(columns) if c}
+    out = []
+    for p in found:
+        if p.line is None:
+            out.append(p)
+            continue
+        if p.field in letters:
+            where = f"{sheet.name}!{letters[p.field]}{p.line}: {p.field}"
+        else:
+            where = f"{sheet.name}!{p.line}:{p.line}" + (f": {p.field}" if p.field else "")
+        out.append(Problem(p.file, None, where, p.message))
+    return out
 
 
 def _read_yaml(path: Path, text: str, problems: list[Problem]) -> list[_Row]:
@@ -322,10 +393,8 @@ def _clean_fields(row: _Row, bad: _Bad) -> dict[str, str]:
     if len(joined) <= MAX_FIELD and not _SUSPECT.search(joined):
         return text  # the common row: one scan instead of three per field
     for column, value in text.items():
-        if _CONTROL.search(value):
-            bad(column, "holds a line break, tab or control character; remove it")
-        elif _TEMPLATE.search(value):
-            bad(column, "holds '{{', '{%' or '{#' (template markers are not allowed)")
+        if why := domain.text_error(value):
+            bad(column, why)
         elif len(value) > MAX_FIELD:
             bad(column, f"longer than {MAX_FIELD} characters")
     return text
@@ -334,9 +403,11 @@ def _clean_fields(row: _Row, bad: _Bad) -> dict[str, str]:
 def _check_identity(text: dict[str, str], bad: _Bad) -> str:
     if not text["name"]:
         bad("name", "empty name: every site needs its name")
-    level = LEVEL_ALIASES.get(text["level"].casefold(), text["level"].casefold())
-    if level not in LEVELS:
-        bad("level", f"unknown level {text['level']!r} (use: {', '.join(LEVELS)})")
+    level = domain.level_of(text["level"])
+    if not level:
+        bad("level", f"unknown level {text['level']!r} (use: {domain.level_help()})")
+    if text["group"] and not slugify(text["group"]):
+        bad("group", f"group {text['group']!r} gives no ASCII name: use letters or digits")
     if text["id"] and not SLUG_RE.match(text["id"]):
         bad("id", f"invalid id {text['id']!r}: lower-case ASCII letters, digits, '-', '.'")
     return level
@@ -359,21 +430,17 @@ def _check_endpoint(text: dict[str, str], default_user: str, bad: _Bad) -> tuple
 
 
 def _check_router(text: dict[str, str], bad: _Bad) -> None:
+    """What ``routers plan`` would refuse about this router, refused here (confprov/domain.py)."""
     platform = text["router_platform"] = text["router_platform"].casefold()
     if text["router"]:
         if why := _valid_address(text["router"]):
             bad("router", why)
-        if not platform:
-            bad("router_platform", f"missing: the router's platform ({', '.join(PLATFORMS)})")
-        elif platform not in PLATFORMS:
-            bad("router_platform", f"unknown platform {platform!r} (use: {', '.join(PLATFORMS)})")
+        for column, why in domain.router_row_errors(
+            platform, text["name"], text["router_wan_interface"], text["router_wan_gateway"]
+        ):
+            bad(column, why)
     elif platform or text["router_wan_gateway"] or text["router_wan_interface"]:
         bad("router", "router details given but no router address")
-    gateway = text["router_wan_gateway"]
-    if gateway and not _is_ip(gateway):
-        bad("router_wan_gateway", f"invalid IP address {gateway!r}")
-    if text["router_wan_interface"] and not _INTERFACE.match(text["router_wan_interface"]):
-        bad("router_wan_interface", "interface names: letters, digits, '/', '.', '_', ':', '-'")
 
 
 def _check_room(text: dict[str, str], bad: _Bad) -> tuple[int | None, tuple[str, ...]]:
@@ -424,6 +491,7 @@ def _parse_row(path: str, row: _Row, default_user: str, problems: list[Problem])
         audio=text["audio"],
         contact_name=text["contact_name"],
         contact_phone=text["contact_phone"],
+        group=" ".join(text["group"].split()),
     )
 
 
@@ -434,7 +502,7 @@ def _keys(site: Site) -> Iterator[str]:
     """Every way a ``parent`` cell may name this site: id, host name, name, name sans prefix."""
     if site.id:
         yield site.id.casefold()
-    elif site.level != "commune":  # a commune's host name needs its parent; none is a parent
+    elif site.level not in COMMUNE_LEVELS:  # its host name may need its parent; never a parent
         yield site_slug(site.name)
     yield site.name.casefold()
     yield short_name(site.name).casefold()
@@ -458,23 +526,18 @@ def _resolve_parents(
     for site in sites:
         ref = site.parent_ref
         if not ref:
-            if site.level == "commune":
-                problems.append(
-                    Problem(
-                        path, site.line, "parent", "missing parent: name the commune's district"
-                    )
-                )
-                continue
+            # Empty: the province site (two-tier: a xã/phường/đặc khu is directly under it).
             if site.level != "province" and province is None:
                 problems.append(
                     Problem(path, site.line, "parent", "no province site to be the parent: add one")
                 )
+                continue
             parents[id(site)] = None if site.level == "province" else province
             continue
         found = index.get(ref.casefold(), [])
         if len(found) > 1:
             # "Đoan Hùng" names both the district and its thị trấn: prefer the level that fits.
-            fitting = [s for s in found if s.level == _PARENT_LEVEL.get(site.level)]
+            fitting = [s for s in found if s.level in PARENT_LEVELS[site.level]]
             found = fitting or found
         if not found and ref.casefold() in broken:
             continue  # the parent's own row is invalid and reported already
@@ -526,35 +589,68 @@ def _check_levels(
     in_cycle: set[int],
     problems: list[Problem],
 ) -> None:
+    under: dict[str, list[Site]] = {"district": [], "province": []}
     for site in sites:
         if id(site) in in_cycle or id(site) not in parents:
             continue
         parent = parents[id(site)]
-        if site.level == "province" and parent is not None:
+        if parent is None:
+            continue
+        allowed = PARENT_LEVELS[site.level]
+        if site.level == "province":
             problems.append(Problem(path, site.line, "parent", "the province site has no parent"))
-        elif site.level == "commune" and parent is not None and parent.level != "district":
+        elif parent.level not in allowed:
+            where = (
+                "a district or the province site (or empty: the province)"
+                if site.level in COMMUNE_LEVELS
+                else "the province site (or empty)"
+            )
             problems.append(
                 Problem(
                     path,
                     site.line,
                     "parent",
-                    f"a commune's parent must be a district; {parent.name!r} is a {parent.level}",
+                    f"a {site.level}'s parent must be {where}; {parent.name!r} is a {parent.level}",
                 )
             )
-        elif (
-            site.level in ("district", "department")
-            and parent is not None
-            and parent.level != "province"
-        ):
-            problems.append(
-                Problem(
-                    path,
-                    site.line,
-                    "parent",
-                    f"a {site.level}'s parent must be the province site (or empty); "
-                    f"{parent.name!r} is a {parent.level}",
-                )
+        elif site.level in COMMUNE_LEVELS:
+            under[parent.level].append(site)
+    _check_shape(path, under, problems)
+
+
+def _check_shape(path: str, under: dict[str, list[Site]], problems: list[Problem]) -> None:
+    """A registry is three-tier (every commune-level unit under its district) or two-tier (none
+    under a district): a mix would make host names and groups depend on which rows got one."""
+    by_district, by_province = under["district"], under["province"]
+    if not by_district or not by_province:
+        return
+    if len(by_province) <= len(by_district):
+        other = by_district[0]
+        problems.extend(
+            Problem(
+                path,
+                s.line,
+                "parent",
+                f"missing parent: name the {s.level}'s district — this registry is three-tier "
+                f"({len(by_district)} commune-level sites are under a district, e.g. line "
+                f"{other.line}: {other.name!r}); or drop the districts for the two-tier shape",
             )
+            for s in by_province
+        )
+    else:
+        other = by_province[0]
+        problems.extend(
+            Problem(
+                path,
+                s.line,
+                "parent",
+                f"under a district, but this registry is two-tier ({len(by_province)} "
+                f"commune-level sites are directly under the province, e.g. line {other.line}: "
+                f"{other.name!r}); leave parent empty (use the group column for the former "
+                "district) or give every commune-level site its district",
+            )
+            for s in by_district
+        )
 
 
 def _duplicates(
@@ -607,11 +703,12 @@ def build(
     slugs: dict[int, str] = {}
     for site in sorted(sites, key=lambda s: LEVELS.index(s.level)):
         district = ""
-        if site.level == "commune":
+        if site.level in COMMUNE_LEVELS:
             parent = parents.get(id(site))
-            district = slugs.get(id(parent), "") if parent is not None else ""
+            if parent is not None and parent.level == "district":
+                district = slugs.get(id(parent), "")
         slug = site.id or site_slug(site.name, district or None)
-        if not slug and not (site.level == "commune" and not district):
+        if not slug:
             problems.append(
                 Problem(path, site.line, "name", "gives no host name (only a prefix?); add an id")
             )
@@ -623,7 +720,7 @@ def build(
         district = ""
         if site.level == "district":
             district = slug
-        elif site.level == "commune" and parent is not None:
+        elif site.level in COMMUNE_LEVELS and parent is not None and parent.level == "district":
             district = slugs.get(id(parent), "")
         resolved.append(
             _replace(site, slug, slugs.get(id(parent), "") if parent is not None else "", district)
@@ -634,7 +731,7 @@ def build(
         (
             (host, s, "name" if not s.id else "id")
             for s in resolved
-            if s.line not in flagged and (s.level != "commune" or s.district or s.id)
+            if s.line not in flagged
             for host in dict.fromkeys((s.slug, *s.endpoint_hosts, s.router_host))
         ),
         "host name (give one of the two sites an id)",
@@ -650,7 +747,7 @@ def _replace(site: Site, slug: str, parent: str, district: str) -> Site:
 def find_registry(workspace: Path, configured: str = "") -> Path:
     if configured:
         return workspace / configured
-    for name in ("sites.csv", "sites.yml", "sites.yaml"):
+    for name in ("sites.xlsx", "sites.csv", "sites.yml", "sites.yaml"):
         if (workspace / name).exists():
             return workspace / name
     raise InputError(
@@ -659,24 +756,34 @@ def find_registry(workspace: Path, configured: str = "") -> Path:
                 str(workspace / "sites.csv"),
                 None,
                 None,
-                "no registry: put sites.csv or sites.yml in the workspace (see docs/registry.md)",
+                "no registry: put sites.xlsx, sites.csv or sites.yml in the workspace "
+                "(see docs/registry.md)",
             )
         ]
     )
 
 
-def load_registry(path: Path, default_user: str = "conf") -> Registry:
-    """Read, validate and resolve a registry; raise InputError listing every problem."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError([Problem(str(path), None, None, "registry file not found")]) from None
-    text = _decode(path, data)
+def load_registry(path: Path, default_user: str = "conf", sheet: str = "") -> Registry:
+    """Read, validate and resolve a registry; raise InputError listing every problem.
+
+    ``sheet`` names the worksheet of an .xlsx registry (default: the first).
+    """
+    if not path.is_file():
+        raise InputError([Problem(str(path), None, None, "registry file not found")])
     problems: list[Problem] = []
-    if path.suffix.lower() in (".yml", ".yaml"):
-        rows = _read_yaml(path, text, problems)
+    book: spreadsheet.Sheet | None = None
+    suffix = path.suffix.lower()
+    if suffix in (".xls", ".xlsm", ".xlsb", ".ods"):
+        raise InputError(
+            [Problem(str(path), None, None, "save the workbook as .xlsx (Excel Workbook)")]
+        )
+    if suffix == ".xlsx":
+        book = spreadsheet.read_sheet(path, sheet)
+        rows = _read_xlsx(path, book, problems)
+    elif suffix in (".yml", ".yaml"):
+        rows = _read_yaml(path, _decode(path, path.read_bytes()), problems)
     else:
-        rows = _read_csv(path, text, problems)
+        rows = _read_csv(path, _decode(path, path.read_bytes()), problems)
     sites: list[Site] = []
     broken: set[str] = set()
     for row in rows:
@@ -692,5 +799,8 @@ def load_registry(path: Path, default_user: str = "conf") -> Registry:
     sites = build(str(path), sites, problems, broken)
     if problems:
         unique = sorted(set(problems), key=lambda p: (p.line or 0, p.field or "", p.message))
+        if book is not None:
+            header = [_norm_column(_as_text(c)) for c in book.rows[0]] if book.rows else []
+            unique = _cells(path, book, header, unique)
         raise InputError(unique)
     return Registry(path=path, sites=sites)

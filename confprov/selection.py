@@ -5,10 +5,13 @@ One syntax for `provision`, `verify` and `routers`, each spec one of:
 - a site: its host name (slug), id, an endpoint's or its router's host name or address, or its
   name, Vietnamese or not, with or without the "UBND xã" part (``Yên Tập``, ``yen tap``);
 - ``district:NAME``: a district's own site and its communes;
-- ``level:LEVEL``: ``province``, ``district``, ``commune``, ``department`` (or ``tỉnh``, ``huyện``,
-  ``xã``, ``sở``);
-- a group of the rendered inventory: ``site_<slug>``, ``district_<slug>``, ``level_<level>``
-  (other groups and Ansible patterns such as ``cam-khe*`` are not taken).
+- ``group:NAME``: the sites whose ``group`` column says NAME (any case, with or without
+  diacritics) — the grouping of a two-tier registry, which has no districts;
+- ``level:LEVEL``: a level of confprov/domain.py (``province``, ``district``, ``commune``,
+  ``ward``, ``special_zone``, ``department``) or its Vietnamese name (``tỉnh``, ``huyện``, ``xã``,
+  ``phường``, ``đặc khu``, ``sở``);
+- a group of the rendered inventory: ``site_<slug>``, ``district_<slug>``, ``group_<slug>``,
+  ``level_<level>`` (other groups and Ansible patterns such as ``cam-khe*`` are not taken).
 
 Host names and addresses match in any case. Repeat ``--limit``, or separate specs with commas as
 Ansible's ``--limit`` does (a site name that holds a comma still matches as a whole). Each form
@@ -21,14 +24,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from confprov import domain
 from confprov.exceptions import InputError, Problem
 from confprov.inventory import group_name
-from confprov.registry import LEVEL_ALIASES, LEVELS, Registry, Site
-from confprov.slugs import ascii_fold, nfc, short_name
+from confprov.registry import LEVELS, Registry, Site
+from confprov.slugs import ascii_fold, nfc, short_name, slugify
 
 _SHOWN = 12  # names listed when a limit matches nothing
 HELP = (
-    "SITE, district:NAME, level:LEVEL or a group site_*, district_*, level_* "
+    "SITE, district:NAME, group:NAME, level:LEVEL or a group site_*, district_*, group_*, level_* "
     "(repeat, or separate with commas)"
 )
 
@@ -90,10 +94,25 @@ def _district(registry: Registry, value: str) -> tuple[str, list[Site], str]:
     return group_name("district", district.slug), registry.members(district), ""
 
 
+def _group(registry: Registry, value: str) -> tuple[str, list[Site], str]:
+    """A group by its name, any case, with or without diacritics; or without its "huyện" or
+    "thành phố" (``group:Lâm Thao`` for "huyện Lâm Thao"), when that names one group only."""
+    groups = registry.groups()
+    slug = slugify(value)
+    if slug not in groups:
+        short = [g for g in groups if slugify(short_name(registry.group_name(g))) == slug]
+        slug = short[0] if len(short) == 1 else slug
+    if slug not in groups:
+        known = ", ".join(f"{registry.group_name(g)} ({g})" for g in groups) or "none"
+        return "", [], f"no such group (known: {known})"
+    return group_name("group", slug), groups[slug], ""
+
+
 def _level(registry: Registry, value: str) -> tuple[str, list[Site], str]:
-    level = LEVEL_ALIASES.get(nfc(value).casefold(), value.casefold())
-    if level not in LEVELS:
-        return "", [], f"no such level (known: {', '.join(LEVELS)})"
+    level = domain.level_of(value)
+    if not level:
+        used = ", ".join(registry.count_levels())  # the levels this registry's sites have
+        return "", [], f"no such level (known: {used})"
     return f"level_{level}", [s for s in registry.sites if s.level == level], ""
 
 
@@ -104,6 +123,9 @@ def _inventory_group(registry: Registry, spec: str) -> tuple[str, list[Site]] | 
             return spec, [site]
         if site.level == "district" and spec == group_name("district", site.slug):
             return spec, registry.members(site)
+    for slug, members in registry.groups().items():
+        if spec == group_name("group", slug):
+            return spec, members
     level = spec.removeprefix("level_")
     if spec.startswith("level_") and level in LEVELS:
         return spec, [s for s in registry.sites if s.level == level]
@@ -122,7 +144,8 @@ def _site(registry: Registry, spec: str, exact: dict[str, Site]) -> tuple[str, l
             "",
             [],
             "no such site: give a site's host name, name or address, district:NAME, "
-            f"level:LEVEL or a group site_*, district_*, level_* (sites: {names(registry.sites)})",
+            "group:NAME, level:LEVEL or a group site_*, district_*, group_*, level_* "
+            f"(sites: {names(registry.sites)})",
         )
     return group_name("site", matches[0].slug), matches, ""
 
@@ -131,6 +154,8 @@ def _one(registry: Registry, spec: str, exact: dict[str, Site]) -> tuple[str, li
     kind, _, value = spec.partition(":")
     if kind == "district" and value:
         return _district(registry, value)
+    if kind == "group" and value:
+        return _group(registry, value)
     if kind == "level" and value:
         return _level(registry, value)
     return _site(registry, spec, exact)

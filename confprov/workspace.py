@@ -6,19 +6,21 @@ everything before anything is written.
 
 from __future__ import annotations
 
+import csv
 import secrets
 import shutil
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from confprov import vault
-from confprov.config import CONFIG_NAME, LEVELS, Config, load_config
+from confprov import spreadsheet, vault
+from confprov.config import CONFIG_NAME, Config, load_config
+from confprov.domain import LEVELS
 from confprov.exceptions import InputError, Problem
 from confprov.inventory import INVENTORY_DIR, RenderReport, iter_files, write_inventory
 from confprov.registry import Registry, find_registry, load_registry
 
-EXAMPLES = ("phu-tho",)
+REGISTRY_SHEET = "Sites"  # the sheet `init --xlsx` writes
 
 
 @dataclass
@@ -39,7 +41,11 @@ def load(workspace: Path) -> Loaded:
         problems.extend(exc.problems)
     try:
         path = find_registry(workspace, config.registry if config else "")
-        registry = load_registry(path, config.endpoint_user if config else "conf")
+        registry = load_registry(
+            path,
+            config.endpoint_user if config else "conf",
+            sheet=config.registry_sheet if config else "",
+        )
     except InputError as exc:
         problems.extend(exc.problems)
     if problems or config is None or registry is None:
@@ -59,7 +65,8 @@ class CheckSummary:
             f"{reg.path.name}: {len(reg.sites)} sites, {reg.endpoint_count} endpoints, "
             f"{reg.router_count} routers"
         ]
-        out.extend(f"  {level:<11} {levels[level]:>6}" for level in LEVELS)
+        width = max([11, *map(len, levels)])
+        out.extend(f"  {level:<{width}} {count:>6}" for level, count in levels.items())
         districts = reg.districts()
         if districts:
             out.append("by district (the district's own site + its communes):")
@@ -69,6 +76,12 @@ class CheckSummary:
                 out.append(
                     f"  {district.name:<{width}} {len(members):>5}  ({len(members) - 1} communes)"
                 )
+        groups = reg.groups()
+        if groups:
+            out.append("by group (the registry's group column):")
+            named = {reg.group_name(slug): len(members) for slug, members in groups.items()}
+            width = max(len(name) for name in named)
+            out.extend(f"  {name:<{width}} {count:>5}" for name, count in named.items())
         out.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(out)
 
@@ -80,8 +93,8 @@ def expected_warnings(registry: Registry, expected: dict[str, int]) -> list[str]
     if "total" in expected and expected["total"] != len(registry.sites):
         warnings.append(f"{len(registry.sites)} sites, roster says {expected['total']}")
     for level in LEVELS:
-        if level in expected and expected[level] != levels[level]:
-            warnings.append(f"{levels[level]} {level} sites, roster says {expected[level]}")
+        if level in expected and expected[level] != levels.get(level, 0):
+            warnings.append(f"{levels.get(level, 0)} {level} sites, roster says {expected[level]}")
     return warnings
 
 
@@ -107,8 +120,11 @@ def _example_dir(name: str) -> Path:
     return Path(str(resources.files("confprov") / "examples" / name))
 
 
-def init_workspace(target: Path, example: str | None = None) -> Path:
-    """Scaffold a workspace: confprov.yml, a registry, an encrypted vault and its password file."""
+def init_workspace(target: Path, example: str | None = None, xlsx: bool = False) -> Path:
+    """Scaffold a workspace: confprov.yml, a registry, an encrypted vault and its password file.
+
+    With ``xlsx`` the registry is ``sites.xlsx``, a formatted workbook (what operators keep).
+    """
     target = target.resolve()
     if target.exists() and any(target.iterdir()):
         raise InputError(
@@ -117,7 +133,12 @@ def init_workspace(target: Path, example: str | None = None) -> Path:
     source = _example_dir(example or "starter")
     target.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source / CONFIG_NAME, target / CONFIG_NAME)
-    shutil.copyfile(source / "sites.csv", target / "sites.csv")
+    if xlsx:
+        with (source / "sites.csv").open(encoding="utf-8", newline="") as fh:
+            header, *rows = list(csv.reader(fh))
+        spreadsheet.write_workbook(target / "sites.xlsx", header, rows, REGISTRY_SHEET)
+    else:
+        shutil.copyfile(source / "sites.csv", target / "sites.csv")
     loaded = load(target)
     password = secrets.token_urlsafe(24)
     vault.write_password_file(target / ".vault-pass", password)

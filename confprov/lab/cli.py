@@ -10,6 +10,7 @@ from confprov.exceptions import InputError
 from confprov.lab.plan import check_name, example_sites, generated_sites, registry_sites
 from confprov.lab.state import LabState, all_labs
 from confprov.lab.system import require_root
+from confprov.paths import EXAMPLES
 
 # The life-cycle modules (and through the vault, ansible) are imported by the handlers that need
 # them, so `confprov --help` and `lab status` stay quick.
@@ -127,7 +128,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=3,
         help="a generated province of N sites, every level present (default 3)",
     )
-    source.add_argument("--example", choices=["phu-tho"], help="a shipped province's sites")
+    source.add_argument("--example", choices=EXAMPLES, help="a shipped province's sites")
     source.add_argument("--registry", metavar="FILE", help="the sites of a registry file")
     workspace_arg(p)
     p.set_defaults(func=_cmd_up)

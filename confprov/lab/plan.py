@@ -33,8 +33,9 @@ SLOTS = 2 ** (SLOT_PREFIX - LAB_RANGE.prefixlen)
 MAX_SITES = 500
 NAME_RE = re.compile(r"^[a-z][a-z0-9]{0,9}$")
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
-# The registry's own columns, up to the router's: the lab fills these and leaves the rest empty.
-CSV_COLUMNS = COLUMNS[: COLUMNS.index("router_wan_gateway") + 1]
+# The registry's own columns, up to the router's, and the group: the lab fills these and leaves
+# the rest empty.
+CSV_COLUMNS = (*COLUMNS[: COLUMNS.index("router_wan_gateway") + 1], "group")
 WAN_IF = "wan"
 
 
@@ -47,6 +48,7 @@ class SiteSpec:
     parent: str  # parent's slug ("" for the province or a top-level site)
     slug: str
     id: str = ""
+    group: str = ""  # the registry's free group column (a two-tier province's grouping)
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class LabSite:
     lan_prefix: int
     endpoint_ns: str
     router_ns: str
+    group: str = ""
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,7 @@ def make_plan(name: str, slot: int, specs: list[SiteSpec]) -> LabPlan:
                 lan_prefix=30,
                 endpoint_ns=f"cp-{name}-e{i}",
                 router_ns=f"cp-{name}-r{i}",
+                group=spec.group,
             )
         )
     plan = LabPlan(
@@ -247,7 +251,7 @@ def registry_sites(path: Path) -> list[SiteSpec]:
     """Names, levels and parents of a registry file (validated by confprov's registry loader)."""
     registry = load_registry(path)
     return [
-        SiteSpec(name=s.name, level=s.level, parent=s.parent, slug=s.slug, id=s.id)
+        SiteSpec(name=s.name, level=s.level, parent=s.parent, slug=s.slug, id=s.id, group=s.group)
         for s in registry.sites
     ]
 
@@ -283,6 +287,7 @@ def registry_csv(plan: LabPlan, endpoint_user: str) -> str:
                 "frr",
                 WAN_IF,
                 plan.conf_wan,
+                s.group,
             ]
         )
     return out.getvalue()

@@ -1,9 +1,10 @@
 """What differs between router platforms: driver, syntax, errors, commit style, safe characters.
 
-One table, so adding a platform is one entry here, one template and one golden file (and, for
-what a platform prints or accepts differently, a Dialect in configdiff.py). Only ``frr`` is
-exercised against real routers (the lab); the others follow their vendors' documented CLI and are
-tested against fake devices applying vendor semantics to recorded running configs
+One table, so adding a platform is one entry here, one in confprov/domain.py (its name and text
+rules, which registry ``check`` applies too), one template and one golden file (and, for what a
+platform prints or accepts differently, a Dialect in configdiff.py). Only ``frr`` is exercised
+against real routers (the lab); the others follow their vendors' documented CLI and are tested
+against fake devices applying vendor semantics to recorded running configs
 (tests/unit/routers/fakedevice.py, fixtures/) with hier_config as an oracle.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from confprov import domain
 from confprov.exceptions import InputError
 
 
@@ -28,8 +30,6 @@ class Platform:
     exit_block: str  # leaves one level of a block ("exit", "quit"); "" for flat syntaxes
     commit: str  # "immediate" (the running config is live at once) or "confirmed" (Junos)
     revert: str  # how a failed push is undone, said to the operator
-    description_max: int
-    description_charset: str  # a regex character class body: what a description may hold
     qos: bool  # the platform marks DSCP in its own config
     acl: bool  # the platform holds a packet access list in its own config
     ntp: bool  # the platform's own config holds the NTP server
@@ -55,6 +55,16 @@ class Platform:
     lab: bool = False  # the lab has real routers of this platform
 
     @property
+    def description_max(self) -> int:
+        """From confprov/domain.py, where registry ``check`` reads it too."""
+        return domain.rules(self.name).description_max
+
+    @property
+    def description_charset(self) -> str:
+        """A regex character class body: what a description may hold (confprov/domain.py)."""
+        return domain.rules(self.name).description_charset
+
+    @property
     def error_re(self) -> re.Pattern[str]:
         return re.compile(self.error_pattern, re.MULTILINE)
 
@@ -62,11 +72,6 @@ class Platform:
     def volatile_re(self) -> re.Pattern[str]:
         return re.compile(self.volatile)
 
-
-# Characters a description may hold everywhere: ASCII letters, digits, space and a few marks that
-# no platform's CLI treats specially. Quotes, '?', '!', '#', ';', '$', '{', '}', '[', ']', '|' and
-# '\' are out: each is a comment, help, separator, variable or block marker somewhere.
-_SAFE = r"A-Za-z0-9 ._,()/:+-"
 
 PLATFORMS: dict[str, Platform] = {
     "frr": Platform(
@@ -79,8 +84,6 @@ PLATFORMS: dict[str, Platform] = {
         exit_block="exit",
         commit="immediate",
         revert="confprov's diff-based revert (FRR has no confirmed commit)",
-        description_max=200,
-        description_charset=_SAFE,
         qos=False,  # FRR routes; marking is the kernel's (nftables), not FRR's config
         acl=False,  # FRR's access-lists filter routes, not packets
         ntp=False,  # the Linux host's NTP, not FRR's
@@ -105,8 +108,6 @@ PLATFORMS: dict[str, Platform] = {
             "`configure terminal revert timer` (archive) reverts on its own if confprov cannot "
             "confirm; confprov's diff-based revert when a check fails"
         ),
-        description_max=200,  # IOS allows 240
-        description_charset=_SAFE,
         qos=True,
         acl=True,
         ntp=True,
@@ -128,8 +129,6 @@ PLATFORMS: dict[str, Platform] = {
         exit_block="quit",
         commit="immediate",
         revert="confprov's diff-based revert (VRP V5 has no confirmed commit)",
-        description_max=200,  # VRP allows 242
-        description_charset=_SAFE,
         qos=True,
         acl=True,
         ntp=True,
@@ -148,8 +147,6 @@ PLATFORMS: dict[str, Platform] = {
         exit_block="",
         commit="immediate",
         revert="confprov's diff-based revert (RouterOS safe mode is not scriptable)",
-        description_max=120,
-        description_charset=_SAFE,
         qos=True,
         acl=True,
         ntp=True,
@@ -169,8 +166,6 @@ PLATFORMS: dict[str, Platform] = {
         exit_block="",
         commit="confirmed",
         revert="`commit confirmed` (Junos rolls back on its own unless confprov confirms)",
-        description_max=200,
-        description_charset=_SAFE,
         qos=True,
         acl=True,
         ntp=True,

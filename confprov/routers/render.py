@@ -1,9 +1,11 @@
 """A router's candidate config: validated inputs in, the platform's template out.
 
-Registry values reach a router's CLI here, so each is checked for the platform it goes to: a
+Registry values reach a router's CLI here, so each is checked for the platform it goes to by the
+rules of confprov/domain.py, the same functions registry ``check`` applies to every row: a
 newline or control character is refused (it would end the command and start another), names are
 transliterated to ASCII, then held to the platform's safe characters and length. Checked again
-here even though the registry checks too: the module can be called by any playbook.
+here even though the registry checks too: the module can be called by any playbook. An empty WAN
+interface or gateway is omitted from the config (the domain says when a platform needs one).
 """
 
 from __future__ import annotations
@@ -15,19 +17,15 @@ from typing import Any
 
 import jinja2
 
+from confprov import domain
 from confprov.exceptions import InputError
 from confprov.routers.platforms import Platform, platform
-from confprov.slugs import ascii_fold
 
 # Media ports the conference's clients use, split so audio and video can be marked apart
 # (DSCP EF and AF41). Overridable per run (router_config_audio_ports / _video_ports).
 AUDIO_PORTS = (16384, 24575)
 VIDEO_PORTS = (24576, 32767)
-DESCRIPTION_PREFIX = "confprov "
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
-_INTERFACE = re.compile(r"^[A-Za-z0-9/._:-]{1,64}$")
-_HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
+DESCRIPTION_PREFIX = domain.DESCRIPTION_PREFIX
 
 
 @dataclass(frozen=True)
@@ -70,20 +68,11 @@ def refuse(host: str, what: str, value: str, why: str) -> InputError:
 
 
 def safe_text(value: str, plat: Platform, *, host: str, what: str) -> str:
-    """ASCII text a CLI takes as one argument, or an error naming the router and the field."""
-    if _CONTROL.search(value):
-        raise refuse(host, what, value, "holds a line break or control character (refused)")
-    text = " ".join(ascii_fold(value).split())
-    bad = sorted(set(re.sub(f"[{plat.description_charset}]", "", text)))
-    if bad:
-        raise refuse(
-            host,
-            what,
-            value,
-            f"holds {''.join(bad)!r}, not allowed in a {plat.name} config "
-            "(letters, digits, space and . _ , ( ) / : + - only)",
-        )
-    return text[: plat.description_max].rstrip()
+    """The description ``value`` gives (domain.description), or an error naming the router."""
+    try:
+        return domain.description(value, plat.name)
+    except ValueError as exc:
+        raise refuse(host, what, value, str(exc)) from None
 
 
 def _network(value: str, host: str, what: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
@@ -93,11 +82,10 @@ def _network(value: str, host: str, what: str) -> ipaddress.IPv4Network | ipaddr
         raise refuse(host, what, value, "not a network in CIDR form") from None
 
 
-def _address(value: str, host: str, what: str) -> str:
-    try:
-        return str(ipaddress.ip_address(value))
-    except ValueError:
-        raise refuse(host, what, value, "not an IP address") from None
+def _gateway(value: str, host: str) -> str:
+    if why := domain.gateway_error(value):
+        raise refuse(host, "router_wan_gateway", value, why)
+    return str(ipaddress.ip_address(value)) if value else ""
 
 
 def _route(net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> dict[str, Any]:
@@ -115,9 +103,13 @@ def intent(target: RouterTarget, conference: Conference) -> dict[str, Any]:
     """Everything a template may use, each value already checked for ``target``'s platform."""
     plat = platform(target.platform)
     host = target.host
-    if not _INTERFACE.match(target.wan_interface or ""):
-        raise refuse(host, "router_wan_interface", target.wan_interface, "not an interface name")
-    gateway = _address(target.wan_gateway, host, "router_wan_gateway")
+    for column, why in domain.router_row_errors(
+        target.platform, target.site_name, target.wan_interface, target.wan_gateway
+    ):
+        what = "site name" if column == "name" else column
+        value = target.site_name if column == "name" else getattr(target, column[len("router_") :])
+        raise refuse(host, what, value, why)
+    gateway = _gateway(target.wan_gateway, host)
     routes = []
     if conference.network:
         routes.append(_network(conference.network, host, "conference.network"))
@@ -125,12 +117,12 @@ def intent(target: RouterTarget, conference: Conference) -> dict[str, Any]:
     try:
         server = str(ipaddress.ip_address(conference.server))
     except ValueError:
-        if conference.server and not _HOSTNAME.match(conference.server):
+        if conference.server and not domain.HOSTNAME.fullmatch(conference.server):
             raise refuse(host, "conference.server", conference.server, "not an address") from None
     if server and not any(ipaddress.ip_address(server) in net for net in routes):
         routes.append(_network(server, host, "conference.server"))
     ntp = conference.ntp_server
-    if ntp and not _HOSTNAME.match(ntp):
+    if ntp and not domain.HOSTNAME.fullmatch(ntp):
         raise refuse(host, "conference.ntp_server", ntp, "not an address or host name")
     if not routes:
         raise refuse(
@@ -139,8 +131,7 @@ def intent(target: RouterTarget, conference: Conference) -> dict[str, Any]:
     for name, (low, high) in (("audio", conference.audio_ports), ("video", conference.video_ports)):
         if not 0 < low <= high < 65536:
             raise refuse(host, f"{name} ports", f"{low}-{high}", "not a port range")
-    name = safe_text(target.site_name, plat, host=host, what="site name")
-    description = safe_text(DESCRIPTION_PREFIX + name, plat, host=host, what="description")
+    description = safe_text(target.site_name, plat, host=host, what="site name")
     media = (
         min(conference.audio_ports[0], conference.video_ports[0]),
         max(conference.audio_ports[1], conference.video_ports[1]),

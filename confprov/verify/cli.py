@@ -137,7 +137,7 @@ def _make_report(workspace: Path, run_id: int | None, lang: str | None, scope_al
         run=info,
         sites=sites,
         province=loaded.config.province,
-        district_names={d.slug: d.name for d in loaded.registry.districts()},
+        district_names=loaded.registry.grouping_names(),
         lang=lang or loaded.config.lang,
         history=store.history(workspace),
         limits=loaded.config.thresholds,

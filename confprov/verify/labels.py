@@ -6,6 +6,8 @@ worded by the checks (values, addresses, thresholds), which a technician reads t
 
 from __future__ import annotations
 
+from confprov.domain import LEVEL_NAMES_VI
+
 LABELS: dict[str, dict[str, str]] = {
     "en": {
         "title": "Connection verification",
@@ -23,7 +25,7 @@ LABELS: dict[str, dict[str, str]] = {
         "value": "Measured",
         "threshold": "Threshold",
         "by_level": "By level",
-        "by_district": "By district",
+        "by_district": "By district or group",
         "no_district": "(no district)",
         "red_sites": "Not ready",
         "all_ready": "All sites ready.",
@@ -86,7 +88,7 @@ LABELS: dict[str, dict[str, str]] = {
         "value": "Đo được",
         "threshold": "Ngưỡng",
         "by_level": "Theo cấp",
-        "by_district": "Theo huyện",
+        "by_district": "Theo huyện / nhóm",
         "no_district": "(không thuộc huyện)",
         "red_sites": "Chưa sẵn sàng",
         "all_ready": "Tất cả điểm cầu đã sẵn sàng.",
@@ -134,6 +136,9 @@ LABELS: dict[str, dict[str, str]] = {
         "jitter và mất gói của phép đo), không phải chất lượng cuộc gọi đo thực tế.",
     },
 }
+# Levels of the two-tier shape (since 2025): Vietnamese names from confprov/domain.py.
+LABELS["en"].update({"ward": "ward", "special_zone": "special zone"})
+LABELS["vi"].update({lv: LEVEL_NAMES_VI[lv] for lv in ("ward", "special_zone")})
 LABELS["en"]["district_level"] = "district"
 LABELS["vi"]["district_level"] = "huyện"
 # Run scopes (runs.scope in the results store).

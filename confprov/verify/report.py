@@ -17,7 +17,8 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from confprov.cliargs import STATE_STYLE
-from confprov.config import LEVELS, Thresholds
+from confprov.config import Thresholds
+from confprov.domain import LEVELS
 from confprov.verify import windows as win
 from confprov.verify.evaluate import SiteResult, sort_checks
 from confprov.verify.labels import heading, label

@@ -155,7 +155,7 @@ def judge(
     out: list[SiteResult] = []
     for site in sites:
         result = SiteResult(
-            site=site.slug, name=site.name, level=site.level, district=site.district
+            site=site.slug, name=site.name, level=site.level, district=site.grouping
         )
         for host in site.endpoint_hosts:
             if windows is not None and host in windows.results:

@@ -145,7 +145,7 @@ def test_long_names_are_cut_to_the_platform_limit() -> None:
         ("wan_interface", "wan\nshutdown", "not an interface name"),
         ("wan_interface", "eth0 ; reboot", "not an interface name"),
         ("wan_gateway", "198.18.8.1 ; x", "not an IP address"),
-        ("wan_gateway", "", "not an IP address"),
+        ("wan_gateway", "fe80::1%eth0;reboot", "scope id"),
     ],
 )
 def test_bad_interface_or_gateway_is_refused(field: str, value: str, message: str) -> None:
@@ -171,3 +171,33 @@ def test_any_name_renders_one_description_line_or_is_refused(name: str) -> None:
     assert len(text.splitlines()) == len(base.splitlines())
     described = [ln for ln in text.splitlines() if ln.startswith(" description ")]
     assert len(described) == 1
+
+
+@pytest.mark.parametrize("plat", sorted(PLATFORMS))
+@pytest.mark.parametrize(
+    ("omit", "gone"),
+    [
+        ("wan_gateway", "198.18.8.1"),
+        ("wan_interface", None),
+    ],
+)
+def test_an_omitted_wan_field_leaves_out_its_lines_only(
+    plat: str, omit: str, gone: str | None
+) -> None:
+    """docs/registry.md: router_wan_interface and router_wan_gateway are optional. Without one,
+    the config is the full one minus the lines that need it, and still reads as the platform's
+    config (the diff dialect parses it into statements)."""
+    full = render(target(plat), CONFERENCE)
+    text = render(target(plat, **{omit: ""}), CONFERENCE)
+    gone = gone or INTERFACES[plat].partition(".")[0]
+    assert gone in full and gone not in text
+    kept = text.splitlines()
+    assert set(kept) <= set(full.splitlines())
+    assert len(kept) < len(full.splitlines())
+    d = dialect(platform(plat))
+    assert all(gone not in str(path) for path in d.statements(text))
+
+
+def test_frr_without_both_wan_fields_has_nothing_to_configure() -> None:
+    text = render(target("frr", wan_interface="", wan_gateway=""), CONFERENCE)
+    assert text.strip() == ""

@@ -50,8 +50,8 @@ options:
         required: true
         choices: [frr, cisco_ios, huawei_vrp, mikrotik_routeros, juniper_junos]
       site_name: {description: The site's name (transliterated to ASCII for the description)., type: str, required: true}
-      wan_interface: {description: The WAN interface (described, and where marking is applied)., type: str, required: true}
-      wan_gateway: {description: Next hop toward the conference network., type: str, required: true}
+      wan_interface: {description: "The WAN interface (described, and where marking is applied); empty: no interface lines.", type: str, required: true}
+      wan_gateway: {description: "Next hop toward the conference network; empty: no static routes.", type: str, required: true}
       username: {description: SSH login (from the vault)., type: str, required: true}
       password: {description: SSH password (from the vault)., type: str, required: true, no_log: true}
       port: {description: SSH port., type: int, default: 22}

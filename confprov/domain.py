@@ -1,0 +1,197 @@
+"""The domain's vocabulary and its text rules, defined once: site levels, router platforms, and
+what a registry value may hold to reach a router's config.
+
+Registry ``check`` (confprov/registry.py) and router ``render`` (confprov/routers/render.py) both
+call the functions here, so whatever a later command would refuse about a registry row, ``check``
+has refused first with the file, line and field. config.py, selection.py, the lab plan,
+the router platforms table and the ``router_config`` module's choices derive from these tuples
+(or a test holds them equal: tests/unit/test_domain.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import re
+from dataclasses import dataclass
+
+from confprov.slugs import ascii_fold, nfc
+
+# --------------------------------------------------------------------------- site levels
+
+# Since 1 July 2025 Vietnam's local government has two tiers: the province and its commune-level
+# units (xã, phường, đặc khu). Registries of the three-tier shape (with districts, huyện) stay
+# valid: archives, rehearsals, other hierarchies. The order is the order host names are derived in
+# (a district before its communes) and the order summaries list levels.
+LEVELS = ("province", "district", "commune", "ward", "special_zone", "department")
+COMMUNE_LEVELS = ("commune", "ward", "special_zone")  # commune-level units: district or province
+LEVEL_NAMES_VI = {
+    "province": "tỉnh",
+    "district": "huyện",
+    "commune": "xã",
+    "ward": "phường",
+    "special_zone": "đặc khu",
+    "department": "sở",
+}
+# The levels a site's parent may have; the first is what an empty ``parent`` cannot stand for
+# when the registry has districts (see registry.py: a mix of the two shapes is refused).
+PARENT_LEVELS: dict[str, tuple[str, ...]] = {
+    "province": (),
+    "district": ("province",),
+    "department": ("province",),
+    **dict.fromkeys(COMMUNE_LEVELS, ("district", "province")),
+}
+
+
+def _aliases() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for level, vi in LEVEL_NAMES_VI.items():
+        for word in (vi, ascii_fold(vi), level.replace("_", " "), level.replace("_", "-")):
+            for form in (word, word.replace(" ", "_"), word.replace(" ", "-")):
+                out[form.casefold()] = level
+    out.update({"special zone": "special_zone", "đặc_khu": "special_zone"})
+    return out
+
+
+LEVEL_ALIASES = _aliases()
+
+
+def level_of(text: str) -> str:
+    """The level ``text`` names (English or Vietnamese, any case), or "" when none."""
+    word = " ".join(nfc(text).casefold().split())
+    level = LEVEL_ALIASES.get(word, word)
+    return level if level in LEVELS else ""
+
+
+def level_help() -> str:
+    return ", ".join(f"{level} ({LEVEL_NAMES_VI[level]})" for level in LEVELS)
+
+
+# --------------------------------------------------------------------------- router platforms
+
+# Characters a router description may hold everywhere: ASCII letters, digits, space and a few
+# marks no platform's CLI treats specially. Quotes, '?', '!', '#', ';', '$', '{', '}', '[', ']',
+# '|', '&', '<', '>' and '\' are out: each is a comment, help, separator, variable or block marker
+# on some platform. Names are transliterated to ASCII first ("Cẩm Khê" → "Cam Khe").
+DESCRIPTION_CHARSET = r"A-Za-z0-9 ._,()/:+-"
+DESCRIPTION_PREFIX = "confprov "
+
+
+@dataclass(frozen=True)
+class PlatformRules:
+    """What a registry row must hold for a router of one platform.
+
+    Both WAN fields are optional on every platform: without a gateway the config has no static
+    routes (the router's own routing reaches the conference network), without an interface no
+    description and no marking policy bound to it (FRR's candidate may then be empty: nothing
+    for confprov to change there).
+    """
+
+    description_max: int  # longer descriptions are cut (not refused): the name is for humans
+    description_charset: str = DESCRIPTION_CHARSET
+
+
+ROUTER_PLATFORMS: dict[str, PlatformRules] = {
+    "frr": PlatformRules(200),
+    "cisco_ios": PlatformRules(200),  # IOS allows 240
+    "huawei_vrp": PlatformRules(200),  # VRP allows 242
+    "mikrotik_routeros": PlatformRules(120),
+    "juniper_junos": PlatformRules(200),
+}
+PLATFORMS = tuple(ROUTER_PLATFORMS)
+
+# --------------------------------------------------------------------------- text rules
+
+# Line breaks and other control characters end a CLI command (and start another) or a YAML/CSV
+# line; zero-width and bidirectional controls make a name read differently than it is.
+CONTROL = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069\ufeff]"
+)
+TEMPLATE = re.compile(r"\{\{|\{%|\{#")
+INTERFACE = re.compile(r"^[A-Za-z0-9/._:-]{1,64}$")
+HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
+
+
+def text_error(value: str) -> str | None:
+    """Why ``value`` cannot be data anywhere (a config, a template, a file), or None."""
+    if CONTROL.search(value):
+        return "holds a line break or control character (a tab too); remove it"
+    if TEMPLATE.search(value):
+        return "holds '{{', '{%' or '{#' (template markers are not allowed)"
+    return None
+
+
+def rules(platform: str) -> PlatformRules:
+    """The rules of a known platform (``KeyError`` for an unknown one: check that first)."""
+    return ROUTER_PLATFORMS[platform]
+
+
+def platform_error(platform: str) -> str | None:
+    if not platform:
+        return f"missing: the router's platform ({', '.join(PLATFORMS)})"
+    if platform not in ROUTER_PLATFORMS:
+        return f"unknown platform {platform!r} (use: {', '.join(PLATFORMS)})"
+    return None
+
+
+def interface_error(value: str) -> str | None:
+    """None for an empty (omitted) or valid interface name; else why not."""
+    if value and not INTERFACE.fullmatch(value):
+        return f"not an interface name {value!r} (letters, digits, '/', '.', '_', ':', '-')"
+    return None
+
+
+def gateway_error(value: str) -> str | None:
+    """None for an empty (omitted) or plain IP address; else why not.
+
+    A scope id (``fe80::1%eth0``) is refused: Python's ``ipaddress`` takes any text after ``%``,
+    and a next hop in a static route is an address.
+    """
+    if not value:
+        return None
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return f"not an IP address {value!r}"
+    if getattr(address, "scope_id", None):
+        return f"not a plain IP address {value!r} (a scope id '%…' is not taken)"
+    return None
+
+
+@functools.cache
+def _outside(charset: str) -> re.Pattern[str]:
+    return re.compile(f"[^{charset}]")
+
+
+def description(name: str, platform: str) -> str:
+    """The router description for a site name on ``platform``; ``ValueError`` says why not."""
+    if why := text_error(name):
+        raise ValueError(why)
+    plat = rules(platform)
+    text = " ".join(ascii_fold(DESCRIPTION_PREFIX + name).split())
+    if _outside(plat.description_charset).search(text):
+        bad = sorted(set(re.sub(f"[{plat.description_charset}]", "", text)))
+        raise ValueError(
+            f"holds {''.join(bad)!r}, not allowed in a {platform} config "
+            "(letters, digits, space and . _ , ( ) / : + - only)"
+        )
+    return text[: plat.description_max].rstrip()
+
+
+def router_row_errors(
+    platform: str, site_name: str, wan_interface: str, wan_gateway: str
+) -> list[tuple[str, str]]:
+    """Every ``(field, why)`` that would make ``render`` refuse this router: the one definition
+    ``check`` and ``render`` share."""
+    errors: list[tuple[str, str]] = []
+    if why := platform_error(platform):
+        return [("router_platform", why)]
+    if why := interface_error(wan_interface):
+        errors.append(("router_wan_interface", why))
+    if why := gateway_error(wan_gateway):
+        errors.append(("router_wan_gateway", why))
+    try:
+        description(site_name, platform)
+    except ValueError as exc:
+        errors.append(("name", f"as the {platform} router's description: {exc}"))
+    return errors

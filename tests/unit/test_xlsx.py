@@ -1,0 +1,198 @@
+"""Excel registries read directly (sites.xlsx): the same inventory as the CSV, every problem named
+by its cell, leading zeros kept or refused, formulas never evaluated; legacy Windows CSV."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+import unicodedata
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from confprov import domain
+from confprov.cli import main
+from confprov.exceptions import InputError
+from confprov.registry import load_registry
+from confprov.spreadsheet import write_workbook
+from confprov.workspace import load, render_workspace_inventory
+from tests.unit.test_inventory import ansible_inventory
+
+TWO_TIER = Path(__file__).parent / "data" / "two-tier"
+
+
+def rows_of(path: Path) -> tuple[list[str], list[list[str]]]:
+    header, *rows = list(csv.reader(path.read_text(encoding="utf-8").splitlines()))
+    return header, rows
+
+
+def xlsx_workspace(tmp_path: Path, edit=None, sheet: str = "Sites") -> Path:  # type: ignore[no-untyped-def]
+    ws = tmp_path / "xlsx"
+    shutil.copytree(TWO_TIER, ws)
+    header, rows = rows_of(ws / "sites.csv")
+    (ws / "sites.csv").unlink()
+    write_workbook(ws / "sites.xlsx", header, rows, sheet)
+    if edit:
+        book = openpyxl.load_workbook(ws / "sites.xlsx")
+        edit(book[sheet])
+        book.save(ws / "sites.xlsx")
+    return ws
+
+
+def problems(ws: Path) -> list[str]:
+    with pytest.raises(InputError) as info:
+        load(ws)
+    return [str(p) for p in info.value.problems]
+
+
+def test_xlsx_and_csv_give_the_same_inventory(tmp_path: Path) -> None:
+    csv_ws = tmp_path / "csv"
+    shutil.copytree(TWO_TIER, csv_ws)
+    xlsx_ws = xlsx_workspace(tmp_path)
+    seen = []
+    for ws in (csv_ws, xlsx_ws):
+        render_workspace_inventory(ws)
+        seen.append(json.dumps(ansible_inventory(ws / "inventory")).replace(str(ws), "WS"))
+    assert seen[0] == seen[1]
+    # The leading zero of a phone number typed as text stays.
+    assert load(xlsx_ws).registry.sites[0].contact_phone == "0210 3846 001"
+
+
+def test_errors_name_sheet_and_cell(tmp_path: Path) -> None:
+    def edit(sheet) -> None:  # type: ignore[no-untyped-def]
+        sheet["C4"] = "thôn"  # level
+        sheet["K4"] = 912345678  # contact_phone typed as a number: its 0 is gone
+        sheet["A6"] = 7  # an id as a number
+        sheet["F5"] = "198.18.300.1"  # endpoint
+
+    found = problems(xlsx_workspace(tmp_path, edit))
+    text = "\n".join(found)
+    assert re.search(r"sites\.xlsx: Sites!C4: level: unknown level 'thôn'", text), text
+    assert "Sites!K4: contact_phone: Excel stored 912345678 as a number" in text
+    assert "'0912345678" in text  # says how to keep the zero
+    assert "Sites!A6: id: Excel stored 7 as a number" in text
+    assert "Sites!F5: endpoint: invalid IP address '198.18.300.1'" in text
+
+
+def test_a_formula_without_a_saved_value_is_refused_never_evaluated(tmp_path: Path) -> None:
+    def edit(sheet) -> None:  # type: ignore[no-untyped-def]
+        sheet["B6"] = '="UBND xã "&"Cẩm Khê"'  # openpyxl saves formulas without a value
+
+    found = problems(xlsx_workspace(tmp_path, edit))
+    assert any(
+        p.startswith(str(tmp_path)) and "Sites!B6: name: a formula with no saved value" in p
+        for p in found
+    ), found
+
+
+def test_a_formula_s_saved_value_is_read(tmp_path: Path) -> None:
+    ws = xlsx_workspace(tmp_path, lambda sheet: sheet.__setitem__("B6", '="UBND xã "&"Tạ Xá"'))
+    path = ws / "sites.xlsx"
+    # What Excel writes after calculating: the formula and its value side by side.
+    with zipfile.ZipFile(path) as old:
+        members = {n: old.read(n) for n in old.namelist()}
+    sheet_xml = members["xl/worksheets/sheet1.xml"].decode()
+    sheet_xml, count = re.subn(
+        r'<c r="B6"([^>]*)><f>(.*?)</f><v\s*/?>(</v>)?</c>',
+        r'<c r="B6" t="str"><f>\2</f><v>UBND xã Tạ Xá</v></c>',
+        sheet_xml,
+    )
+    assert count == 1
+    members["xl/worksheets/sheet1.xml"] = sheet_xml.encode()
+    with zipfile.ZipFile(path, "w") as new:
+        for name, data in members.items():
+            new.writestr(name, data)
+    assert "ta-xa" in load(ws).registry.by_slug()
+
+
+def test_registry_sheet_picks_the_sheet(tmp_path: Path) -> None:
+    ws = xlsx_workspace(tmp_path, sheet="Điểm cầu")
+    book = openpyxl.load_workbook(ws / "sites.xlsx")
+    book.create_sheet("Ghi chú", 0).append(["not the registry"])
+    book.save(ws / "sites.xlsx")
+    assert "no sheet" not in "\n".join(problems(ws))  # the first sheet is read: not a registry
+    config = ws / "confprov.yml"
+    config.write_text(config.read_text() + "registry_sheet: Điểm cầu\n", encoding="utf-8")
+    assert len(load(ws).registry.sites) == 7
+    config.write_text(config.read_text().replace("Điểm cầu", "Sites"), encoding="utf-8")
+    assert any("no sheet 'Sites' (sheets: Ghi chú, Điểm cầu)" in p for p in problems(ws))
+
+
+def test_init_xlsx_writes_a_formatted_workbook(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    ws = tmp_path / "ws"
+    assert main(["init", "--xlsx", str(ws)]) == 0
+    assert not (ws / "sites.csv").exists()
+    book = openpyxl.load_workbook(ws / "sites.xlsx")
+    sheet = book["Sites"]
+    header = [c.value for c in sheet[1]]
+    assert sheet.freeze_panes == "A2" and sheet["A1"].font.bold
+    lists = {
+        header[openpyxl.utils.column_index_from_string(str(dv.sqref).split(":")[0][:1]) - 1]: (
+            dv.formula1.strip('"').split(",")
+        )
+        for dv in sheet.data_validations.dataValidation
+    }
+    assert lists["router_platform"] == list(domain.PLATFORMS)
+    assert set(domain.LEVELS) <= set(lists["level"])
+    assert set(domain.LEVEL_NAMES_VI.values()) <= set(lists["level"])
+    phone = header.index("contact_phone") + 1
+    assert sheet.cell(2, phone).value == "0900 000 001"
+    assert sheet.cell(50, phone).number_format == "@"  # typed later, still text
+    capsys.readouterr()
+    assert main(["check", "-w", str(ws)]) == 0
+    assert "sites.xlsx: 4 sites" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- legacy CSV
+
+
+def cp1258(text: str) -> bytes:
+    """Vietnamese as Windows-1258 stores it: base letters precomposed, tone marks combining."""
+    out = b""
+    for char in unicodedata.normalize("NFC", text):
+        parts = unicodedata.normalize("NFD", char)
+        tones = "".join(c for c in parts if c in "\u0300\u0301\u0303\u0309\u0323")
+        base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in tones))
+        out += (base + tones).encode("cp1258")
+    return out
+
+
+def test_windows_1258_csv_is_read(tmp_path: Path) -> None:
+    text = (TWO_TIER / "sites.csv").read_text(encoding="utf-8")
+    path = tmp_path / "sites.csv"
+    path.write_bytes(cp1258(text).replace(b"\n", b"\r\n"))
+    names = [s.name for s in load_registry(path).sites]
+    assert "UBND xã Hy Cương" in names and "Đặc khu Cồn Cỏ" in names
+
+
+def test_windows_1252_with_lost_letters_is_refused_with_the_fix(tmp_path: Path) -> None:
+    text = (
+        "name,level,parent,endpoint\nTrung tâm,province,,198.18.1.1\n"
+        "UBND xã Yên Tập,xã,,198.18.1.2\n"
+    )
+    path = tmp_path / "sites.csv"
+    path.write_bytes(text.encode("cp1252", errors="replace"))
+    with pytest.raises(InputError) as info:
+        load_registry(path)
+    message = str(info.value)
+    assert "sites.csv:3" in message and "'?'" in message
+    assert "'CSV UTF-8 (Comma delimited) (*.csv)'" in message
+    assert "Character set 'Unicode (UTF-8)'" in message
+
+
+def test_binary_junk_is_refused_as_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "sites.csv"
+    path.write_bytes(b"name,level,parent,endpoint\n\x81\x8d\x8f,province,,198.18.1.1\n")
+    with pytest.raises(InputError, match=r"sites\.csv:2: not UTF-8 \(byte 0x81\).*CSV UTF-8"):
+        load_registry(path)
+
+
+def test_windows_1252_western_names_are_read(tmp_path: Path) -> None:
+    text = "name,level,parent,endpoint\nCentre Genève,province,,198.18.1.1\n"
+    path = tmp_path / "sites.csv"
+    path.write_bytes(text.encode("cp1252"))
+    assert load_registry(path).sites[0].name == "Centre Genève"
