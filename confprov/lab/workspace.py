@@ -12,7 +12,8 @@ from pathlib import Path
 
 import yaml
 
-from confprov.config import CONFIG_NAME, LEVELS, parse_config
+from confprov.config import CONFIG_NAME, parse_config
+from confprov.domain import LEVELS
 from confprov.exceptions import InputError
 from confprov.lab.image import ENDPOINT_USER, ROUTER_USER
 from confprov.lab.plan import LabPlan, registry_csv
