@@ -83,7 +83,7 @@ def read_token(workspace: Path) -> str | None:
 
 
 def require_token(workspace: Path, bind: str) -> str | None:
-    """The token a bind needs: None on loopback, else the token or an error saying where to put it."""
+    """The token a bind needs: None on loopback, else the token, else an error saying where."""
     token = read_token(workspace)
     if token is None and not is_loopback(bind):
         raise InputError(
