@@ -220,6 +220,7 @@ class Board:
         self.restorer = restorer
         self.metrics = metrics
         self.clock = clock
+        self.closing = False  # set at server exit: every stream ends on its next tick
         self._spark_cache: tuple[int, dict[str, list[Any]]] = (-1, {})
 
     # -- data -------------------------------------------------------------------------------
@@ -384,7 +385,7 @@ class Board:
         version = -1
         last = 0.0
         yield f"retry: 1000\nevent: hello\ndata: {json.dumps({'tick_s': TICK_S})}\n\n"
-        while not await request.is_disconnected():
+        while not self.closing and not await request.is_disconnected():
             with contextlib.suppress(TimeoutError):
                 version = await asyncio.wait_for(self.watch.wait_changed(version), TICK_S)
             pause = MIN_FRAME_S - (time.monotonic() - last)
@@ -422,12 +423,17 @@ class Board:
         return TokenAuth(Starlette(routes=routes), token)
 
 
-def serve(app: Any, bind: str, port: int) -> None:
-    """Run the app under uvicorn until interrupted (open streams closed within 3 s at exit)."""
+def serve(board: Board, token: str | None, bind: str, port: int) -> None:
+    """Run the board under uvicorn until interrupted; open streams end within a tick at exit."""
     import uvicorn
 
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            board.closing = True
+            super().handle_exit(sig, frame)
+
     config = uvicorn.Config(
-        app,
+        board.app(token),
         host=bind,
         port=port,
         log_level="warning",
@@ -435,7 +441,7 @@ def serve(app: Any, bind: str, port: int) -> None:
         timeout_graceful_shutdown=3,
         lifespan="off",
     )
-    uvicorn.Server(config).run()
+    Server(config).run()
 
 
 def template_dir() -> Path:
