@@ -61,7 +61,7 @@ def watch(small_workspace: Path) -> SyntheticWatch:
     return SyntheticWatch(small_workspace)
 
 
-def open_with_header(browser, url: str, headers: dict[str, str]) -> None:  # noqa: ANN001
+def open_with_header(browser, url: str, headers: dict[str, str]) -> None:
     """browser.open, with a header on every request of the page (its event stream too)."""
     target = browser.send("Target.createTarget", session=False, url="about:blank")["targetId"]
     browser.session = browser.send(
@@ -73,11 +73,11 @@ def open_with_header(browser, url: str, headers: dict[str, str]) -> None:  # noq
     browser.send("Page.navigate", url=url)
 
 
-def tile_class(browser, site: str) -> str:  # noqa: ANN001
+def tile_class(browser, site: str) -> str:
     return browser.js(f"document.getElementById('site-{site}').className")
 
 
-def test_board_counter_colours_and_a_pushed_change(browser, watch: SyntheticWatch) -> None:  # noqa: ANN001
+def test_board_counter_colours_and_a_pushed_change(browser, watch: SyntheticWatch) -> None:
     sites = [v.site for v in watch.snapshot()]
     total = len(sites)
     watch.set(sites[1], state=SiteState.DEGRADED, loss_ratio=0.05)
@@ -121,7 +121,7 @@ def test_board_counter_colours_and_a_pushed_change(browser, watch: SyntheticWatc
         )
 
 
-def test_stale_banner_on_engine_stale_and_on_silence(browser, watch: SyntheticWatch) -> None:  # noqa: ANN001
+def test_stale_banner_on_engine_stale_and_on_silence(browser, watch: SyntheticWatch) -> None:
     board = Board(watch)
     with served(board) as url:
         browser.open(url)
@@ -135,7 +135,7 @@ def test_stale_banner_on_engine_stale_and_on_silence(browser, watch: SyntheticWa
     browser.wait_for("document.getElementById('stale').hidden === false", timeout=15)
 
 
-def test_language_switch_and_acknowledge(browser, watch: SyntheticWatch) -> None:  # noqa: ANN001
+def test_language_switch_and_acknowledge(browser, watch: SyntheticWatch) -> None:
     site = watch.snapshot()[0].site
     watch.set(site, state=SiteState.DOWN)
     with served(Board(watch)) as url:
@@ -143,7 +143,8 @@ def test_language_switch_and_acknowledge(browser, watch: SyntheticWatch) -> None
         browser.wait_for("document.body.dataset.ready === '1'")
         browser.js("document.getElementById('lang').click()")
         browser.wait_for(
-            "!!document.body && document.documentElement.lang === 'en' && document.body.dataset.ready === '1'"
+            "!!document.body && document.documentElement.lang === 'en'"
+            " && document.body.dataset.ready === '1'"
         )
         assert "connected" in browser.js("document.getElementById('counter').textContent")
         assert (
@@ -166,7 +167,7 @@ def test_language_switch_and_acknowledge(browser, watch: SyntheticWatch) -> None
 
 def test_token_refused_beyond_loopback_and_page_works_with_it(
     browser, watch: SyntheticWatch
-) -> None:  # noqa: ANN001
+) -> None:
     # 127.0.0.2 stands for "an address other than 127.0.0.1" (the token rule is the same for a
     # lab address; a test must not listen outside loopback or the lab).
     with served(Board(watch), TOKEN, host="127.0.0.2") as url:
