@@ -9,7 +9,13 @@ from confprov.watch.model import STATE_LABELS, SiteState, SiteView
 from confprov.watch.states import Reading, Rules, Track, advance, assess, set_mark
 
 RULES = Rules(lang="en")  # gap 3 s, clean 10 s, verify's default thresholds
-GOOD = dict(rtt_ms=20.0, jitter_ms=2.0, loss_ratio=0.0, client_running=True, sip_ok=True)
+GOOD: dict = {
+    "rtt_ms": 20.0,
+    "jitter_ms": 2.0,
+    "loss_ratio": 0.0,
+    "client_running": True,
+    "sip_ok": True,
+}
 
 
 def good(at: float) -> Reading:
