@@ -25,6 +25,10 @@ from watch_synthetic import SyntheticWatch
 from confprov.watch.app import Board
 from confprov.watch.model import SiteState
 
+VISIBLE = (
+    "[...document.querySelectorAll('.site')]"  # the sites a technician can see
+    ".filter(e => !e.hidden).map(e => e.dataset.site)"
+)
 TOKEN = "browser-test-token-0123456789"
 
 
@@ -110,7 +114,7 @@ def test_board_counter_colours_and_a_pushed_change(browser, watch: SyntheticWatc
         ) == ("không có phản hồi 4 s")
         # Problems only: the two red/amber sites stay, every other tile is hidden.
         browser.js("document.getElementById('problems').click()")
-        visible = "[...document.querySelectorAll('.site')].filter(e => !e.hidden).map(e => e.dataset.site)"
+        visible = VISIBLE
         assert sorted(browser.js(visible)) == sorted([sites[1], sites[2]])
         browser.js("document.getElementById('problems').click()")
         # The filter folds Vietnamese: "yen tap" finds "UBND xã Yên Tập".
