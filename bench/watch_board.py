@@ -1,0 +1,197 @@
+"""The watch board with 298 sites in real headless Chromium: first full render and update rate.
+
+    .venv/bin/python bench/watch_board.py --runs 5 --seconds 10
+
+The board (confprov.watch.app under a real uvicorn on 127.0.0.1) is fed by the synthetic Watch of
+the tests (tests/watch_synthetic.py) over the 298 sites of the Phú Thọ example: the page's own cost
+does not depend on where the numbers come from, and a synthetic feed lets every site change at a
+chosen rate (the engine's detection is measured on the lab by bench/watch.py). Each run:
+
+- **first full render**: a fresh tab loads the page; time from navigation start to the first
+  frame painted after the page's script applied every site (``window.board.painted_ms``);
+  baseline in the same run: the same HTML with its script removed (what the browser needs just to
+  lay out 298 tiles), to its load event;
+- **updates**: a feeder thread changes every site's round trip 5 times a second and one site's
+  state once a second, for ``--seconds``; the page counts the frames it applied per second, and
+  the time from a state change on the Watch to the tile's new colour in the DOM (CDP polls).
+
+Medians over ``--runs``. Prints a Markdown table for docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "tests" / "browser"), str(ROOT / "tests")]
+
+from conftest import CHROMIUM, FLAGS, Browser  # noqa: E402  (tests/browser/conftest.py)
+from test_watch_board import served  # noqa: E402
+from watch_synthetic import SyntheticWatch  # noqa: E402
+
+from confprov.watch.app import Board  # noqa: E402
+from confprov.watch.model import SiteState  # noqa: E402
+
+
+def launch(profile: Path) -> Browser:
+    import fcntl
+
+    to_r, to_w = os.pipe()
+    from_r, from_w = os.pipe()
+
+    def child_fds() -> None:
+        os.dup2(fcntl.fcntl(to_r, fcntl.F_DUPFD, 10), 3, inheritable=True)
+        os.dup2(fcntl.fcntl(from_w, fcntl.F_DUPFD, 10), 4, inheritable=True)
+
+    proc = subprocess.Popen(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+        preexec_fn=child_fds,  # noqa: PLW1509
+        pass_fds=(3, 4),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(to_r)
+    os.close(from_w)
+    return Browser(proc, to_w, from_r)
+
+
+def feeder(watch: SyntheticWatch, stop: threading.Event, changes: list[tuple[str, float]]) -> None:
+    sites = [v.site for v in watch.snapshot()]
+    tick = 0
+    while not stop.wait(0.2):
+        tick += 1
+        for view in watch.snapshot():
+            rtt = (view.rtt_ms or 20) + (0.5 if tick % 2 else -0.5)
+            watch.set(view.site, rtt_ms=round(rtt, 1), last_reply_at=time.time() - 0.1)
+        if tick % 5 == 0:
+            site = sites[(tick // 5) % len(sites)]
+            state = SiteState.DOWN if (tick // 5) % 2 else SiteState.DEGRADED
+            watch.set(site, state=state)
+            changes.append((f"{site}|{state.value}", time.monotonic()))
+
+
+def one_run(
+    browser: Browser, url: str, static_url: str, watch: SyntheticWatch, seconds: float
+) -> dict[str, float]:
+    browser.open(static_url)  # warm-up of both: the first load of a fresh browser pays its start
+    browser.open(url)
+    browser.open(static_url)
+    static_ms = browser.js("performance.getEntriesByType('navigation')[0].loadEventEnd")
+    browser.open(url)
+    browser.wait_for("window.board && window.board.painted_ms != null")
+    painted = browser.js("window.board.painted_ms")
+    count = browser.js("document.querySelectorAll('.site').length")
+    assert count == len(watch.snapshot()), count
+    stop = threading.Event()
+    changes: list[tuple[str, float]] = []
+    thread = threading.Thread(target=feeder, args=(watch, stop, changes))
+    frames0 = browser.js("window.board.frames")
+    start = time.monotonic()
+    thread.start()
+    latencies = []
+    seen = 0
+    while time.monotonic() - start < seconds:
+        if len(changes) > seen:
+            key, at = changes[seen]
+            seen += 1
+            site, state = key.split("|")
+            browser.wait_for(
+                f"document.getElementById('site-{site}').className === 'site st-{state}'", 10
+            )
+            latencies.append((time.monotonic() - at) * 1000)
+    stop.set()
+    thread.join()
+    frames = browser.js("window.board.frames") - frames0
+    rate = frames / (time.monotonic() - start)
+    return {
+        "static_ms": static_ms,
+        "render_ms": painted,
+        "rate": rate,
+        "latency_ms": statistics.median(latencies) if latencies else float("nan"),
+        "latency_max_ms": max(latencies) if latencies else float("nan"),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="watch-board-bench-"))
+    try:
+        from confprov.workspace import init_workspace
+
+        ws = init_workspace(tmp / "ws", example="phu-tho")
+        results = []
+        for run in range(args.runs):
+            watch = SyntheticWatch(ws, seed=run)
+            board = Board(watch, province="Phú Thọ")
+            with served(board) as url:
+                import urllib.request
+
+                page = urllib.request.urlopen(url, timeout=30).read().decode()
+                static = re.sub(r"<script>.*?</script>", "", page, flags=re.S)
+                (tmp / "static.html").write_text(static, encoding="utf-8")
+                profile = tmp / f"profile{run}"
+                profile.mkdir()
+                browser = launch(profile)
+                try:
+                    results.append(
+                        one_run(browser, url, (tmp / "static.html").as_uri(), watch, args.seconds)
+                    )
+                finally:
+                    browser.send("Browser.close", session=False)
+                    browser.proc.wait(10)
+            print(
+                f"run {run + 1}: " + ", ".join(f"{k} {v:.1f}" for k, v in results[-1].items()),
+                flush=True,
+            )
+        med = {k: statistics.median(r[k] for r in results) for k in results[0]}
+        runs = {
+            k: ", ".join(f"{r[k]:.0f}" if k != "rate" else f"{r[k]:.2f}" for r in results)
+            for k in results[0]
+        }
+        load = os.getloadavg()
+        print()
+        print(
+            f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}; "
+            f"load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}; "
+            f"{len(watch.snapshot())} sites; {args.runs} runs of {args.seconds:g} s"
+        )
+        print()
+        rows = [
+            (
+                "first full render (navigation → painted, every site applied)",
+                "render_ms",
+                "≤ 1000 ms",
+            ),
+            ("baseline: the same HTML without its script, to load event", "static_ms", ""),
+            ("frames applied per second (every round trip changing 5 times/s)", "rate", "≥ 1/s"),
+            ("a state change on the Watch → tile recoloured, median", "latency_ms", ""),
+            ("the same, worst of the run", "latency_max_ms", ""),
+        ]
+        print("| measure | median | runs | target |")
+        print("| --- | ---: | --- | --- |")
+        for what, key, target in rows:
+            value = f"{med[key]:.2f}" if key == "rate" else f"{med[key]:.0f} ms"
+            print(f"| {what} | {value} | {runs[key]} | {target} |")
+        ratio = med["render_ms"] / med["static_ms"]
+        print(f"| ratio: first full render / baseline | {ratio:.2f} | | |")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
