@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -410,7 +410,27 @@ class Board:
                 yield f"event: spark\ndata: {json.dumps(fresh)}\n\n"
             yield f"event: summary\ndata: {json.dumps(self.summary(views))}\n\n"
 
-    def app(self, token: str | None = None) -> TokenAuth:
+    def app(
+        self,
+        token: str | None = None,
+        background: Callable[[asyncio.Event], Awaitable[None]] | None = None,
+    ) -> TokenAuth:
+        """The ASGI app; ``background`` runs for the app's life (Starlette's lifespan)."""
+
+        @contextlib.asynccontextmanager
+        async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+            if background is None:
+                yield
+                return
+            stop = asyncio.Event()
+            task = asyncio.ensure_future(background(stop))
+            try:
+                yield
+            finally:
+                stop.set()
+                self.closing = True
+                await task
+
         routes = [
             Route("/", self.page),
             Route("/events", self.events_stream),
@@ -420,11 +440,18 @@ class Board:
             Route("/api/sites/{site}/{what}", self.act, methods=["POST"]),
             Route("/metrics", self.metrics_route),
         ]
-        return TokenAuth(Starlette(routes=routes), token)
+        return TokenAuth(Starlette(routes=routes, lifespan=lifespan), token)
 
 
-def serve(board: Board, token: str | None, bind: str, port: int) -> None:
-    """Run the board under uvicorn until interrupted; open streams end within a tick at exit."""
+def serve(
+    board: Board,
+    token: str | None,
+    bind: str,
+    port: int,
+    background: Callable[[asyncio.Event], Awaitable[None]] | None = None,
+) -> None:
+    """Run the board under uvicorn until interrupted, with ``background`` (the engine's loop)
+    beside it in the same event loop; open streams end within a tick at exit."""
     import uvicorn
 
     class Server(uvicorn.Server):
@@ -433,13 +460,12 @@ def serve(board: Board, token: str | None, bind: str, port: int) -> None:
             super().handle_exit(sig, frame)
 
     config = uvicorn.Config(
-        board.app(token),
+        board.app(token, background),
         host=bind,
         port=port,
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=3,
-        lifespan="off",
     )
     Server(config).run()
 
