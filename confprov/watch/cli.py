@@ -116,9 +116,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _metrics(watch: Watch) -> Any:
+    """The engine's Prometheus exposition (confprov.watch.metrics), or None: /metrics says 404."""
+    import importlib
+
     try:
-        from confprov.watch import metrics
-    except ImportError:  # the engine's metrics module is not there: /metrics says so
+        metrics = importlib.import_module("confprov.watch.metrics")
+    except ImportError:
         return None
     exposition: Any = metrics.exposition
     return lambda: exposition(watch)

@@ -83,15 +83,46 @@ def run_router(workspace: Path, site: str) -> Outcome:
     return Outcome(True, first)
 
 
+# How each client profile starts detached, without a terminal ({home}: the operator's home).
+# A profile not listed is provisioned only: its autostart entry starts it at the next login.
+CLIENT_START: dict[str, tuple[str, ...]] = {
+    "baresip": ("/usr/bin/baresip", "-d", "-f", "{home}/.baresip"),
+}
+
+
 def run_client(workspace: Path, site: str) -> Outcome:
+    from confprov import runner
     from confprov.provision.run import provision
+    from confprov.watch.deploy import client_process
+    from confprov.workspace import load
 
     outcome = provision(workspace, limits=[site])
     result = outcome.result
     if result is None:
         return Outcome(False, "; ".join(outcome.notes) or "provision did nothing")
     first = result.summary_text().splitlines()[0]
-    return Outcome(result.ok, first)
+    if not result.ok:
+        return Outcome(False, first)
+    loaded = load(workspace)
+    start = CLIENT_START.get(loaded.config.client.profile)
+    if start is None:
+        return Outcome(True, f"{first}; the client starts at the operator's next login")
+    hosts = [h for h, s in result.hosts.items() if s.status in ("ok", "changed")]
+    home = f"/home/{loaded.registry.by_slug()[site].endpoint_user}"  # the role's default home
+    started = runner.run_playbook(
+        workspace,
+        "watch_client.yml",
+        action="watch-client",
+        limit=hosts,
+        extra_vars={
+            "confprov_client_process": client_process(loaded.config),
+            "confprov_client_start": [a.format(home=home) for a in start],
+        },
+    )
+    how = started.summary_text().splitlines()[0]
+    changed = sorted(h for h, s in started.hosts.items() if s.status == "changed")
+    said = f"started on {', '.join(changed)}" if changed else "it was running"
+    return Outcome(started.ok, f"{first}; {how}; {said}")
 
 
 RUNNERS: dict[str, Runner] = {"verify": run_verify, "router": run_router, "client": run_client}
