@@ -156,14 +156,6 @@ def gap_path(series: Sequence[Any]) -> str:
     return "".join(f"M{i} 0v20" for i, v in enumerate(series) if v is None)
 
 
-def duration(seconds: float) -> str:
-    """Time in state as the page shows it: m:ss, or h:mm:ss."""
-    s = max(0, int(seconds))
-    h, rest = divmod(s, 3600)
-    m, sec = divmod(rest, 60)
-    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
-
-
 def flags(view: SiteView, words: dict[str, str]) -> str:
     """What the agent and the router check report beside the probe stream."""
     out = []
@@ -174,6 +166,49 @@ def flags(view: SiteView, words: dict[str, str]) -> str:
     if view.router_reachable is False:
         out.append(words["router_bad"])
     return " · ".join(out)
+
+
+def ms_text(value: float | None) -> str:
+    return NONE if value is None else f"{value:.1f} ms" if value < 10 else f"{value:.0f} ms"
+
+
+def pct_text(ratio: float | None) -> str:
+    if ratio is None:
+        return NONE
+    return f"{ratio * 100:.1f}%" if ratio < 0.1 else f"{ratio * 100:.0f}%"
+
+
+def age_text(seconds: float | None) -> str:
+    """Whole seconds: a healthy site reads "< 1 s" and is not re-sent every poll."""
+    if seconds is None:
+        return NONE
+    return "< 1 s" if seconds < 1 else f"{int(seconds)} s"
+
+
+def tile(view: SiteView, words: dict[str, str], labels: dict[str, str]) -> dict[str, Any]:
+    """A site as its tile shows it. Every text is formatted here, once: the page only places
+    it, and the stream sends a site again only when something a technician sees changed."""
+    return {
+        "site": view.site,
+        "name": view.name,
+        "state": view.state.value,
+        "label": labels[view.state.value],
+        "problem": view.state.is_problem,
+        "since": view.since,
+        "age": age_text(view.last_reply_age_s),
+        "rtt": ms_text(view.rtt_ms),
+        "jit": ms_text(view.jitter_ms),
+        "loss": pct_text(view.loss_ratio),
+        "flags": flags(view, words),
+        "why": view.reason,
+        "ack": f"\u2714 {view.ack_by}" if view.ack_by else "",
+        "note": view.note,
+    }
+
+
+def _lang(request: Request, default: str) -> str:
+    lang = request.query_params.get("lang", default)
+    return lang if lang in LANGS else default
 
 
 _ENV = jinja2.Environment(
@@ -244,20 +279,17 @@ class Board:
 
     # -- routes -----------------------------------------------------------------------------
     async def page(self, request: Request) -> Response:
-        lang = request.query_params.get("lang", self.lang)
-        if lang not in LANGS:
-            lang = self.lang
+        lang = _lang(request, self.lang)
         views = self.watch.snapshot()
         sparks = self.sparks()
         words = ui(lang)
         summary = self.summary(views)
         labels = {s.value: s.label(lang) for s in SiteState}
+        tiles = {v.site: tile(v, words, labels) for v in views}
         boot = {
             "ui": words,
-            "labels": labels,
-            "problem_states": [s.value for s in SiteState if s.is_problem],
+            "lang": lang,
             "summary": summary,
-            "sites": [v.to_json() for v in views],
             "sparks": sparks,
             "stale_after_s": STALE_AFTER_S,
         }
@@ -267,6 +299,7 @@ class Board:
             ui=words,
             province=self.province,
             groups=groups(views, lang),
+            tiles=tiles,
             summary=summary,
             sparks=sparks,
             labels=labels,
@@ -276,13 +309,6 @@ class Board:
             spark_points=spark_points,
             gap_path=gap_path,
             level_label=lambda level: label(lang, level),
-            flags=lambda v: flags(v, words),
-            dur=duration,
-            ms=lambda x: NONE if x is None else f"{x:.1f} ms" if x < 10 else f"{x:.0f} ms",
-            pct=lambda x: (
-                NONE if x is None else f"{x * 100:.1f}%" if x < 0.1 else f"{x * 100:.0f}%"
-            ),
-            secs=lambda x: NONE if x is None else f"{x:.1f} s",
         )
         return HTMLResponse(html, headers={"cache-control": "no-store"})
 
@@ -378,9 +404,12 @@ class Board:
         )
 
     async def _frames(self, request: Request) -> AsyncIterator[str]:
-        """Every tick: the sites that changed since this connection's last frame, a summary, and
-        every 5 s the sparklines that changed. The first frame holds every site."""
-        sent: dict[str, str] = {}
+        """Every tick: the tiles that changed since this connection's last frame, a summary, and
+        every 5 s the sparklines that changed. The first frame holds every tile."""
+        lang = _lang(request, self.lang)
+        words = ui(lang)
+        labels = {s.value: s.label(lang) for s in SiteState}
+        sent: dict[str, dict[str, Any]] = {}
         sent_spark: dict[str, list[Any]] = {}
         version = -1
         last = 0.0
@@ -395,11 +424,9 @@ class Board:
             views = self.watch.snapshot()
             changed = []
             for view in views:
-                data = view.to_json()
-                data.pop("last_reply_age_s")  # the page ages it itself from last_reply_at
-                text = json.dumps(data, ensure_ascii=False, sort_keys=True)
-                if sent.get(view.site) != text:
-                    sent[view.site] = text
+                data = tile(view, words, labels)
+                if sent.get(view.site) != data:
+                    sent[view.site] = data
                     changed.append(data)
             if changed:
                 yield f"event: sites\ndata: {json.dumps(changed, ensure_ascii=False)}\n\n"

@@ -1,8 +1,10 @@
 """The watch board in real headless Chromium, served by a real uvicorn on a loopback address.
 
-The Watch behind it is synthetic (tests/watch_synthetic.py): these tests decide each site's state
-and check what a technician sees within a deadline (the DOM polled, never a sleep). The board on
-the lab's real engine is tested in tests/lab/test_watch_board.py.
+Behind it, i11's real engine fed with synthetic collector reports (tests/watch_synthetic.py,
+EngineFeed): these tests decide what each site's probes say (silent, 5 % loss), the engine turns
+that into states by its own rules, and the tests check what a technician sees within a deadline
+(the DOM polled, never a sleep). The board on the lab's real agents and collector is tested in
+tests/lab/test_watch_board.py.
 """
 
 from __future__ import annotations
@@ -20,10 +22,9 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from watch_synthetic import SyntheticWatch
+from watch_synthetic import EngineFeed
 
 from confprov.watch.app import Board
-from confprov.watch.model import SiteState
 
 VISIBLE = (
     "[...document.querySelectorAll('.site')]"  # the sites a technician can see
@@ -61,8 +62,15 @@ def served(board: Board, token: str | None = None, host: str = "127.0.0.1") -> I
 
 
 @pytest.fixture
-def watch(small_workspace: Path) -> SyntheticWatch:
-    return SyntheticWatch(small_workspace)
+def feed(small_workspace: Path) -> Iterator[EngineFeed]:
+    feed = EngineFeed(small_workspace)
+    feed.tick()  # every site replying: up
+    yield feed
+    feed.close()
+
+
+def board_of(feed: EngineFeed) -> Board:
+    return Board(feed.engine, clock=feed.clock)
 
 
 def open_with_header(browser, url: str, headers: dict[str, str]) -> None:
@@ -81,11 +89,12 @@ def tile_class(browser, site: str) -> str:
     return browser.js(f"document.getElementById('site-{site}').className")
 
 
-def test_board_counter_colours_and_a_pushed_change(browser, watch: SyntheticWatch) -> None:
-    sites = [v.site for v in watch.snapshot()]
+def test_board_counter_colours_and_a_pushed_change(browser, feed: EngineFeed) -> None:
+    sites = [v.site for v in feed.engine.snapshot()]
     total = len(sites)
-    watch.set(sites[1], state=SiteState.DEGRADED, loss_ratio=0.05)
-    with served(Board(watch)) as url:
+    feed.set(sites[1], loss_ratio=0.05)
+    feed.tick()
+    with served(board_of(feed)) as url:
         browser.open(url)
         browser.wait_for("document.body.dataset.ready === '1'")
         assert browser.js("document.getElementById('counter').textContent") == (
@@ -103,15 +112,19 @@ def test_board_counter_colours_and_a_pushed_change(browser, watch: SyntheticWatc
             == "5.0%"
         )
         # A site lost: the stream pushes it, the page shows it without a reload.
-        watch.set(sites[2], state=SiteState.DOWN, reason="không có phản hồi 4 s")
+        feed.set(sites[2], age_s=4.0)  # no reply for 4 s: more than the 3-s gap
+        feed.tick()
         browser.wait_for(f"document.getElementById('site-{sites[2]}').className === 'site st-down'")
         browser.wait_for(
             "document.getElementById('counter').textContent === "
             + json.dumps(f"{total - 2}/{total} đang kết nối")
         )
-        assert browser.js(
-            f"document.getElementById('site-{sites[2]}').querySelector('.why').textContent"
-        ) == ("không có phản hồi 4 s")
+        assert (
+            browser.js(
+                f"document.getElementById('site-{sites[2]}').querySelector('.why').textContent"
+            )
+            == "không nhận được gói đo trong 4 s (ngưỡng 3 s)"
+        )  # the engine's reason, escaped
         # Problems only: the two red/amber sites stay, every other tile is hidden.
         browser.js("document.getElementById('problems').click()")
         visible = VISIBLE
@@ -125,24 +138,26 @@ def test_board_counter_colours_and_a_pushed_change(browser, watch: SyntheticWatc
         )
 
 
-def test_stale_banner_on_engine_stale_and_on_silence(browser, watch: SyntheticWatch) -> None:
-    board = Board(watch)
+def test_stale_banner_on_engine_stale_and_on_silence(browser, feed: EngineFeed) -> None:
+    board = board_of(feed)
     with served(board) as url:
         browser.open(url)
         browser.wait_for("document.body.dataset.ready === '1'")
         assert browser.js("document.getElementById('stale').hidden") is True
-        watch.set_stale(True)
+        feed.clock.t += 10  # ten seconds without a collector reading: the engine is stale
+        feed.engine.tick(None, feed.clock.t, "collector: connection refused")
         browser.wait_for("document.getElementById('stale').hidden === false")
-        watch.set_stale(False)
+        feed.tick()
         browser.wait_for("document.getElementById('stale').hidden === true")
     # The server is gone: no frame arrives any more, and the page's own timer says so.
     browser.wait_for("document.getElementById('stale').hidden === false", timeout=15)
 
 
-def test_language_switch_and_acknowledge(browser, watch: SyntheticWatch) -> None:
-    site = watch.snapshot()[0].site
-    watch.set(site, state=SiteState.DOWN)
-    with served(Board(watch)) as url:
+def test_language_switch_and_acknowledge(browser, feed: EngineFeed) -> None:
+    site = feed.engine.snapshot()[0].site
+    feed.set(site, age_s=30.0)
+    feed.tick()
+    with served(board_of(feed)) as url:
         browser.open(url)
         browser.wait_for("document.body.dataset.ready === '1'")
         browser.js("document.getElementById('lang').click()")
@@ -166,15 +181,13 @@ def test_language_switch_and_acknowledge(browser, watch: SyntheticWatch) -> None
             )
             == "✔ Hà"
         )
-    assert [(e.kind, e.who) for e in watch.events()][-1] == ("ack", "Hà")
+    assert [(e.kind, e.who) for e in feed.engine.events()][-1] == ("ack", "Hà")
 
 
-def test_token_refused_beyond_loopback_and_page_works_with_it(
-    browser, watch: SyntheticWatch
-) -> None:
+def test_token_refused_beyond_loopback_and_page_works_with_it(browser, feed: EngineFeed) -> None:
     # 127.0.0.2 stands for "an address other than 127.0.0.1" (the token rule is the same for a
     # lab address; a test must not listen outside loopback or the lab).
-    with served(Board(watch), TOKEN, host="127.0.0.2") as url:
+    with served(board_of(feed), TOKEN, host="127.0.0.2") as url:
         for path in ("", "events", "api/sites", "metrics"):
             with pytest.raises(urllib.error.HTTPError) as err:
                 urllib.request.urlopen(url + path, timeout=10)
@@ -182,8 +195,9 @@ def test_token_refused_beyond_loopback_and_page_works_with_it(
         basic = base64.b64encode(f"ops:{TOKEN}".encode()).decode()
         open_with_header(browser, url, {"Authorization": f"Basic {basic}"})
         browser.wait_for("document.body.dataset.ready === '1'")
-        total = len(watch.snapshot())
-        watch.set(watch.snapshot()[1].site, state=SiteState.DOWN)
+        total = len(feed.engine.snapshot())
+        feed.set(feed.engine.snapshot()[1].site, age_s=30.0)
+        feed.tick()
         browser.wait_for(
             "document.getElementById('counter').textContent.startsWith("
             + json.dumps(f"{total - 1}/{total}")

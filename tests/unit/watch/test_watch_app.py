@@ -1,7 +1,9 @@
-"""The board app (confprov.watch.app) through Starlette's TestClient, over a synthetic Watch.
+"""The board app (confprov.watch.app) through Starlette's TestClient, over i11's real engine
+fed with synthetic collector reports (tests/watch_synthetic.py, EngineFeed).
 
-Synthetic (tests/watch_synthetic.py) because these tests set exact states and need them at will;
-the engine's detection is tested on the lab by its own tests.
+Why synthetic reports: these tests need given states at will (a site silent for 30 s, 5 % loss)
+and no lab; the engine turns them into states by its own rules, as it does in `watch serve`.
+The engine on real agents and a real collector is tested on the lab (tests/lab/test_watch*.py).
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ import base64
 import json
 import re
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import markupsafe
 import pytest
 from starlette.testclient import TestClient
-from watch_synthetic import SyntheticWatch
+from watch_synthetic import EngineFeed
 
 from confprov.watch.app import Board, sites_document, spark
 from confprov.watch.auth import TOKEN_ENV, is_loopback, read_token, require_token
@@ -26,34 +29,45 @@ TOKEN = "s3cret-token-of-the-board-1234"
 
 
 @pytest.fixture
-def watch(small_workspace: Path) -> SyntheticWatch:
-    return SyntheticWatch(small_workspace)
+def feed(small_workspace: Path) -> Iterator[EngineFeed]:
+    feed = EngineFeed(small_workspace)
+    feed.tick()  # every site replying: up
+    yield feed
+    feed.close()
 
 
 def client(
-    watch: SyntheticWatch, token: str | None = None, restorer: Restorer | None = None
+    feed: EngineFeed, token: str | None = None, restorer: Restorer | None = None
 ) -> TestClient:
-    return TestClient(Board(watch, province="Phú Thọ", restorer=restorer).app(token))
+    board = Board(feed.engine, province="Phú Thọ", restorer=restorer, clock=feed.clock)
+    return TestClient(board.app(token))
 
 
-def test_api_sites_is_the_snapshot_serialised(watch: SyntheticWatch) -> None:
-    site = watch.snapshot()[2].site
-    watch.set(site, state=SiteState.DOWN, reason="no reply for 4 s")
-    doc = client(watch).get("/api/sites").json()
-    assert doc == json.loads(json.dumps(sites_document(watch.snapshot(), False)))
-    assert doc["total"] == len(watch.snapshot()) and doc["up"] == doc["total"] - 1
+def sites(feed: EngineFeed) -> list[str]:
+    return [v.site for v in feed.engine.snapshot()]
+
+
+def test_api_sites_is_the_snapshot_serialised(feed: EngineFeed) -> None:
+    site = sites(feed)[2]
+    feed.set(site, age_s=30.0)  # silent for 30 s
+    feed.tick()
+    doc = client(feed).get("/api/sites").json()
+    assert doc == json.loads(json.dumps(sites_document(feed.engine.snapshot(), False)))
+    assert doc["total"] == len(sites(feed)) and doc["up"] == doc["total"] - 1
     assert doc["counts"]["down"] == 1
     down = next(s for s in doc["sites"] if s["site"] == site)
-    assert down["state"] == "down" and down["reason"] == "no reply for 4 s"
+    assert down["state"] == "down" and "30 s" in down["reason"]
     assert {"site", "name", "level", "district", "state", "since", "rtt_ms", "jitter_ms",
             "loss_ratio", "last_reply_age_s"} <= set(down)  # fmt: skip
 
 
-def test_page_shows_counter_states_and_contacts_escaped(watch: SyntheticWatch) -> None:
-    first, second = watch.snapshot()[0].site, watch.snapshot()[2].site
-    watch.set(second, state=SiteState.DOWN, reason="<script>alert(1)</script>")
-    page = client(watch).get("/").text
-    total = len(watch.snapshot())
+def test_page_shows_counter_states_and_contacts_escaped(feed: EngineFeed) -> None:
+    first, second = sites(feed)[0], sites(feed)[2]
+    feed.set(second, age_s=30.0)
+    feed.tick()
+    feed.engine.add_note(second, "Hà", "<script>alert(1)</script>")
+    page = client(feed).get("/").text
+    total = len(sites(feed))
     assert f"{total - 1}/{total} đang kết nối" in page
     assert f'class="site st-down" id="site-{second}"' in page
     assert f'class="site st-up" id="site-{first}"' in page
@@ -64,23 +78,26 @@ def test_page_shows_counter_states_and_contacts_escaped(watch: SyntheticWatch) -
     assert not re.search(r"<(script|link)[^>]+src=|https?://", page), "no external file or CDN"
 
 
-def test_page_in_english(watch: SyntheticWatch) -> None:
-    page = client(watch).get("/?lang=en").text
-    assert f"{len(watch.snapshot())}/{len(watch.snapshot())} connected" in page
+def test_page_in_english(feed: EngineFeed) -> None:
+    page = client(feed).get("/?lang=en").text
+    assert f"{len(sites(feed))}/{len(sites(feed))} connected" in page
     assert 'lang="en"' in page and "Problems only" in page and "Tiếng Việt" in page
 
 
-def test_ack_note_maint_reach_the_watch_and_need_a_name(watch: SyntheticWatch) -> None:
-    c = client(watch)
-    site = watch.snapshot()[1].site
+def test_ack_note_maint_reach_the_watch_and_need_a_name(feed: EngineFeed) -> None:
+    c = client(feed)
+    site = sites(feed)[1]
+    feed.set(site, loss_ratio=0.05)
+    feed.tick()
     r = c.post(f"/api/sites/{site}/ack", json={"who": "Hà"})
     assert r.status_code == 200
-    assert next(v for v in watch.snapshot() if v.site == site).ack_by == "Hà"
+    view = next(v for v in feed.engine.snapshot() if v.site == site)
+    assert (view.state, view.ack_by) == (SiteState.ACK, "Hà")
     assert (
         c.post(f"/api/sites/{site}/note", json={"who": "Hà", "text": "gọi anh Bình"}).status_code
         == 200
     )
-    assert [e.kind for e in watch.events()] == ["ack", "note"]
+    assert [e.kind for e in feed.engine.events() if e.kind != "state"] == ["ack", "note"]
     assert c.post(f"/api/sites/{site}/ack", json={}).status_code == 422  # who is empty
     assert c.post("/api/sites/nowhere/ack", json={"who": "Hà"}).status_code == 404
     # A form post (what another site's page could make a browser send) is refused.
@@ -88,7 +105,7 @@ def test_ack_note_maint_reach_the_watch_and_need_a_name(watch: SyntheticWatch) -
     assert r.status_code == 415
 
 
-def test_restore_one_at_a_time_audited(watch: SyntheticWatch, small_workspace: Path) -> None:
+def test_restore_one_at_a_time_audited(feed: EngineFeed, small_workspace: Path) -> None:
     release = threading.Event()
     calls: list[str] = []
 
@@ -100,12 +117,12 @@ def test_restore_one_at_a_time_audited(watch: SyntheticWatch, small_workspace: P
     done = threading.Event()
     restorer = Restorer(
         small_workspace,
-        watch.record_action,
+        feed.engine.record_action,
         runners={"verify": slow_router, "router": slow_router, "client": slow_router},
         on_done=lambda *_: done.set(),
     )
-    c = client(watch, restorer=restorer)
-    site = watch.snapshot()[1].site
+    c = client(feed, restorer=restorer)
+    site = sites(feed)[1]
     first = c.post(f"/api/sites/{site}/restore", json={"who": "Hà", "action": "router"})
     assert first.status_code == 202
     second = c.post(f"/api/sites/{site}/restore", json={"who": "Minh", "action": "verify"})
@@ -114,7 +131,7 @@ def test_restore_one_at_a_time_audited(watch: SyntheticWatch, small_workspace: P
     release.set()
     assert done.wait(30)
     assert calls == [site]
-    texts = [(e.site, e.who, e.text) for e in watch.events() if e.kind == "action"]
+    texts = [(e.site, e.who, e.text) for e in feed.engine.events() if e.kind == "action"]
     assert texts == [
         (site, "Hà", "router: started"),
         (site, "Hà", "router: ok: push: 1 routers: 1 changed"),
@@ -123,9 +140,9 @@ def test_restore_one_at_a_time_audited(watch: SyntheticWatch, small_workspace: P
     assert unknown.status_code == 422
 
 
-def test_token_refuses_every_route_without_it(watch: SyntheticWatch) -> None:
-    c = client(watch, token=TOKEN)
-    site = watch.snapshot()[0].site
+def test_token_refuses_every_route_without_it(feed: EngineFeed) -> None:
+    c = client(feed, token=TOKEN)
+    site = sites(feed)[0]
     for method, path in [("GET", "/"), ("GET", "/events"), ("GET", "/api/sites"),
                          ("GET", "/metrics"), ("GET", "/api/events"),
                          ("POST", f"/api/sites/{site}/ack")]:  # fmt: skip
@@ -164,10 +181,12 @@ def test_token_sources_and_bind_rules(tmp_path: Path, monkeypatch: pytest.Monkey
         read_token(tmp_path)
 
 
-def test_event_stream_sends_all_then_only_changes(watch: SyntheticWatch) -> None:
-    board = Board(watch)
+def test_event_stream_sends_all_then_only_changes(feed: EngineFeed) -> None:
+    board = Board(feed.engine, clock=feed.clock)
 
-    class FakeRequest:
+    class FakeRequest:  # the one thing of a request the stream reads besides its language
+        query_params: dict[str, str] = {}  # noqa: RUF012
+
         async def is_disconnected(self) -> bool:
             return False
 
@@ -183,17 +202,18 @@ def test_event_stream_sends_all_then_only_changes(watch: SyntheticWatch) -> None
                     break
                 count -= 1
                 if count == 1:
-                    watch.set(watch.snapshot()[3].site, state=SiteState.DEGRADED, loss_ratio=0.05)
+                    feed.set(sites(feed)[3], loss_ratio=0.05)
+                    feed.tick()
         await gen.aclose()
         return out
 
     import asyncio
 
     got = asyncio.run(frames(2))
-    sites = [d for k, d in got if k == "sites"]
-    assert len(sites[0]) == len(watch.snapshot())  # first frame: every site
-    assert [s["state"] for s in sites[1]] == ["degraded"]  # then: only what changed
-    assert all("last_reply_age_s" not in s for s in sites[0])  # the page ages it itself
+    frames = [d for k, d in got if k == "sites"]
+    assert len(frames[0]) == len(sites(feed))  # first frame: every site
+    assert [s["state"] for s in frames[1]] == ["degraded"]  # then: only what changed
+    assert all("last_reply_age_s" not in s for s in frames[0])  # the page ages it itself
     summaries = [d for k, d in got if k == "summary"]
     assert summaries[-1]["counts"]["degraded"] == 1
 
@@ -207,10 +227,13 @@ def test_spark_buckets_mark_silence() -> None:
     assert series[0] == ""  # no data at all
 
 
-def test_escaping_of_every_value_in_page(watch: SyntheticWatch) -> None:
-    site = watch.snapshot()[0].site
+def test_escaping_of_every_value_in_page(feed: EngineFeed) -> None:
+    site = sites(feed)[0]
     evil = '"><img src=x onerror=alert(1)>'
-    watch.set(site, note=evil, ack_by=evil, contact_name=evil)
-    page = client(watch).get("/").text
+    feed.set(site, age_s=30.0)
+    feed.tick()
+    feed.engine.ack(site, evil)
+    feed.engine.add_note(site, evil, evil)
+    page = client(feed).get("/").text
     assert "<img src=x" not in page
     assert str(markupsafe.escape(evil)) in page
