@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=${VENV:-.venv}
-DEB_PACKAGES=(debootstrap systemd-container nftables iproute2 dpkg-dev gnupg openssh-client openssl sqlite3 chromium python3-venv)
+DEB_PACKAGES=(debootstrap systemd-container nftables iproute2 dpkg-dev gnupg openssh-client openssl sqlite3 chromium python3-venv prometheus)
 
 missing=()
 for pkg in "${DEB_PACKAGES[@]}"; do
