@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
@@ -30,6 +31,7 @@ from starlette.routing import Route
 from confprov.config import LANGS
 from confprov.verify.labels import label
 from confprov.watch.auth import TokenAuth
+from confprov.watch.metrics import render
 from confprov.watch.model import SiteState, SiteView, Watch
 from confprov.watch.restore import ACTIONS, Busy, Restorer
 
@@ -253,7 +255,7 @@ class Board:
         self.lang = lang if lang in LANGS else "vi"
         self.province = province
         self.restorer = restorer
-        self.metrics = metrics
+        self.metrics = metrics or (lambda: (render(watch), CONTENT_TYPE_LATEST))
         self.clock = clock
         self.closing = False  # set at server exit: every stream ends on its next tick
         self._spark_cache: tuple[int, dict[str, list[Any]]] = (-1, {})
@@ -330,8 +332,7 @@ class Board:
         return JSONResponse([list(p) for p in self.watch.history(site)])
 
     async def metrics_route(self, request: Request) -> Response:
-        if self.metrics is None:
-            return Response("metrics are not available\n", status_code=404)
+        """The engine's metrics module (confprov.watch.metrics), prometheus_client's type."""
         body, content_type = self.metrics()
         return Response(body, media_type=content_type)
 

@@ -8,14 +8,14 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from confprov.cli import resolve_workspace, workspace_arg
 from confprov.config import LANGS
 from confprov.exceptions import InputError, Problem
 
 if TYPE_CHECKING:
-    from confprov.watch.model import Watch
+    pass
 
 DEFAULT_PORT = 8470
 
@@ -102,7 +102,6 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         lang=args.lang or loaded.config.lang,
         province=loaded.config.province,
         restorer=Restorer(workspace, watch.record_action),
-        metrics=_metrics(watch),
     )
     where = f"http://{args.bind}:{args.port}/"
     print(f"watch: board at {where}" + (" (token required)" if token else ""), flush=True)
@@ -113,18 +112,6 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     finally:
         watch.store.close()
     return 0
-
-
-def _metrics(watch: Watch) -> Any:
-    """The engine's Prometheus exposition (confprov.watch.metrics), or None: /metrics says 404."""
-    import importlib
-
-    try:
-        metrics = importlib.import_module("confprov.watch.metrics")
-    except ImportError:
-        return None
-    exposition: Any = metrics.exposition
-    return lambda: exposition(watch)
 
 
 def _cmd_status(args: argparse.Namespace) -> int:

@@ -237,3 +237,16 @@ def test_escaping_of_every_value_in_page(feed: EngineFeed) -> None:
     page = client(feed).get("/").text
     assert "<img src=x" not in page
     assert str(markupsafe.escape(evil)) in page
+
+
+def test_metrics_route_serves_the_engine_metrics_in_prometheus_format(feed: EngineFeed) -> None:
+    from prometheus_client import CONTENT_TYPE_LATEST
+    from prometheus_client.parser import text_string_to_metric_families
+
+    feed.set(sites(feed)[0], age_s=30.0)
+    feed.tick()
+    r = client(feed, token=TOKEN).get("/metrics", headers={"authorization": f"Bearer {TOKEN}"})
+    assert r.status_code == 200 and r.headers["content-type"] == CONTENT_TYPE_LATEST
+    families = {f.name: f for f in text_string_to_metric_families(r.text)}  # Prometheus' parser
+    per_state = {s.labels["state"]: s.value for s in families["confprov_watch_sites"].samples}
+    assert per_state["down"] == 1 and per_state["up"] == len(sites(feed)) - 1
