@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import json
 import os
@@ -105,8 +106,21 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     )
     where = f"http://{args.bind}:{args.port}/"
     print(f"watch: board at {where}" + (" (token required)" if token else ""), flush=True)
+    from confprov.watch.notify import Notifier, load_urls
+
+    urls = load_urls(workspace)
+    names = {s.slug: s.name for s in loaded.registry.sites}
+    notifier = Notifier(urls, names, board.lang) if urls else None
+
+    async def background(stop: asyncio.Event) -> None:
+        """The engine's loop, and the notifications when the vault names where to send them."""
+        jobs = [watch.run(stop)] + ([notifier.run(watch, stop)] if notifier else [])
+        await asyncio.gather(*jobs)
+
+    if notifier:
+        print(f"watch: notifications to {len(urls)} address(es) from the vault", flush=True)
     try:
-        serve(board, token, args.bind, args.port, background=watch.run)
+        serve(board, token, args.bind, args.port, background=background)
     except KeyboardInterrupt:  # Ctrl-C is how a board is stopped: uvicorn re-raises it
         print("watch: stopped", flush=True)
     finally:
@@ -160,9 +174,12 @@ def _cmd_restore(args: argparse.Namespace) -> int:
 
 
 def _cmd_deploy(args: argparse.Namespace) -> int:
+    from confprov.runner import terminal_progress
     from confprov.watch.deploy import deploy
 
-    result = deploy(resolve_workspace(args))
+    result = deploy(resolve_workspace(args), on_progress=terminal_progress(sys.stderr))
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
     print(result.summary_text())
     return 0 if result.ok else 1
 
