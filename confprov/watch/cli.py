@@ -108,7 +108,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     print(f"watch: board at {where}" + (" (token required)" if token else ""), flush=True)
     from confprov.watch.notify import Notifier, load_urls
 
-    urls = load_urls(workspace)
+    urls, why_not = load_urls(workspace)
+    if why_not:
+        print(f"watch: {why_not}", file=sys.stderr, flush=True)
     names = {s.slug: s.name for s in loaded.registry.sites}
     notifier = Notifier(urls, names, board.lang) if urls else None
 

@@ -28,17 +28,22 @@ OUTAGES = (SiteState.DOWN.value, SiteState.UPSTREAM.value)
 log = logging.getLogger(__name__)
 
 
-def load_urls(workspace: Path) -> list[str]:
-    """The notification URLs from the workspace's vault (none without a vault or the key)."""
+def load_urls(workspace: Path) -> tuple[list[str], str]:
+    """The notification URLs from the workspace's vault (none without a vault or the key), and
+    why there are none when the vault cannot be opened (the board runs without notifications)."""
     from confprov import vault
 
     path = workspace / "vault.yml"
     if not path.is_file():
-        return []
-    urls = vault.decrypt(path, vault.read_password(workspace)).get(VAULT_KEY) or []
+        return [], ""
+    try:
+        password = vault.read_password(workspace)
+    except InputError as exc:
+        return [], f"notifications off: {exc}"
+    urls = vault.decrypt(path, password).get(VAULT_KEY) or []
     if not isinstance(urls, list) or not all(isinstance(u, str) and u for u in urls):
         raise InputError([Problem(str(path), None, VAULT_KEY, "must be a list of apprise URLs")])
-    return list(urls)
+    return list(urls), ""
 
 
 def message(

@@ -93,3 +93,16 @@ def test_an_unknown_url_is_refused_without_showing_it(receiver) -> None:
     with pytest.raises(Exception, match=r"nosuchscheme://…") as err:
         Notifier(["nosuchscheme://secret-token@x"], {}, "vi")
     assert "secret-token" not in str(err.value)
+
+
+def test_urls_come_from_the_vault(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from confprov import vault
+    from confprov.watch.notify import VAULT_KEY, load_urls
+
+    monkeypatch.delenv(vault.PASSWORD_ENV, raising=False)
+    assert load_urls(tmp_path) == ([], "")  # no vault: no notifications, nothing to say
+    (tmp_path / "vault.yml").write_text(vault.encrypt({VAULT_KEY: ["json://127.0.0.1:9/x"]}, "pw"))
+    urls, why = load_urls(tmp_path)
+    assert urls == [] and "notifications off" in why and ".vault-pass" in why
+    vault.write_password_file(tmp_path / ".vault-pass", "pw")
+    assert load_urls(tmp_path) == (["json://127.0.0.1:9/x"], "")
