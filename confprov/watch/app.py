@@ -47,7 +47,6 @@ MAX_TEXT = 500  # a note or a name longer than this is refused (422)
 # The page's words: (Vietnamese, English). State names come from model.STATE_LABELS.
 UI: dict[str, tuple[str, str]] = {
     "title": ("Giám sát điểm cầu", "Site monitor"),
-    "connected": ("đang kết nối", "connected"),
     "stale": (
         "Mất cập nhật từ bộ giám sát: số liệu trên bảng có thể đã cũ",
         "Monitor stale: the figures on this board may be out of date",
@@ -78,7 +77,9 @@ UI: dict[str, tuple[str, str]] = {
 
 
 def ui(lang: str) -> dict[str, str]:
-    return {key: pair[1 if lang == "en" else 0] for key, pair in UI.items()}
+    words = {key: pair[1 if lang == "en" else 0] for key, pair in UI.items()}
+    words["connected"] = SiteState.UP.label(lang)  # the counter says what `up` is called
+    return words
 
 
 def sites_document(views: Sequence[SiteView], stale: bool) -> dict[str, Any]:
