@@ -380,6 +380,23 @@ class Engine:
         with self._lock:
             self.routers.update(results)
 
+    async def poll_once(self) -> None:
+        """One reading of the collector and the routers, judged at once (``watch status``).
+
+        Without history there is no hysteresis and no gap to wait: a site never heard from is
+        down now, marks (ack, maintenance) come from the store as for a running engine.
+        """
+        self.watching_since = self.started - self.rules.gap_s - 1
+        address = collector_address(self.config)
+        await self.check_routers()
+        try:
+            report: dict[str, Any] | None = await fetch_report(address)
+            error = ""
+        except (OSError, ValueError) as exc:
+            report, error = None, f"{address[0]}:{address[1]}: {exc}"
+            self.started = self.clock() - self.rules.gap_s - 1  # no second chance: upstream
+        self.tick(report, self.clock(), error)
+
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Poll the collector and the routers until ``stop``."""
         self._loop, self._loop_thread = asyncio.get_running_loop(), threading.get_ident()
