@@ -140,6 +140,7 @@ class Engine:
         self.watching_since = now
         self._collector_started: float | None = None
         self._version = 0
+        self._snapshot: tuple[int, list[SiteView]] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = 0
         self._changed: asyncio.Event | None = None
@@ -161,9 +162,16 @@ class Engine:
         return self.clock() - self.last_ok > max(self.rules.gap_s, 2 * self.config.watch.poll_s)
 
     def snapshot(self) -> list[SiteView]:
-        now = self.clock()
+        """Every site as of the last change (ages as of then: at most one poll old).
+
+        Built once per version: the board's clients, /api/sites and /metrics share it.
+        """
         with self._lock:
-            return [self._view(info, now) for info in self.sites.values()]
+            if self._snapshot is None or self._snapshot[0] != self._version:
+                now = self.clock()
+                views = [self._view(info, now) for info in self.sites.values()]
+                self._snapshot = (self._version, views)
+            return list(self._snapshot[1])
 
     def _view(self, info: SiteInfo, now: float) -> SiteView:
         track, reading = self.tracks[info.slug], self.readings[info.slug]
@@ -262,7 +270,7 @@ class Engine:
     # -- one reading --------------------------------------------------------------------------
     def tick(self, report: dict[str, Any] | None, now: float, error: str = "") -> None:
         """Apply one collector report (None: the read failed with ``error``) at time ``now``."""
-        with self._lock:
+        with self._lock, self.store.batch():
             if report is not None:
                 self.last_ok, self.last_error = now, ""
                 self._take(report, now)
@@ -349,6 +357,7 @@ class Engine:
             reading, self.rules, now, upstream=self.upstream, watching_since=self.watching_since
         )
         track = self.tracks[slug]
+        acked = track.ack_by
         change = states.advance(track, raw, why, now, self.rules)
         if change is None:
             return
@@ -362,7 +371,7 @@ class Engine:
             self.store.open_incident(slug, after.value, started or now, now, change.why)
         elif after is SiteState.UP:
             self.store.close_incident(slug, now)
-        if after not in PROBLEMS:  # the problem is over, and with it the ack
+        if acked and not track.ack_by:  # the problem is over, and with it the ack
             self.store.set_mark(slug, ack_by="")
 
     # -- the loop -----------------------------------------------------------------------------
@@ -379,6 +388,23 @@ class Engine:
         results = await asyncio.gather(*(one(i) for i in self.sites.values() if i.router))
         with self._lock:
             self.routers.update(results)
+
+    async def poll_once(self) -> None:
+        """One reading of the collector and the routers, judged at once (``watch status``).
+
+        Without history there is no hysteresis and no gap to wait: a site never heard from is
+        down now, marks (ack, maintenance) come from the store as for a running engine.
+        """
+        self.watching_since = self.started - self.rules.gap_s - 1
+        address = collector_address(self.config)
+        await self.check_routers()
+        try:
+            report: dict[str, Any] | None = await fetch_report(address)
+            error = ""
+        except (OSError, ValueError) as exc:
+            report, error = None, f"{address[0]}:{address[1]}: {exc}"
+            self.started = self.clock() - self.rules.gap_s - 1  # no second chance: upstream
+        self.tick(report, self.clock(), error)
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Poll the collector and the routers until ``stop``."""

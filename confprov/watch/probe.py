@@ -15,9 +15,10 @@ interarrival jitter and the loss over a sliding window from sequence numbers. Th
 reads that state over the management network (``GET /v1/sites`` on the collector's query
 address, JSON).
 
-Every probe and reply carries an HMAC (SHA-256, truncated to 16 bytes) with the province's watch
-key, which is in the 0600 config file and never on a command line: nobody on the path can fake a
-site alive. The collector amplifies nothing (a reply is smaller than its probe).
+Every probe and reply carries a MAC (keyed BLAKE2s, 16 bytes: a MAC by design, and several times
+cheaper than HMAC-SHA-256 at 1 500 probes/s) with the province's watch key, which is in the 0600
+config file and never on a command line: nobody on the path can fake a site alive. The
+collector amplifies nothing (a reply is smaller than its probe).
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ REORDER_SPAN = 64  # a sequence this far back is late; further back, a restarted
 
 
 def mac(key: bytes, data: bytes) -> bytes:
-    return hmac.digest(key, data, hashlib.sha256)[:MAC_LEN]
+    return hashlib.blake2s(data, key=key, digest_size=MAC_LEN).digest()
 
 
 @dataclass(frozen=True)
@@ -106,8 +107,8 @@ def encode_probe(key: bytes, probe: Probe, size: int = DEFAULT_SIZE) -> bytes:
     return data + mac(key, data)
 
 
-def decode_probe(key: bytes, data: bytes) -> Probe | None:
-    """The probe in ``data``, or None when it is not a probe signed with ``key``."""
+def _unpack_probe(key: bytes, data: bytes) -> tuple[int, int, int, int, int, int, str] | None:
+    """(flags, sequence, sent, echo, hold, sip age, site) of a signed probe; the hot path."""
     if len(data) < MIN_SIZE or data[RTP.size : RTP.size + 4] != PROBE_MAGIC:
         return None
     if not hmac.compare_digest(mac(key, data[:-MAC_LEN]), data[-MAC_LEN:]):
@@ -116,14 +117,27 @@ def decode_probe(key: bytes, data: bytes) -> Probe | None:
     start = RTP.size + PROBE.size
     if version != VERSION or start + n > len(data) - MAC_LEN:
         return None
+    return flags, seq, sent, echo, hold, sip_age, data[start : start + n].decode("utf-8", "replace")
+
+
+def _flag(flags: int, known: int, value: int) -> bool | None:
+    return bool(flags & value) if flags & known else None
+
+
+def decode_probe(key: bytes, data: bytes) -> Probe | None:
+    """The probe in ``data``, or None when it is not a probe signed with ``key``."""
+    fields = _unpack_probe(key, data)
+    if fields is None:
+        return None
+    flags, seq, sent, echo, hold, sip_age, site = fields
     return Probe(
-        site=data[start : start + n].decode("utf-8", "replace"),
+        site=site,
         seq=seq,
         sent_ns=sent,
         echo_ns=echo,
         hold_ns=hold,
-        client_running=bool(flags & CLIENT_RUNNING) if flags & CLIENT_KNOWN else None,
-        sip_ok=bool(flags & SIP_OK) if flags & SIP_KNOWN else None,
+        client_running=_flag(flags, CLIENT_KNOWN, CLIENT_RUNNING),
+        sip_ok=_flag(flags, SIP_KNOWN, SIP_OK),
         sip_age_s=None if sip_age == 0xFFFF else sip_age,
     )
 
@@ -161,31 +175,44 @@ class SiteStats:
     sip_age_s: int | None = None
 
     def add(self, probe: Probe, now_ns: int, address: str, window_ns: int, reset_ns: int) -> None:
-        # A silence longer than the outage gap, or a restarted agent (sequence went back): the
-        # outage counts as "down", not as loss, so the window starts again.
-        if self.last_ns and 0 <= self.last_seq - probe.seq < REORDER_SPAN:
+        flags = flags_of(probe.client_running, probe.sip_ok)
+        sip_age = 0xFFFF if probe.sip_age_s is None else probe.sip_age_s
+        fields = (flags, probe.seq, probe.sent_ns, probe.echo_ns, probe.hold_ns, sip_age)
+        self.add_fields(fields, now_ns, address, window_ns, reset_ns)
+
+    def add_fields(
+        self,
+        fields: tuple[int, int, int, int, int, int],
+        now_ns: int,
+        address: str,
+        window_ns: int,
+        reset_ns: int,
+    ) -> None:
+        flags, seq, sent_ns, echo_ns, hold_ns, sip_age = fields
+        if self.last_ns and 0 <= self.last_seq - seq < REORDER_SPAN:
             return  # a duplicate or a late packet: nothing new (a late one counts as lost)
-        if self.last_ns and (now_ns - self.last_ns > reset_ns or probe.seq < self.last_seq):
+        if self.last_ns and (now_ns - self.last_ns > reset_ns or seq < self.last_seq):
+            # A silence longer than the outage gap, or a restarted agent: the outage counts
+            # as "down", not as loss, so the window starts again.
             self.window.clear()
             self.rtts.clear()
             self.last_transit_ms = None
-        transit = (now_ns - probe.sent_ns) / 1e6  # RFC 3550 6.4.1, in ms; offset cancels out
+        transit = (now_ns - sent_ns) / 1e6  # RFC 3550 6.4.1, in ms; the clock offset cancels
         if self.last_transit_ms is not None:
             self.jitter_ms += (abs(transit - self.last_transit_ms) - self.jitter_ms) / 16
         self.last_transit_ms = transit
-        if probe.echo_ns:
-            rtt = (now_ns - probe.echo_ns - probe.hold_ns) / 1e6
+        if echo_ns:
+            rtt = (now_ns - echo_ns - hold_ns) / 1e6
             if 0 <= rtt < 60_000:
                 self.rtts.append((now_ns, rtt))
-        self.window.append((now_ns, probe.seq))
-        self.last_ns, self.last_seq, self.address = now_ns, probe.seq, address
+        self.window.append((now_ns, seq))
+        self.last_ns, self.last_seq, self.address = now_ns, seq, address
         self.received += 1
-        self.client_running, self.sip_ok, self.sip_age_s = (
-            probe.client_running,
-            probe.sip_ok,
-            probe.sip_age_s,
-        )
-        self.prune(now_ns, window_ns)
+        self.client_running = _flag(flags, CLIENT_KNOWN, CLIENT_RUNNING)
+        self.sip_ok = _flag(flags, SIP_KNOWN, SIP_OK)
+        self.sip_age_s = None if sip_age == 0xFFFF else sip_age
+        if self.received % 64 == 0:  # keep memory bounded; report() prunes exactly
+            self.prune(now_ns, window_ns)
 
     def prune(self, now_ns: int, window_ns: int) -> None:
         cut = now_ns - window_ns
@@ -238,17 +265,18 @@ class Collector(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
         now = time.monotonic_ns()
-        probe = decode_probe(self.key, data)
-        if probe is None:
+        fields = _unpack_probe(self.key, data)
+        if fields is None:
             self.rejected += 1
             return
         self.packets += 1
-        stats = self.sites.get(probe.site)
+        site = fields[6]
+        stats = self.sites.get(site)
         if stats is None:
-            stats = self.sites[probe.site] = SiteStats()
-        stats.add(probe, now, str(addr[0]), self.window_ns, self.reset_ns)
+            stats = self.sites[site] = SiteStats()
+        stats.add_fields(fields[:6], now, addr[0], self.window_ns, self.reset_ns)
         if self.transport is not None:
-            self.transport.sendto(encode_reply(self.key, probe.seq, now), addr)
+            self.transport.sendto(encode_reply(self.key, fields[1], now), addr)
 
     def error_received(self, exc: Exception) -> None:
         """An ICMP error for an earlier reply (an endpoint went away): nothing to do."""

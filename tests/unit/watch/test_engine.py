@@ -199,3 +199,18 @@ def test_wait_changed_wakes_on_a_tick(engine) -> None:
 def test_unknown_site_is_refused(engine) -> None:
     with pytest.raises(KeyError):
         engine[0].ack("nope", "an")
+
+
+def test_poll_once_judges_at_once_without_waiting_for_the_gap(tmp_path) -> None:
+    """`watch status`: one reading; the collector unreachable is upstream at once."""
+    config = parse_config(
+        "conference: {server: 198.18.1.1, sip_domain: d, management_address: 127.0.0.1}\n"
+        "watch: {query_port: 9}\nlang: en\n",
+        "confprov.yml",
+    )
+    store = Store(tmp_path / "watch.sqlite")
+    engine = Engine(config, SITES, store)
+    asyncio.run(engine.poll_once())
+    assert set(states(engine).values()) == {"upstream"}
+    assert "127.0.0.1:9" in engine.snapshot()[0].reason
+    store.close()
