@@ -136,7 +136,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
     doc, error = read_state(resolve_workspace(args))
     if error:
-        print(f"watch status: {error}", file=sys.stderr)
+        print(f"watch status: collector {error}", file=sys.stderr)
     if args.json:
         print(json.dumps(doc, indent=2, ensure_ascii=False))
     else:

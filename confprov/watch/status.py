@@ -1,13 +1,13 @@
 """`confprov watch status`: the engine's view of every site, read once, without a server.
 
-The same engine as `watch serve` (confprov.watch.engine), given one reading of the collector and
-one round of router checks, then its snapshot serialised by the board's own
+The same engine as `watch serve` (confprov.watch.engine) judges one reading of the collector and
+one round of router checks (its ``poll_once``); its snapshot is serialised by the board's own
 :func:`confprov.watch.app.sites_document`: the state rules and the JSON are the ones /api/sites
-uses, so the two cannot disagree about what a reading means. Two things differ by nature and
-are said in docs/watch.md: a one-shot engine has no past, so a site recovering in the server's
-clean window already shows ``up`` here; and its event log is a throw-away one in memory (a
-status call must not write "unknown → up" for every site into the session's log). The
-technicians' marks (ack, maintenance, note) are read from the workspace's store.
+uses. A one-shot reading has no past (no hysteresis: a site recovering in the server's clean
+window is already ``up`` here; no gap to wait: a site never heard from is ``down`` at once), and
+its event log is a throw-away one in memory: a status call must not write "unknown → up" for
+every site into the session's log. The technicians' marks (ack, maintenance, note) are read from
+the workspace's store.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from confprov.watch.app import sites_document
 
 def read_state(workspace: Path) -> tuple[dict[str, Any], str]:
     """The /api/sites document for the present moment, and the collector's error ("" if none)."""
-    from confprov.watch.engine import Engine, SiteInfo, collector_address, fetch_report
+    from confprov.watch.engine import Engine, SiteInfo
     from confprov.watch.store import Store
     from confprov.workspace import load
 
@@ -39,19 +39,8 @@ def read_state(workspace: Path) -> tuple[dict[str, Any], str]:
     sites = [SiteInfo.of(s) for s in loaded.registry.sites if s.endpoints]
     engine = Engine(loaded.config, sites, scratch)
 
-    async def once() -> None:
-        routers = asyncio.ensure_future(engine.check_routers())
-        try:
-            report: dict[str, Any] | None = await fetch_report(collector_address(loaded.config))
-            error = ""
-        except (OSError, ValueError) as exc:
-            address = collector_address(loaded.config)
-            report, error = None, f"collector {address[0]}:{address[1]}: {exc}"
-        await routers
-        engine.tick(report, engine.clock(), error)
-
     try:
-        asyncio.run(once())
+        asyncio.run(engine.poll_once())
         return sites_document(engine.snapshot(), engine.stale), engine.last_error
     finally:
         scratch.close()
