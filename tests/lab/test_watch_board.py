@@ -63,14 +63,18 @@ TOKEN = "lab-board-token-0123456789abcdef"
 
 @pytest.fixture(scope="module")
 def board_deployed(lab) -> Iterator[None]:
-    """Routes to the conference network, stand-in clients, the watch deployed."""
-    from confprov.watch.deploy import deploy
-
+    """Routes to the conference network, stand-in clients, the watch deployed by the CLI."""
     for site in lab.sites:
         conference_route(lab, site, add=True)
         start_client(lab, site)
-    result = deploy(lab.workspace)
-    assert result.ok, result.summary_text()
+    deployed = subprocess.run(
+        [sys.executable, "-m", "confprov", "watch", "deploy", "-w", str(lab.workspace)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    assert "watch-deploy" in deployed.stdout
     try:
         yield
     finally:
