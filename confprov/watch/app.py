@@ -190,7 +190,10 @@ def age_text(seconds: float | None) -> str:
 
 def tile(view: SiteView, words: dict[str, str], labels: dict[str, str]) -> dict[str, Any]:
     """A site as its tile shows it. Every text is formatted here, once: the page only places
-    it, and the stream sends a site again only when something a technician sees changed."""
+    it, and the stream sends a site again only when something a technician sees changed.
+    A site lost (also when acknowledged) shows no round trip, jitter or loss: the last ones
+    measured are not the line's state any more."""
+    lost = (view.underlying or view.state) in (SiteState.DOWN, SiteState.UPSTREAM)
     return {
         "site": view.site,
         "name": view.name,
@@ -199,9 +202,9 @@ def tile(view: SiteView, words: dict[str, str], labels: dict[str, str]) -> dict[
         "problem": view.state.is_problem,
         "since": view.since,
         "age": age_text(view.last_reply_age_s),
-        "rtt": ms_text(view.rtt_ms),
-        "jit": ms_text(view.jitter_ms),
-        "loss": pct_text(view.loss_ratio),
+        "rtt": NONE if lost else ms_text(view.rtt_ms),
+        "jit": NONE if lost else ms_text(view.jitter_ms),
+        "loss": NONE if lost else pct_text(view.loss_ratio),
         "flags": flags(view, words),
         "why": view.reason,
         "ack": f"\u2714 {view.ack_by}" if view.ack_by else "",
@@ -292,6 +295,7 @@ class Board:
         boot = {
             "ui": words,
             "lang": lang,
+            "labels": labels,
             "summary": summary,
             "sparks": sparks,
             "stale_after_s": STALE_AFTER_S,
