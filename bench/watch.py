@@ -154,19 +154,24 @@ def run(args: argparse.Namespace) -> dict:
     from confprov.watch.deploy import deploy
 
     specs = example_sites(args.example) if args.example else generated_sites(args.sites)
-    ws = Path(tempfile.mkdtemp(prefix="wbench-")) / "workspace"
-    t = time.monotonic()
-    lab_mod.up(args.name, specs, ws)
-    out: dict = {"sites": len(specs), "lab_up_s": round(time.monotonic() - t, 1)}
+    out: dict = {"sites": len(specs)}
+    if args.reuse:  # a lab of this name already up (e.g. a bench interrupted after `lab up`)
+        ws = Path(args.reuse)
+    else:
+        ws = Path(tempfile.mkdtemp(prefix="wbench-")) / "workspace"
+        t = time.monotonic()
+        lab_mod.up(args.name, specs, ws)
+        out["lab_up_s"] = round(time.monotonic() - t, 1)
     bench = Bench(args.name, ws)
     bench.route_all()
     t = time.monotonic()
-    first = deploy(ws)
+    first = second = deploy(ws)
     out["deploy_s"] = round(time.monotonic() - t, 1)
-    t = time.monotonic()
-    second = deploy(ws)
-    out["deploy_rerun_s"] = round(time.monotonic() - t, 1)
-    out["deploy_rerun_changed"] = len(second.changed_hosts)
+    if not args.no_rerun:
+        t = time.monotonic()
+        second = deploy(ws)
+        out["deploy_rerun_s"] = round(time.monotonic() - t, 1)
+        out["deploy_rerun_changed"] = len(second.changed_hosts)
     if not (first.ok and second.ok):
         raise SystemExit(f"bench: deploy failed:\n{first.summary_text()}\n{second.summary_text()}")
     config = load_config(ws)
@@ -245,6 +250,8 @@ def main() -> int:
     parser.add_argument("--gaps", type=float, nargs="+", default=[3.0, 2.0])
     parser.add_argument("--steady", type=float, default=60.0, help="CPU/traffic interval, s")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--reuse", metavar="WORKSPACE", help="use lab --name, already up")
+    parser.add_argument("--no-rerun", action="store_true", help="skip the no-change deploy")
     args = parser.parse_args()
     from confprov.lab import lab as lab_mod
 
