@@ -69,6 +69,47 @@ def launch(profile: Path) -> Browser:
     return Browser(proc, to_w, from_r)
 
 
+def open_page(browser: Browser, url: str) -> None:
+    """browser.open with a longer deadline: the machine may be shared and loaded."""
+    target = browser.send("Target.createTarget", session=False, url="about:blank")["targetId"]
+    browser.session = browser.send(
+        "Target.attachToTarget", session=False, targetId=target, flatten=True
+    )["sessionId"]
+    browser.send("Page.enable")
+    browser.send("Page.navigate", url=url)
+    browser.wait_for(
+        "document.readyState === 'complete' && !!document.getElementById('sites')", 120
+    )
+
+
+def cpu_s(browser: Browser) -> float:
+    """CPU seconds (user + system) of the browser and every process under it, from /proc:
+    what the page costs, hardly disturbed by other load on a shared machine (wall time is)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for path in Path("/proc").iterdir():
+        entry = path.name
+        if not entry.isdigit():
+            continue
+        try:
+            stat = (path / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        parents[int(entry)] = int(fields[1])
+        cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+    ours = {browser.proc.pid}
+    grew = True
+    while grew:
+        grew = False
+        for pid, parent in parents.items():
+            if parent in ours and pid not in ours:
+                ours.add(pid)
+                grew = True
+    return sum(cpu.get(pid, 0.0) for pid in ours)
+
+
 def feeder(feed: EngineFeed, stop: threading.Event, changes: list[tuple[str, float]]) -> None:
     sites = list(feed.engine.sites)
     tick = 0
@@ -89,22 +130,28 @@ def feeder(feed: EngineFeed, stop: threading.Event, changes: list[tuple[str, flo
 def one_run(
     browser: Browser, url: str, static_url: str, feed: EngineFeed, seconds: float
 ) -> dict[str, float]:
-    browser.open(static_url)  # warm-up of both: the first load of a fresh browser pays its start
-    browser.open(url)
-    browser.open(static_url)
+    open_page(browser, static_url)  # warm-up of both: a fresh browser's first load pays its start
+    open_page(browser, url)
+    open_page(browser, static_url)
     static_ms = browser.js("performance.getEntriesByType('navigation')[0].loadEventEnd")
     started = time.perf_counter()
+    server0 = time.process_time()
     urllib.request.urlopen(url, timeout=30).read()
+    server_cpu = (time.process_time() - server0) * 1000
     server_ms = (time.perf_counter() - started) * 1000
-    browser.open(url)
-    browser.wait_for("window.board && window.board.painted_ms != null")
+    cpu_before = cpu_s(browser)
+    open_page(browser, url)
+    browser.wait_for("window.board && window.board.painted_ms != null", 60)
     painted = browser.js("window.board.painted_ms")
+    render_cpu = (cpu_s(browser) - cpu_before) * 1000
     count = browser.js("document.querySelectorAll('.site').length")
     assert count == len(feed.engine.sites), count
     stop = threading.Event()
     changes: list[tuple[str, float]] = []
     thread = threading.Thread(target=feeder, args=(feed, stop, changes))
     frames0 = browser.js("window.board.frames")
+    cpu0 = cpu_s(browser)
+    own0 = time.process_time()
     start = time.monotonic()
     thread.start()
     latencies = []
@@ -120,11 +167,19 @@ def one_run(
     stop.set()
     thread.join()
     frames = browser.js("window.board.frames") - frames0
-    rate = frames / (time.monotonic() - start)
+    elapsed = time.monotonic() - start
+    rate = frames / elapsed
+    busy = cpu_s(browser) - cpu0
+    own = time.process_time() - own0
     return {
         "static_ms": static_ms,
         "server_ms": server_ms,
         "render_ms": painted,
+        "render_cpu_ms": render_cpu,
+        "frame_cpu_ms": busy / max(frames, 1) * 1000,
+        "page_core_pct": busy / elapsed * 100,
+        "server_cpu_ms": server_cpu,
+        "server_core_pct": own / elapsed * 100,
         "rate": rate,
         "latency_ms": statistics.median(latencies) if latencies else float("nan"),
         "latency_max_ms": max(latencies) if latencies else float("nan"),
@@ -168,7 +223,14 @@ def main() -> int:
             )
         med = {k: statistics.median(r[k] for r in results) for k in results[0]}
         runs = {
-            k: ", ".join(f"{r[k]:.0f}" if k != "rate" else f"{r[k]:.2f}" for r in results)
+            k: ", ".join(
+                f"{r[k]:.2f}"
+                if k == "rate"
+                else f"{r[k]:.1f}"
+                if k == "page_core_pct"
+                else f"{r[k]:.0f}"
+                for r in results
+            )
             for k in results[0]
         }
         load = os.getloadavg()
@@ -195,6 +257,15 @@ def main() -> int:
                 "server_ms",
                 "",
             ),
+            ("CPU of the browser (all its processes) for that render", "render_cpu_ms", ""),
+            ("CPU of the server process for GET / (all its threads)", "server_cpu_ms", ""),
+            ("CPU of the browser per frame applied", "frame_cpu_ms", ""),
+            ("CPU of the browser while following the updates, % of one core", "page_core_pct", ""),
+            (
+                "CPU of this process (server, engine ticks, feeder, CDP), % of one core",
+                "server_core_pct",
+                "",
+            ),
             ("frames applied per second (every round trip changing 5 times/s)", "rate", "≥ 1/s"),
             ("a state change on the Watch → tile recoloured, median", "latency_ms", ""),
             ("the same, worst of the run", "latency_max_ms", ""),
@@ -202,7 +273,13 @@ def main() -> int:
         print("| measure | median | runs | target |")
         print("| --- | ---: | --- | --- |")
         for what, key, target in rows:
-            value = f"{med[key]:.2f}" if key == "rate" else f"{med[key]:.0f} ms"
+            value = (
+                f"{med[key]:.2f}"
+                if key == "rate"
+                else f"{med[key]:.1f} %"
+                if key.endswith("_pct")
+                else f"{med[key]:.0f} ms"
+            )
             print(f"| {what} | {value} | {runs[key]} | {target} |")
         ratio = med["render_ms"] / med["static_ms"]
         print(f"| ratio: first full render / baseline | {ratio:.2f} | | |")
