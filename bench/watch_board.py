@@ -227,7 +227,7 @@ def main() -> int:
                 f"{r[k]:.2f}"
                 if k == "rate"
                 else f"{r[k]:.1f}"
-                if k == "page_core_pct"
+                if k.endswith("_pct")
                 else f"{r[k]:.0f}"
                 for r in results
             )
