@@ -92,8 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     from confprov.provision import cli as provision_cli
     from confprov.routers import cli as routers_cli
     from confprov.verify import cli as verify_cli
+    from confprov.watch import cli as watch_cli
 
-    for area in (lab_cli, provision_cli, routers_cli, verify_cli):
+    for area in (lab_cli, provision_cli, routers_cli, verify_cli, watch_cli):
         area.register(sub)
     add_common(parser)
     return parser

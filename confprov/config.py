@@ -16,6 +16,7 @@ import yaml
 
 from confprov.domain import LEVELS
 from confprov.exceptions import InputError, Problem
+from confprov.watch.probe import MIN_SIZE as PROBE_MIN
 from confprov.yamlutil import load_with_lines
 
 CONFIG_NAME = "confprov.yml"
@@ -132,6 +133,24 @@ def default_equipment() -> dict[str, list[str]]:
     return {level: list(NEEDS) for level in LEVELS}
 
 
+@dataclass(frozen=True)
+class Watch:
+    """``confprov watch``: probes, collector and the state machine (docs/watch.md)."""
+
+    gap_s: float = 3.0  # no probe for longer than this: the site is down
+    clean_s: float = 10.0  # back to up only after this long without a problem
+    window_s: float = 30.0  # loss, jitter and round trip are judged over this window
+    poll_s: float = 0.5  # how often the controller reads the collector
+    probe_rate: float = 5.0  # probe packets per second per endpoint
+    probe_bytes: int = 100  # size of one probe packet (UDP payload)
+    collector_port: int = 50001  # UDP port of the collector beside the conference server
+    query_port: int = 50002  # TCP port of the collector's JSON query (management address)
+    sip_interval_s: float = 15.0  # SIP OPTIONS from each endpoint, this often
+    router_interval_s: float = 30.0  # management reachability of every site router, this often
+    router_port: int = 22  # TCP port tried on each router's management address
+    router_parallel: int = 32  # router checks at once
+
+
 @dataclass(frozen=True, kw_only=True)
 class Config:
     conference: Conference
@@ -149,6 +168,7 @@ class Config:
     windows: Windows = field(default_factory=Windows)
     # Per site (slug) or endpoint host: another windows.connection than the global one.
     windows_connections: dict[str, str] = field(default_factory=dict)
+    watch: Watch = field(default_factory=Watch)
     expected: dict[str, int] = field(default_factory=dict)
     lang: str = "vi"
     # Room equipment required per level (the survey's NEEDS); a level left out needs them all.
@@ -168,6 +188,7 @@ _SECTIONS: dict[str, type] = {
     "verify": Verify,
     "support": Support,
     "windows": Windows,
+    "watch": Watch,
 }
 _SCALARS = {
     "province": str,
@@ -377,6 +398,7 @@ def _check_values(config: Config, lines: dict[str, int], path: str) -> list[Prob
     for key in ("loss_15s_pct", "burst_200ms_pct", "reorder_pct", "mos_min"):
         if getattr(config.thresholds, key) < 0:
             bad(f"thresholds.{key}", "must be 0 or more")
+    problems.extend(_check_watch(config.watch, lines, path))
     for key in ("bitrate_kbps", "packet_bytes", "duration_s"):
         if getattr(config.media, key) <= 0:
             bad(f"media.{key}", "must be positive")
@@ -402,6 +424,32 @@ _MAPPINGS: dict[str, Callable[[Any, dict[str, int], str, list[Problem]], Any]] =
     "equipment": _equipment,
     "windows_connections": _windows_connections,
 }
+
+
+def _check_watch(watch: Watch, lines: dict[str, int], path: str) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def bad(key: str, message: str) -> None:
+        problems.append(Problem(path, lines.get(f"watch.{key}"), f"watch.{key}", message))
+
+    for key in ("gap_s", "clean_s", "window_s", "poll_s", "probe_rate", "sip_interval_s"):
+        if getattr(watch, key) <= 0:
+            bad(key, "must be positive")
+    for key in ("router_interval_s", "router_parallel"):
+        if getattr(watch, key) < 1:
+            bad(key, "must be at least 1")
+    for key in ("collector_port", "query_port", "router_port"):
+        if not 0 < getattr(watch, key) < 65536:
+            bad(key, "must be a port number 1-65535")
+    if not PROBE_MIN <= watch.probe_bytes <= 1400:
+        bad("probe_bytes", f"must be {PROBE_MIN}-1400 (one unfragmented packet)")
+    if watch.gap_s <= 0:
+        return problems
+    if watch.poll_s > watch.gap_s:
+        bad("poll_s", f"must not exceed watch.gap_s ({watch.gap_s:g}): outages would be missed")
+    if watch.probe_rate * watch.gap_s < 3:
+        bad("probe_rate", "too slow for watch.gap_s: at least 3 probes must fit in the gap")
+    return problems
 
 
 def load_config(workspace: Path) -> Config:

@@ -36,6 +36,19 @@ fi
 # The ansible.windows collection for the Windows roles, taken out of PyPI's `ansible` bundle.
 "$VENV/bin/python" scripts/install_collections.py
 
+# promtool (the tests of the watch alert rules) from Debian's prometheus package, unpacked into
+# the virtualenv: installing the package itself would also enable a Prometheus server on :9090.
+if [[ ! -x $VENV/bin/promtool ]]; then
+    tmp=$(mktemp -d)
+    if (cd "$tmp" && { apt-get download -qq prometheus 2>/dev/null || { [[ $(id -u) -eq 0 ]] && apt-get update -qq && apt-get download -qq prometheus; }; }) >/dev/null; then
+        dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/unpacked"
+        install -m 0755 "$tmp/unpacked/usr/bin/promtool" "$VENV/bin/promtool"
+    else
+        echo "setup: could not download Debian's prometheus package: promtool tests will be skipped" >&2
+    fi
+    rm -rf "$tmp"
+fi
+
 # The lab image (debootstrap, cached; rebuilt only when its recipe changes). Needs root.
 if [[ $(id -u) -eq 0 ]]; then
     "$VENV/bin/confprov" lab image

@@ -1,0 +1,1 @@
+"""confprov watch: the session-day board's engine (probes, collector, states, events)."""

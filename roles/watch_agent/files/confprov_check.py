@@ -1,0 +1,1 @@
+../../connection_check/library/confprov_check.py
