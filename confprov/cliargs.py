@@ -59,6 +59,11 @@ EXAMPLES = {
     "report": "confprov report -w phu-tho --json - | jq .summary",
     "reflector": "confprov reflector --deploy -w phu-tho",
     "sheets": "confprov sheets -w phu-tho --out sheets --pdf",
+    "watch serve": "confprov watch serve -w phu-tho --port 8470",
+    "watch status": "confprov watch status -w phu-tho --json - | jq .up",
+    "watch restore": "confprov watch restore -w phu-tho yen-tap.cam-khe --action router",
+    "watch deploy": "confprov watch deploy -w phu-tho",
+    "watch report": "confprov watch report -w phu-tho --html session.html",
 }
 
 

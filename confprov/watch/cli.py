@@ -9,14 +9,11 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from confprov.cli import resolve_workspace, workspace_arg
+from confprov import cliargs
+from confprov.cliargs import resolve_workspace, workspace_arg
 from confprov.config import LANGS
 from confprov.exceptions import InputError, Problem
-
-if TYPE_CHECKING:
-    pass
 
 DEFAULT_PORT = 8470
 
@@ -50,7 +47,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "Exit 0 every site up, 1 some not up, 2 bad input.",
     )
     workspace_arg(p)
-    p.add_argument("--json", action="store_true", help="print the /api/sites document")
+    cliargs.json_arg(p, "the /api/sites document")
     p.set_defaults(func=_cmd_status)
 
     p = cmds.add_parser(
@@ -81,7 +78,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     workspace_arg(p)
     p.add_argument("--html", type=Path, metavar="FILE", help="write one self-contained page")
-    p.add_argument("--json", metavar="FILE", help="write the summary as JSON (- for stdout)")
+    cliargs.json_arg(p, "the summary")
     p.set_defaults(func=_cmd_report)
 
 
@@ -134,16 +131,19 @@ def _cmd_status(args: argparse.Namespace) -> int:
     from confprov.watch.model import SiteState
     from confprov.watch.status import read_state
 
+    cliargs.check_targets(args, ("json",))
     doc, error = read_state(resolve_workspace(args))
     if error:
         print(f"watch status: collector {error}", file=sys.stderr)
-    if args.json:
-        print(json.dumps(doc, indent=2, ensure_ascii=False))
-    else:
-        print(f"{doc['up']}/{doc['total']} up" + (" (monitor stale)" if doc["stale"] else ""))
-        for site in doc["sites"]:
-            if site["state"] != SiteState.UP.value:
-                print(f"  {site['state']:<9} {site['name']} ({site['site']}): {site['reason']}")
+    cliargs.emit_json(args, doc)
+    cliargs.say(
+        args, f"{doc['up']}/{doc['total']} up" + (" (monitor stale)" if doc["stale"] else "")
+    )
+    for site in doc["sites"]:
+        if site["state"] != SiteState.UP.value:
+            cliargs.say(
+                args, f"  {site['state']:<9} {site['name']} ({site['site']}): {site['reason']}"
+            )
     return 0 if doc["up"] == doc["total"] and not doc["stale"] else 1
 
 
@@ -176,18 +176,15 @@ def _cmd_restore(args: argparse.Namespace) -> int:
 
 
 def _cmd_deploy(args: argparse.Namespace) -> int:
-    from confprov.runner import terminal_progress
     from confprov.watch.deploy import deploy
 
-    result = deploy(resolve_workspace(args), on_progress=terminal_progress(sys.stderr))
-    if sys.stderr.isatty():
-        sys.stderr.write("\n")
-    print(result.summary_text())
+    with cliargs.progress(args, "watch deploy") as progress:
+        result = deploy(resolve_workspace(args), on_progress=progress)
+    cliargs.say(args, result.summary_text())
     return 0 if result.ok else 1
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from confprov.verify.cli import _write
     from confprov.watch import report
     from confprov.watch.store import Store
     from confprov.workspace import load
@@ -195,22 +192,17 @@ def _cmd_report(args: argparse.Namespace) -> int:
     workspace = resolve_workspace(args)
     if args.html and not args.html.resolve().parent.is_dir():
         raise InputError([Problem(str(args.html), None, "--html", "its folder does not exist")])
-    if args.json and args.json != "-" and not Path(args.json).resolve().parent.is_dir():
-        raise InputError([Problem(args.json, None, "--json", "its folder does not exist")])
+    cliargs.check_targets(args, ("json",))
     names = {s.slug: s.name for s in load(workspace).registry.sites}
     store = Store.open(workspace)
     try:
         summary = report.summarise(store.events(), store.incidents(), names)
     finally:
         store.close()
-    if args.json == "-":
-        print(report.json_text(summary))
-    else:
-        print(summary.text())
-        if args.json:
-            _write(Path(args.json), report.json_text(summary))
-            print(f"json: {args.json}")
+    cliargs.say(args, summary.text())
+    if args.json:
+        cliargs.emit_json(args, json.loads(report.json_text(summary)))
     if args.html:
-        _write(args.html, summary.html())
-        print(f"html: {args.html.resolve()}", file=sys.stderr if args.json == "-" else sys.stdout)
+        cliargs.write_atomic(args.html, summary.html())
+        cliargs.say(args, f"html: {args.html.resolve()}")
     return 0

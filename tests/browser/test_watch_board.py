@@ -194,7 +194,8 @@ def test_token_refused_beyond_loopback_and_page_works_with_it(browser, feed: Eng
             assert err.value.code == 401
         basic = base64.b64encode(f"ops:{TOKEN}".encode()).decode()
         open_with_header(browser, url, {"Authorization": f"Basic {basic}"})
-        browser.wait_for("document.body.dataset.ready === '1'")
+        # The navigation may not have a body yet when the first poll runs.
+        browser.wait_for("!!document.body && document.body.dataset.ready === '1'")
         total = len(feed.engine.snapshot())
         feed.set(feed.engine.snapshot()[1].site, age_s=30.0)
         feed.tick()
