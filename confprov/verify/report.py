@@ -168,6 +168,19 @@ def to_json(report: Report) -> dict[str, Any]:
     }
 
 
+def nothing_json(province: str, note: str) -> dict[str, Any]:
+    """The JSON of a verify that had nothing to do (``--failed-only``, every site ready): the
+    same schema with no run and no sites, and a ``note`` saying why, so a pipe still parses."""
+    return {
+        "schema": SCHEMA,
+        "province": province,
+        "run": None,
+        "summary": {"sites": 0, "ready": 0, "not_ready": 0, "by_level": {}, "by_district": {}},
+        "sites": [],
+        "note": note,
+    }
+
+
 def json_text(report: Report) -> str:
     return json.dumps(to_json(report), ensure_ascii=False, indent=2) + "\n"
 
