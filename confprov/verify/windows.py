@@ -21,25 +21,16 @@ from typing import Any
 
 from confprov.config import Config
 from confprov.exceptions import InputError
-from confprov.verify.evaluate import SiteResult, Verdict
+from confprov.verify.evaluate import CHECK_ORDER, SiteResult, Verdict
+from confprov.windows import connection_of
 
 UNMEASURED = "unmeasured"
 FACT = "windows_check_result"
 REASON = "not measured on Windows: needs confprov's probe (Python), not a stock module"
-# What the probe measures on Linux and nothing measures on a Windows endpoint.
-PROBE_CHECKS = (
-    "gateway",
-    "route",
-    "dns",
-    "sip_options",
-    "sip_register",
-    "rtt",
-    "jitter",
-    "loss",
-    "bandwidth",
-    "reorder",
-    "clock",
-)
+# What Windows checks (verdicts below): everything else the Linux path judges (the probe's
+# network, SIP, media and clock checks) is unmeasured; room and router are judged per site.
+MEASURED = ("ssh", "sip_port", "client_version", "client_config")
+PROBE_CHECKS = tuple(c for c in CHECK_ORDER if c not in (*MEASURED, "room", "router"))
 
 
 @dataclass
@@ -86,7 +77,7 @@ def verdicts(host: str, site: str, findings: Findings, config: Config) -> list[V
     """Judge one Windows endpoint: reached, client version, site file, SIP port; the rest
     ``unmeasured``."""
     result = findings.results[host]
-    connection = config.windows_connections.get(host) or config.windows.connection
+    connection = connection_of(config, host, site)
     out = [
         Verdict(
             host=host,

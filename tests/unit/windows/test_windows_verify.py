@@ -227,3 +227,33 @@ def test_without_the_msi_the_version_check_says_why(
     assert checks["client_version"]["severity"] == "fail"
     assert "the pinned version is unknown" in checks["client_version"]["reason"]
     assert "no Webex MSI" in checks["client_version"]["reason"]
+
+
+def test_every_check_the_linux_path_judges_is_listed_for_a_windows_endpoint(
+    windows_ws: Path,
+) -> None:
+    """A Windows site's report names each endpoint check, measured or "not measured"."""
+    from confprov.verify.evaluate import CHECK_ORDER
+    from confprov.workspace import load
+
+    config = load(windows_ws).config
+    verdicts = win.verdicts(HOST, HOST, win.Findings(results={HOST: GOOD}), config)
+    found = {v.check: v.severity for v in verdicts}
+    assert set(found) == set(CHECK_ORDER) - {"room", "router"}
+    assert {found[n] for n in ("loss_15s", "burst_200ms", "mos")} == {"unmeasured"}
+
+
+def test_a_connection_override_keyed_by_site_slug_applies_to_its_endpoints(
+    windows_ws: Path,
+) -> None:
+    """windows_connections accepts a host or a site slug; verify reads it as inventory does."""
+    from dataclasses import replace
+
+    from confprov.workspace import load
+
+    config = replace(load(windows_ws).config, windows_connections={HOST: "winrm"})
+    assert config.windows.connection != "winrm"
+    laptop = "laptop-2"  # a second endpoint of the site: not itself a key
+    findings = win.Findings(results={laptop: GOOD})
+    ssh = win.verdicts(laptop, HOST, findings, config)[0]
+    assert (ssh.check, ssh.reason) == ("ssh", "reached over winrm")
