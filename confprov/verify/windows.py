@@ -217,6 +217,27 @@ def unmeasured_sites(sites: Iterable[SiteResult]) -> list[SiteResult]:
     return [s for s in sites if any(v.severity == UNMEASURED for v in s.checks)]
 
 
+def unmeasured_checks(site: SiteResult) -> list[str]:
+    """The checks of ``site`` no endpoint measured (every verdict of them ``unmeasured``)."""
+    names = {v.check for v in site.checks}
+    return [
+        n
+        for n in CHECK_ORDER
+        if n in names and all(v.severity == UNMEASURED for v in site.checks if v.check == n)
+    ]
+
+
+def junit_skip(site: SiteResult) -> tuple[str, str] | None:
+    """JUnit's extra case for a site with unmeasured checks: its name and skip message.
+
+    "Unmeasured" is neither a pass nor a failure; as a skipped case CI shows it apart."""
+    checks = [v.check for v in site.checks if v.severity == UNMEASURED]
+    if not checks:
+        return None
+    names = ", ".join(n for n in CHECK_ORDER if n in checks)
+    return f"{site.site}: media path (Windows)", f"{REASON}: {names}"
+
+
 def terminal_lines(sites: Iterable[SiteResult], lang: str) -> list[str]:
     """The report's line about Windows sites: ready or not, their media path was not measured."""
     found = unmeasured_sites(sites)

@@ -120,6 +120,10 @@ def test_a_windows_site_whose_measurable_checks_pass_is_ready_and_verify_exits_0
     assert sum(int(suite.get("failures", "x")) for suite in junit.iter("testsuite")) == 0
     [case] = [c for c in junit.iter("testcase") if c.get("name", "").startswith(f"{HOST} (")]
     assert case.find("failure") is None
+    [media] = [
+        c for c in junit.iter("testcase") if c.get("name") == f"{HOST}: media path (Windows)"
+    ]
+    assert media.find("skipped").get("message").startswith("not measured on Windows")
     assert "rtt [so-khoa-hoc-va-cong-nghe] unmeasured: not measured on Windows" in ET.tostring(
         junit, encoding="unicode"
     )
