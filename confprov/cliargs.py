@@ -174,12 +174,24 @@ def color_enabled(args: argparse.Namespace | None, stream: Any) -> bool:
 
 
 def console(args: argparse.Namespace | None, stream: Any = None) -> Console:
-    """A rich console for ``stream`` that honours the colour rules above."""
+    """A rich console for ``stream`` that honours the colour rules above.
+
+    Whether it is a terminal and whether it is coloured are separate: ``--no-color`` on a
+    terminal still draws the live progress (cursor movement), only without colour.
+    """
     from rich.console import Console
 
     out = stream if stream is not None else sys.stdout
+    tty = bool(hasattr(out, "isatty") and out.isatty())
     on = color_enabled(args, out)
-    return Console(file=out, no_color=not on, highlight=False, force_terminal=on, soft_wrap=not on)
+    return Console(
+        file=out,
+        no_color=not on,
+        color_system="auto" if on else None,
+        highlight=False,
+        force_terminal=tty,
+        soft_wrap=not tty,
+    )
 
 
 # Per-host state tags in the summaries of runs (runner.RunResult, routers): their colours.

@@ -68,6 +68,19 @@ def connection_vars(config: Config, workspace: str, connection: str) -> dict[str
     return out
 
 
+def override_key(config: Config, host: str, slug: str) -> str:
+    """The ``windows_connections`` key that applies to an endpoint: its host name, else its
+    site's slug, else "" (the global ``windows.connection``)."""
+    overrides = config.windows_connections
+    return host if host in overrides else slug if slug in overrides else ""
+
+
+def connection_of(config: Config, host: str, slug: str) -> str:
+    """How a Windows endpoint of site ``slug`` is reached: its override, else the global one."""
+    key = override_key(config, host, slug)
+    return config.windows_connections[key] if key else config.windows.connection
+
+
 def connections(
     config: Config, sites: Iterable[tuple[str, str, tuple[str, ...]]]
 ) -> dict[str, str]:
@@ -83,8 +96,8 @@ def connections(
         if endpoint_os != "windows":
             continue
         for host in hosts:
-            key = host if host in overrides else slug if slug in overrides else ""
-            out[host] = overrides[key] if key else config.windows.connection
+            key = override_key(config, host, slug)
+            out[host] = connection_of(config, host, slug)
             if key:
                 used.add(key)
     unknown = sorted(set(overrides) - used)

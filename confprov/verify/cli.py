@@ -166,7 +166,13 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         )
     if outcome is None:
         which = "of the sites --limit selects, every one" if args.limit else "every site"
-        cliargs.say(args, f"verify: no site left to recheck: {which} was ready in its latest run")
+        note = f"no site left to recheck: {which} was ready in its latest run"
+        cliargs.say(args, f"verify: {note}")
+        if getattr(args, "json", None) is not None:
+            from confprov.verify.report import nothing_json
+            from confprov.workspace import load
+
+            cliargs.emit_json(args, nothing_json(load(workspace).config.province, note))
         return 0
     report = _make_report(workspace, outcome.run.id, args.lang, outcome.run.scope == "all")
     _render(args, report)

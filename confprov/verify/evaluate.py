@@ -22,9 +22,6 @@ SEVERITIES = (
     "skip",
     "unmeasured",
 )  # unmeasured: Windows (verify/windows.py)
-# The threshold of a verdict that says "a person must check this" (e.g. a Windows endpoint the
-# check module cannot run on): such a site is not ready, and JUnit lists it as skipped.
-MANUAL = "verify by hand"
 # Beyond this fraction of its limit (but within it) a value is a warning: little margin left.
 WARN_FRACTION = 0.8
 # Order in which checks are shown: the first failing one is usually the cause of the rest.
@@ -79,11 +76,6 @@ class SiteResult:
     checks: list[Verdict] = field(default_factory=list)
     previous_run: int | None = None  # set when the state comes from an earlier run
     seconds: float = 0.0  # how long its endpoint checks took (JUnit's time), 0 when unknown
-
-    @property
-    def manual(self) -> bool:
-        """Only a person can verify it: every failing check says so."""
-        return bool(self.failing) and all(v.threshold == MANUAL for v in self.failing)
 
     @property
     def ready(self) -> bool:

@@ -15,6 +15,7 @@ import datetime as dt
 import io
 from typing import Any
 
+from confprov.verify import windows as win
 from confprov.verify.evaluate import SiteResult
 from confprov.verify.labels import heading, label
 from confprov.verify.report import Report
@@ -165,6 +166,12 @@ def prom_text(report: Report) -> str:
         ["site", "check"],
         registry=registry,
     )
+    unmeasured = Gauge(
+        "confprov_site_check_unmeasured",
+        "1 when no endpoint of the site measured the check (not measured on Windows)",
+        ["site", "check"],
+        registry=registry,
+    )
     scale = {"ms": 1e-3, "%": 1e-2, "kbit/s": 1e3, "": 1.0}
     names = {
         "rtt": ("confprov_site_rtt_seconds", "median round trip to the reflector"),
@@ -181,7 +188,13 @@ def prom_text(report: Report) -> str:
     }
     for site in report.sites:
         ready.labels(site.site, site.level, report.group_of(site)).set(int(site.ready))
+        # A check no endpoint measured (Windows) gets no failed series, which would read 0 =
+        # passed, but its own: confprov_site_check_unmeasured 1.
+        blind = set(win.unmeasured_checks(site))
         for check in sorted({v.check for v in site.checks}):
+            if check in blind:
+                unmeasured.labels(site.site, check).set(1)
+                continue
             bad = any(v.check == check and v.severity == "fail" for v in site.checks)
             failing.labels(site.site, check).set(int(bad))
         for v in site.checks:

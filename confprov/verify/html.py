@@ -47,7 +47,8 @@ def histogram(values: list[float], limit: float | None) -> dict[str, Any]:
     step = _nice_step(top * 1.0001, BINS)
     counts = [0] * BINS
     for value in values:
-        counts[min(BINS - 1, int(max(0.0, value) // step))] += 1
+        # Rounded first: 0.6 / 0.2 is 2.9999999999999996, and 0.6 belongs to the bin from 0.6.
+        counts[min(BINS - 1, math.floor(round(max(0.0, value) / step, 9)))] += 1
     width, bar = 40 + BINS * 28, 24
     peak = max(counts) or 1
     bins = []

@@ -4,7 +4,8 @@ Provisioning surveys each endpoint's room (``WS/survey/<host>.json``, confprov.p
 a site lacks a device when none of its endpoints has one (the survey summary's rule). Which
 devices a level needs is ``equipment`` in confprov.yml (default: all of them at every level). A
 missing device fails the site ("no microphone found"); a room never surveyed, or a survey that
-could not be read, is a warning: unknown, not absent.
+could not be read, or one that did not read devices (``devices_surveyed: false``, Windows), is
+a warning: unknown, not absent.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ MISSING = {
 # The survey section each need is read from (confprov.provision.survey.NEEDS tests these): a
 # survey without the section did not look, so the device is unknown rather than missing.
 SECTION = {"camera": "cameras", "display": "displays", "microphone": "audio", "speaker": "audio"}
+
+# A survey saved with ``devices_surveyed: false`` (provision.yml's Windows play) did not look.
+NOT_SURVEYED = "not surveyed (Windows: no stock module lists devices)"
 
 
 def room_verdict(
@@ -51,8 +55,18 @@ def room_verdict(
             threshold=need_text,
             reason=f"{why}: {need_text} unknown",
         )
-    unknown = [n for n in required if not any(SECTION[n] in s for s in found)]
-    missing = [n for n in required if n not in unknown and not any(NEEDS[n][1](s) for s in found)]
+    # A survey that did not read devices (Windows: stock facts only) says nothing about them.
+    read = [s for s in found if s.get("devices_surveyed") is not False]
+    if not read:
+        return Verdict(
+            host=host,
+            check="room",
+            severity="warn",
+            threshold=need_text,
+            reason=f"{NOT_SURVEYED}: {need_text} unknown",
+        )
+    unknown = [n for n in required if not any(SECTION[n] in s for s in read)]
+    missing = [n for n in required if n not in unknown and not any(NEEDS[n][1](s) for s in read)]
     if missing:
         return Verdict(
             host=host,

@@ -21,25 +21,16 @@ from typing import Any
 
 from confprov.config import Config
 from confprov.exceptions import InputError
-from confprov.verify.evaluate import SiteResult, Verdict
+from confprov.verify.evaluate import CHECK_ORDER, SiteResult, Verdict
+from confprov.windows import connection_of
 
 UNMEASURED = "unmeasured"
 FACT = "windows_check_result"
 REASON = "not measured on Windows: needs confprov's probe (Python), not a stock module"
-# What the probe measures on Linux and nothing measures on a Windows endpoint.
-PROBE_CHECKS = (
-    "gateway",
-    "route",
-    "dns",
-    "sip_options",
-    "sip_register",
-    "rtt",
-    "jitter",
-    "loss",
-    "bandwidth",
-    "reorder",
-    "clock",
-)
+# What Windows checks (verdicts below): everything else the Linux path judges (the probe's
+# network, SIP, media and clock checks) is unmeasured; room and router are judged per site.
+MEASURED = ("ssh", "sip_port", "client_version", "client_config")
+PROBE_CHECKS = tuple(c for c in CHECK_ORDER if c not in (*MEASURED, "room", "router"))
 
 
 @dataclass
@@ -86,7 +77,7 @@ def verdicts(host: str, site: str, findings: Findings, config: Config) -> list[V
     """Judge one Windows endpoint: reached, client version, site file, SIP port; the rest
     ``unmeasured``."""
     result = findings.results[host]
-    connection = config.windows_connections.get(host) or config.windows.connection
+    connection = connection_of(config, host, site)
     out = [
         Verdict(
             host=host,
@@ -224,6 +215,27 @@ def _sip_port(host: str, result: dict[str, Any], config: Config) -> Verdict:
 
 def unmeasured_sites(sites: Iterable[SiteResult]) -> list[SiteResult]:
     return [s for s in sites if any(v.severity == UNMEASURED for v in s.checks)]
+
+
+def unmeasured_checks(site: SiteResult) -> list[str]:
+    """The checks of ``site`` no endpoint measured (every verdict of them ``unmeasured``)."""
+    names = {v.check for v in site.checks}
+    return [
+        n
+        for n in CHECK_ORDER
+        if n in names and all(v.severity == UNMEASURED for v in site.checks if v.check == n)
+    ]
+
+
+def junit_skip(site: SiteResult) -> tuple[str, str] | None:
+    """JUnit's extra case for a site with unmeasured checks: its name and skip message.
+
+    "Unmeasured" is neither a pass nor a failure; as a skipped case CI shows it apart."""
+    checks = [v.check for v in site.checks if v.severity == UNMEASURED]
+    if not checks:
+        return None
+    names = ", ".join(n for n in CHECK_ORDER if n in checks)
+    return f"{site.site}: media path (Windows)", f"{REASON}: {names}"
 
 
 def terminal_lines(sites: Iterable[SiteResult], lang: str) -> list[str]:

@@ -180,3 +180,44 @@ def test_run_summaries_colour_state_tags_on_a_terminal_only(monkeypatch):
     monkeypatch.setattr(sys, "stdout", plain)
     cliargs.print_states(args, summary)
     assert plain.getvalue() == summary + "\n"
+
+
+PTY_CHILD = """
+import argparse, os
+from confprov import cliargs
+from confprov.runner import Progress
+
+with cliargs.progress(argparse.Namespace(quiet=False, no_color=False), "verify") as show:
+    p = Progress(total=4)
+    p.failed.add("a")
+    show(p)
+    os.write(2, b"<<still running>>\\n")
+"""
+
+
+def test_no_color_on_a_terminal_still_draws_progress_live_without_colour():
+    """NO_COLOR on a terminal: the live bar is drawn while the run goes on, in no colour."""
+    import os
+    import pty
+    import re
+
+    master, slave = pty.openpty()
+    env = {**os.environ, "NO_COLOR": "1", "TERM": "xterm-256color", "COLUMNS": "120"}
+    argv = [sys.executable, "-c", PTY_CHILD]
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave, env=env)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert proc.wait(timeout=60) == 0
+    out = b"".join(chunks).decode()
+    assert "<<still running>>" in out, out
+    assert "verify" in out.split("<<still running>>")[0], out  # drawn before the end
+    assert not re.search(r"\x1b\[[0-9;]*m", out), repr(out)  # no colour/style codes

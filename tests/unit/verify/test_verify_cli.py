@@ -7,6 +7,7 @@ import json
 from confprov.cli import main
 from confprov.verify import store
 from confprov.verify.evaluate import SiteResult, Verdict
+from confprov.verify.report import SCHEMA
 
 
 def test_report_without_any_run_is_bad_input(small_workspace, capsys):
@@ -93,3 +94,15 @@ def test_report_since_lists_changes(small_workspace, capsys):
     text = capsys.readouterr().out
     assert "cam-khe (UBND huyện Cẩm Khê): now ready" in text
     assert "sngv" not in text
+
+
+def test_failed_only_with_nothing_to_recheck_still_writes_json_to_stdout(small_workspace, capsys):
+    stored_run(small_workspace)
+    argv = ["verify", "-w", str(small_workspace), "--failed-only", "--limit", "sngv"]
+    assert main([*argv, "--json", "-"]) == 0
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)  # stdout holds the JSON alone
+    assert data["schema"] == SCHEMA
+    assert (data["sites"], data["run"], data["summary"]["sites"]) == ([], None, 0)
+    assert "no site left to recheck" in data["note"]
+    assert "no site left to recheck" in captured.err  # the human line moved to stderr

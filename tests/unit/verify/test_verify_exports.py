@@ -8,7 +8,7 @@ import io
 
 from openpyxl import load_workbook
 from prometheus_client.parser import text_string_to_metric_families
-from verify_samples import sample_run, sample_sites
+from verify_samples import sample_run, sample_sites, windows_site
 
 from confprov.verify.exports import csv_text, neutralise, prom_text, xlsx_bytes
 from confprov.verify.report import Report
@@ -77,3 +77,14 @@ def test_prometheus_text_parses_with_prometheus_client():
     assert families["confprov_verify_sites_ready"].samples[0].value == 2.0
     stamp = families["confprov_verify_last_run_timestamp_seconds"].samples[0].value
     assert stamp == calendar.timegm((2026, 11, 26, 7, 0, 9))  # the run's finish, UTC
+
+
+def test_prometheus_never_reads_not_measured_on_windows_as_passed():
+    rep = Report(run=sample_run(), sites=[windows_site()], province="Tỉnh Thử", district_names={})
+    families = {f.name: f for f in text_string_to_metric_families(prom_text(rep))}
+    failed = {s.labels["check"]: s.value for s in families["confprov_site_check_failed"].samples}
+    blind = {s.labels["check"]: s.value for s in families["confprov_site_check_unmeasured"].samples}
+    assert failed["client_version"] == 0.0 and failed["sip_port"] == 0.0  # measured, passed
+    assert "rtt" not in failed and "mos" not in failed  # no 0 that reads as "passed"
+    assert blind["rtt"] == blind["mos"] == 1.0
+    assert not set(failed) & set(blind)

@@ -12,30 +12,18 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
-from verify_samples import sample_run, sample_sites
+from verify_samples import sample_run, sample_sites, windows_site
 
-from confprov.verify.evaluate import MANUAL, SiteResult, Verdict
+from confprov.verify.evaluate import SiteResult
 from confprov.verify.report import Report, junit_text
 
 SCHEMAS = Path(__file__).parent / "schemas"
 
 
 def sites_with_a_windows_site() -> list[SiteResult]:
-    windows = SiteResult(
-        site="so-tu-phap", name="Sở Tư pháp <&>", level="department", district="", seconds=0.0
-    )
-    windows.checks = [
-        Verdict(
-            host="so-tu-phap",
-            check="ssh",
-            severity="fail",
-            threshold=MANUAL,
-            reason="Windows endpoint: not verified automatically",
-        )
-    ]
     sites = sample_sites()
     sites[2].seconds = 6.25
-    return [*sites, windows]
+    return [*sites, windows_site()]
 
 
 def junit(sites: list[SiteResult]) -> bytes:
@@ -71,7 +59,12 @@ def test_times_timestamp_hostname_and_skipped_sites():
     cases = {c.get("name"): c for s in suites for c in s.findall("testcase")}
     assert cases["xa.cam-khe (UBND xã Xà)"].get("time") == "6.250"
     windows = cases["so-tu-phap (Sở Tư pháp <&>)"]
-    assert windows.find("skipped") is not None and windows.find("failure") is None
-    assert "not verified automatically" in windows.find("skipped").get("message")
-    assert sum(int(s.get("failures")) for s in suites) == 1  # Windows: skipped, not failed
+    assert windows_site().ready
+    assert windows.find("skipped") is None and windows.find("failure") is None  # measured: pass
+    media = cases["so-tu-phap: media path (Windows)"]  # unmeasured: its own case, skipped
+    assert media.find("failure") is None
+    message = media.find("skipped").get("message")
+    assert message.startswith("not measured on Windows") and "rtt" in message and "mos" in message
+    assert sum(int(s.get("failures")) for s in suites) == 1  # only the sample's red site
     assert sum(int(s.get("skipped")) for s in suites) == 1
+    assert sum(int(s.get("tests")) for s in suites) == len(cases)

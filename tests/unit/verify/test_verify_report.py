@@ -118,3 +118,11 @@ def test_terminal_tables_align_vietnamese_by_display_width():
     assert len(rows) == 2, text
     assert cell_len(rows[0]) == cell_len(rows[1])  # the counts end in the same column
     assert len(rows[0]) != len(rows[1])  # though not after the same number of code points
+
+
+def test_histogram_bins_a_value_on_a_bin_edge_into_the_bin_it_starts():
+    from confprov.verify.html import histogram
+
+    bins = {b["label"]: b["count"] for b in histogram([0.6, 0.3], 1.0)["bins"]}
+    # 0.6 / 0.2 is 2.9999999999999996 in floating point: 0.6 still belongs to "0.6 to 0.8".
+    assert (bins["0.2 to 0.4"], bins["0.4 to 0.6"], bins["0.6 to 0.8"]) == (1, 0, 1)

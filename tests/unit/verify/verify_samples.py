@@ -51,3 +51,23 @@ def sample_run(run_id: int = 1, scope: str = "all") -> RunInfo:
     return RunInfo(
         run_id, "2026-11-26T07:00:00+00:00", "2026-11-26T07:00:09+00:00", scope, "/r", 3, 2
     )
+
+
+CONF = "conference: {server: 198.18.32.10, sip_domain: conf.example, transport: tcp}\n"
+# What the windows_check role reports for an endpoint whose measurable checks pass.
+GOOD = {"versions": ["1.0"], "site_file": True, "site": "so-tu-phap", "sip_port": {"ok": True}}
+
+
+def windows_site() -> SiteResult:
+    """A Windows site as verify judges it (confprov.verify.windows.verdicts, not a stand-in)."""
+    from confprov.config import parse_config
+    from confprov.verify import windows as win
+
+    findings = win.Findings(
+        {"windows_check_product_code": "{X}", "windows_check_version": "1.0"},
+        results={"so-tu-phap": GOOD},
+    )
+    config = parse_config(CONF, "confprov.yml")
+    site = SiteResult(site="so-tu-phap", name="Sở Tư pháp <&>", level="department", district="")
+    site.checks = win.verdicts("so-tu-phap", "so-tu-phap", findings, config)
+    return site
