@@ -197,7 +197,9 @@ def decode_legacy(path: Path, data: bytes, error: UnicodeDecodeError) -> tuple[s
     readings: dict[str, str] = {}
     if vi and _plausible(vi, VIETNAMESE) and any(c in _VIETNAMESE_ONLY for c in vi):
         readings["cp1258"] = vi
-    elif west and _plausible(west, _LATIN1):
+    elif west and _plausible(west, _LATIN1) and not any(c in _VIETNAMESE_ONLY for c in vi):
+        # Western only when nothing in the file reads as Vietnamese: a Vietnamese name with one
+        # Western letter (Phạm Thị Müller) fits no single reading and is refused, not garbled.
         readings["cp1252"] = west
     distinct = set(readings.values())
     line = data[: error.start].count(b"\n") + 1
@@ -221,6 +223,12 @@ def decode_legacy(path: Path, data: bytes, error: UnicodeDecodeError) -> tuple[s
             ]
         )
     why = "it reads as neither Vietnamese (Windows-1258) nor Western (Windows-1252) text"
+    foreign = sorted({c for c in vi if not (c.isascii() or c in VIETNAMESE or c in _PUNCT)})
+    if foreign and any(c in _VIETNAMESE_ONLY for c in vi):
+        why = (
+            "read as Vietnamese (Windows-1258) it also holds letters outside Vietnamese "
+            f"({' '.join(foreign[:5])}), so neither reading is certain"
+        )
     raise InputError(
         [
             Problem(

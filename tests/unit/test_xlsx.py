@@ -196,3 +196,19 @@ def test_windows_1252_western_names_are_read(tmp_path: Path) -> None:
     path = tmp_path / "sites.csv"
     path.write_bytes(text.encode("cp1252"))
     assert load_registry(path).sites[0].name == "Centre Genève"
+
+
+def test_vietnamese_with_one_western_letter_is_refused_not_read_as_western(
+    tmp_path: Path,
+) -> None:
+    # Read as Windows-1252 this file gave "PhaÌ£m" and garbage host names, with exit 0.
+    starter = Path(domain.__file__).parent / "examples" / "starter" / "sites.csv"
+    text = starter.read_text(encoding="utf-8")
+    assert "Phạm Thị Dung" in text
+    path = tmp_path / "sites.csv"
+    path.write_bytes(cp1258(text.replace("Phạm Thị Dung", "Phạm Thị Müller")))
+    with pytest.raises(InputError) as info:
+        load_registry(path)
+    message = str(info.value)
+    assert "sites.csv:" in message and "not UTF-8" in message and "(ü)" in message
+    assert "'CSV UTF-8 (Comma delimited) (*.csv)'" in message
