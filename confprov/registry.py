@@ -253,6 +253,32 @@ def _read_csv(path: Path, text: str, problems: list[Problem]) -> list[_Row]:
     return rows
 
 
+def _sheet_problems(
+    path: Path, sheet: spreadsheet.Sheet, columns: list[str], problems: list[Problem]
+) -> None:
+    """What the cell values alone do not show: merged ranges and Excel error cells."""
+    width = len(columns)
+    for cells, spans_rows in sheet.merged:  # only the first cell of a merge keeps its value
+        fill = "fill every row" if spans_rows else "fill every cell"
+        problems.append(
+            Problem(
+                str(path), None, f"{sheet.name}!{cells}", f"merged cells; unmerge them and {fill}"
+            )
+        )
+    for ref, error in sheet.errors.items():
+        letter, row = spreadsheet.split_ref(ref)
+        col = spreadsheet.column_index(letter)
+        if row > 1 and col < width:
+            problems.append(
+                Problem(
+                    str(path),
+                    row,
+                    columns[col],
+                    f"Excel error {error} in this cell: fix the formula or type the value",
+                )
+            )
+
+
 def _read_xlsx(path: Path, sheet: spreadsheet.Sheet, problems: list[Problem]) -> list[_Row]:
     """Rows of a worksheet; a row's ``line`` is its Excel row number (cells are named later)."""
     if not sheet.rows or not any(_as_text(c) for c in sheet.rows[0]):
@@ -265,6 +291,7 @@ def _read_xlsx(path: Path, sheet: spreadsheet.Sheet, problems: list[Problem]) ->
     rows: list[_Row] = []
     width, formulas = len(columns), sheet.formulas
     letters = [spreadsheet.column_letter(col) for col in range(width)]
+    _sheet_problems(path, sheet, columns, problems)
     for index, record in enumerate(sheet.rows[1:], start=2):
         values: dict[str, Any] = {}
         for col, value in enumerate(record):
