@@ -456,14 +456,18 @@ def _check_endpoint(text: dict[str, str], default_user: str, bad: _Bad) -> tuple
     return endpoints
 
 
-def _check_router(text: dict[str, str], bad: _Bad) -> None:
+def _check_router(text: dict[str, str], bad: _Bad, network: str) -> None:
     """What ``routers plan`` would refuse about this router, refused here (confprov/domain.py)."""
     platform = text["router_platform"] = text["router_platform"].casefold()
     if text["router"]:
         if why := _valid_address(text["router"]):
             bad("router", why)
         for column, why in domain.router_row_errors(
-            platform, text["name"], text["router_wan_interface"], text["router_wan_gateway"]
+            platform,
+            text["name"],
+            text["router_wan_interface"],
+            text["router_wan_gateway"],
+            network,
         ):
             bad(column, why)
     elif platform or text["router_wan_gateway"] or text["router_wan_interface"]:
@@ -486,7 +490,9 @@ def _check_room(text: dict[str, str], bad: _Bad) -> tuple[int | None, tuple[str,
     return wan_kbps, display
 
 
-def _parse_row(path: str, row: _Row, default_user: str, problems: list[Problem]) -> Site | None:
+def _parse_row(
+    path: str, row: _Row, default_user: str, problems: list[Problem], network: str = ""
+) -> Site | None:
     start = len(problems)
 
     def bad(column: str, message: str) -> None:
@@ -495,7 +501,7 @@ def _parse_row(path: str, row: _Row, default_user: str, problems: list[Problem])
     text = _clean_fields(row, bad)
     level = _check_identity(text, bad)
     endpoints = _check_endpoint(text, default_user, bad)
-    _check_router(text, bad)
+    _check_router(text, bad, network)
     wan_kbps, display = _check_room(text, bad)
     if len(problems) > start:
         return None
@@ -790,10 +796,13 @@ def find_registry(workspace: Path, configured: str = "") -> Path:
     )
 
 
-def load_registry(path: Path, default_user: str = "conf", sheet: str = "") -> Registry:
+def load_registry(
+    path: Path, default_user: str = "conf", sheet: str = "", network: str = ""
+) -> Registry:
     """Read, validate and resolve a registry; raise InputError listing every problem.
 
-    ``sheet`` names the worksheet of an .xlsx registry (default: the first).
+    ``sheet`` names the worksheet of an .xlsx registry (default: the first); ``network`` is the
+    conference network routers route to (a WAN gateway of another IP version is refused).
     """
     if not path.is_file():
         raise InputError([Problem(str(path), None, None, "registry file not found")])
@@ -814,7 +823,7 @@ def load_registry(path: Path, default_user: str = "conf", sheet: str = "") -> Re
     sites: list[Site] = []
     broken: set[str] = set()
     for row in rows:
-        site = _parse_row(str(path), row, default_user, problems)
+        site = _parse_row(str(path), row, default_user, problems, network)
         if site is not None:
             sites.append(site)
             continue
