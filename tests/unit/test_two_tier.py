@@ -93,6 +93,17 @@ def test_unknown_group_names_the_groups(workspace: Path) -> None:
         select(load(workspace).registry, ["group:Lâm Thao"])
 
 
+def test_limit_by_a_level_the_registry_has_not_is_refused(workspace: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(
+        InputError,
+        match=r"level:district: no site of level district in this "
+        r"registry \(levels: province, commune, ward, special_zone, department\)",
+    ):
+        select(load(workspace).registry, ["level:district"])
+    assert main(["verify", "--limit", "level:huyện", "-w", str(workspace)]) == 2
+    assert "no site of level district" in capsys.readouterr().err
+
+
 def problems(tmp_path: Path, text: str) -> list[Problem]:
     path = tmp_path / "sites.csv"
     path.write_text(text, encoding="utf-8")
