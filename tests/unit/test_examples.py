@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from confprov.cli import main
+from confprov.domain import LEVELS
 from confprov.lab.plan import example_sites, make_plan, registry_csv
 from confprov.registry import load_registry
 from confprov.routers.render import render
@@ -89,6 +90,8 @@ def test_phu_tho_2025_fits_a_lab_keeping_names_levels_and_groups(tmp_path: Path)
     assert [(s.name, s.level, s.slug, s.group) for s in registry.sites] == [
         (s.name, s.level, s.slug, s.group) for s in specs
     ]
+    # The lab's confprov.yml expects what the registry holds, level by level of domain.py.
+    assert plan.levels() == {level: registry.count_levels().get(level, 0) for level in LEVELS}
 
 
 def test_lab_up_offers_the_example() -> None:
