@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import ipaddress
+import itertools
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -209,6 +210,45 @@ def _header(path: Path, header: list[str], problems: list[Problem]) -> list[str]
     return columns
 
 
+def _header_below(
+    path: Path,
+    columns: list[str],
+    below: Iterable[tuple[int, list[str]]],
+    problems: list[Problem],
+    *,
+    start: int,
+    unit: str,
+) -> bool:
+    """True, and the header's problems replaced by one, when row 1 lacks a required column
+    but a row below has them all: a title or notes above the table, not 13 unrelated errors."""
+    if all(column in columns for column in REQUIRED):
+        return False
+    for number, cells in itertools.islice(below, 20):
+        if set(REQUIRED) <= {_norm_column(_as_text(c)) for c in cells}:
+            where = "on" if unit == "line" else "in"
+            del problems[start:]
+            problems.append(
+                Problem(
+                    str(path),
+                    1,
+                    None,
+                    f"the header must be {unit} 1 (found the header {where} {unit} {number}?): "
+                    "delete the rows above it",
+                )
+            )
+            return True
+    return False
+
+
+def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """The records below the first, numbered from 2, until the first malformed one."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        yield from enumerate(itertools.islice(reader, 1, None), 2)
+    except csv.Error:
+        return
+
+
 def _read_csv(path: Path, text: str, problems: list[Problem]) -> list[_Row]:
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
@@ -218,7 +258,10 @@ def _read_csv(path: Path, text: str, problems: list[Problem]) -> list[_Row]:
     except StopIteration:
         problems.append(Problem(str(path), 1, None, "empty file: the header line is missing"))
         return []
+    start = len(problems)
     columns = _header(path, header, problems)
+    if _header_below(path, columns, _records(text, delimiter), problems, start=start, unit="line"):
+        return []
     rows: list[_Row] = []
     line = 1
     try:
@@ -279,15 +322,27 @@ def _sheet_problems(
             )
 
 
-def _read_xlsx(path: Path, sheet: spreadsheet.Sheet, problems: list[Problem]) -> list[_Row]:
-    """Rows of a worksheet; a row's ``line`` is its Excel row number (cells are named later)."""
+def _xlsx_header(path: Path, sheet: spreadsheet.Sheet, problems: list[Problem]) -> list[str]:
+    """The worksheet's columns; none when there is no header row in row 1."""
     if not sheet.rows or not any(_as_text(c) for c in sheet.rows[0]):
         problems.append(Problem(str(path), 1, None, "empty sheet: the header row is missing"))
         return []
     header = [_as_text(c) for c in sheet.rows[0]]
     while header and not header[-1]:
         header.pop()  # cells formatted but empty at the end of the header row
+    start = len(problems)
     columns = _header(path, header, problems)
+    below = enumerate(sheet.rows[1:], 2)
+    if _header_below(path, columns, below, problems, start=start, unit="row"):
+        return []
+    return columns
+
+
+def _read_xlsx(path: Path, sheet: spreadsheet.Sheet, problems: list[Problem]) -> list[_Row]:
+    """Rows of a worksheet; a row's ``line`` is its Excel row number (cells are named later)."""
+    columns = _xlsx_header(path, sheet, problems)
+    if not columns:
+        return []
     rows: list[_Row] = []
     width, formulas = len(columns), sheet.formulas
     letters = [spreadsheet.column_letter(col) for col in range(width)]

@@ -164,3 +164,12 @@ def test_a_commune_under_a_department_is_refused(tmp_path: Path) -> None:
     text = HEAD + "Sở Nội vụ,sở,,198.18.1.2\nUBND xã A,xã,Sở Nội vụ,198.18.1.3\n"
     found = problems(tmp_path, text)
     assert "must be a district or the province site" in found[0].message
+
+
+def test_a_title_row_above_the_header_is_named_once(tmp_path: Path) -> None:
+    text = (DATA / "sites.csv").read_text(encoding="utf-8")
+    found = problems(tmp_path, "Danh sách điểm cầu truyền hình tỉnh Phú Thọ,,,\n" + text)
+    assert [str(p) for p in found] == [
+        f"{tmp_path / 'sites.csv'}:1: the header must be line 1 (found the header on line 2?): "
+        "delete the rows above it"
+    ]

@@ -297,3 +297,13 @@ def test_a_damaged_sheet_is_bad_input_not_a_crash(tmp_path: Path, capsys) -> Non
     patch_cell(ws, "B3", '<c r="B3" t="s"><v>9999</v></c>')  # no such shared string
     assert main(["check", "-w", str(ws)]) == 2
     assert "not a readable .xlsx workbook" in capsys.readouterr().err
+
+
+def test_a_title_row_above_the_header_is_named_once(tmp_path: Path) -> None:
+    def edit(sheet) -> None:  # type: ignore[no-untyped-def]
+        sheet.insert_rows(1)
+        sheet["A1"] = "Danh sách điểm cầu"
+
+    assert [p.split("sites.xlsx: ", 1)[1] for p in problems(xlsx_workspace(tmp_path, edit))] == [
+        "Sites!1:1: the header must be row 1 (found the header in row 2?): delete the rows above it"
+    ]
