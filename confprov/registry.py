@@ -375,20 +375,35 @@ def _read_xlsx(path: Path, sheet: spreadsheet.Sheet, problems: list[Problem]) ->
     return rows
 
 
-def _cells(
-    path: Path, sheet: spreadsheet.Sheet, columns: list[str], found: list[Problem]
-) -> list[Problem]:
-    """Problems located as Excel names cells: ``Sites!C14: contact_phone: …``."""
+Locate = Callable[[int, str | None], str]
+
+
+def line_of(line: int, column: str | None = None) -> str:
+    """Where a row is, as a message about a CSV or YAML registry says it: ``line 4``."""
+    return f"line {line}"
+
+
+def cell_locator(sheet: str, columns: list[str]) -> Locate:
+    """Where a row's field is in a workbook, as Excel names it: ``Sites!B4`` (``Sites!4:4``:
+    the whole row, for a field that is no column of the sheet)."""
     letters = {c: spreadsheet.column_letter(i) for i, c in enumerate(columns) if c}
+
+    def locate(line: int, column: str | None = None) -> str:
+        if column in letters:
+            return f"{sheet}!{letters[column]}{line}"
+        return f"{sheet}!{line}:{line}"
+
+    return locate
+
+
+def _cells(found: list[Problem], locate: Locate) -> list[Problem]:
+    """Problems located as Excel names cells: ``Sites!C14: contact_phone: …``."""
     out = []
     for p in found:
         if p.line is None:
             out.append(p)
             continue
-        if p.field in letters:
-            where = f"{sheet.name}!{letters[p.field]}{p.line}: {p.field}"
-        else:
-            where = f"{sheet.name}!{p.line}:{p.line}" + (f": {p.field}" if p.field else "")
+        where = locate(p.line, p.field) + (f": {p.field}" if p.field else "")
         out.append(Problem(p.file, None, where, p.message))
     return out
 
@@ -676,6 +691,8 @@ def _check_levels(
     parents: dict[int, Site | None],
     in_cycle: set[int],
     problems: list[Problem],
+    *,
+    locate: Locate,
 ) -> None:
     under: dict[str, list[Site]] = {"district": [], "province": []}
     for site in sites:
@@ -703,10 +720,12 @@ def _check_levels(
             )
         elif site.level in COMMUNE_LEVELS:
             under[parent.level].append(site)
-    _check_shape(path, under, problems)
+    _check_shape(path, under, problems, locate)
 
 
-def _check_shape(path: str, under: dict[str, list[Site]], problems: list[Problem]) -> None:
+def _check_shape(
+    path: str, under: dict[str, list[Site]], problems: list[Problem], locate: Locate
+) -> None:
     """A registry is three-tier (every commune-level unit under its district) or two-tier (none
     under a district): a mix would make host names and groups depend on which rows got one."""
     by_district, by_province = under["district"], under["province"]
@@ -720,8 +739,9 @@ def _check_shape(path: str, under: dict[str, list[Site]], problems: list[Problem
                 s.line,
                 "parent",
                 f"missing parent: name the {s.level}'s district — this registry is three-tier "
-                f"({len(by_district)} commune-level sites are under a district, e.g. line "
-                f"{other.line}: {other.name!r}); or drop the districts for the two-tier shape",
+                f"({len(by_district)} commune-level sites are under a district, e.g. "
+                f"{locate(other.line, 'name')}: {other.name!r}); or drop the districts for "
+                "the two-tier shape",
             )
             for s in by_province
         )
@@ -733,7 +753,8 @@ def _check_shape(path: str, under: dict[str, list[Site]], problems: list[Problem
                 s.line,
                 "parent",
                 f"under a district, but this registry is two-tier ({len(by_province)} "
-                f"commune-level sites are directly under the province, e.g. line {other.line}: "
+                f"commune-level sites are directly under the province, e.g. "
+                f"{locate(other.line, 'name')}: "
                 f"{other.name!r}); leave parent empty (use the group column for the former "
                 "district) or give every commune-level site its district",
             )
@@ -742,39 +763,48 @@ def _check_shape(path: str, under: dict[str, list[Site]], problems: list[Problem
 
 
 def _duplicates(
-    path: str, items: Iterable[tuple[str, Site, str]], what: str, problems: list[Problem]
+    path: str,
+    items: Iterable[tuple[str, Site, str]],
+    what: str,
+    problems: list[Problem],
+    locate: Locate,
 ) -> None:
-    first: dict[str, Site] = {}
+    first: dict[str, tuple[Site, str]] = {}
     for key, site, column in items:
         if not key:
             continue
-        if key in first and first[key] is not site:
-            problems.append(
-                Problem(
-                    path, site.line, column, f"duplicate {what} (also on line {first[key].line})"
-                )
-            )
+        if key in first and first[key][0] is not site:
+            other, other_column = first[key]
+            also = locate(other.line, other_column)
+            problems.append(Problem(path, site.line, column, f"duplicate {what} (also on {also})"))
         else:
-            first.setdefault(key, site)
+            first.setdefault(key, (site, column))
 
 
 def build(
-    path: str, sites: list[Site], problems: list[Problem], broken: set[str] | None = None
+    path: str,
+    sites: list[Site],
+    problems: list[Problem],
+    broken: set[str] | None = None,
+    locate: Locate | None = None,
 ) -> list[Site]:
     """Resolve parents and host names and check everything across rows.
 
     ``broken`` holds the names and ids of rows that failed on their own, so a reference to them
-    is not reported a second time as an unknown parent.
+    is not reported a second time as an unknown parent. ``locate`` says where another row is
+    in a message (default ``line 4``; a workbook's ``Sites!B4``).
     """
+    locate = locate or line_of
     parents = _resolve_parents(path, sites, broken or set(), problems)
     in_cycle = _find_cycles(path, sites, parents, problems)
-    _check_levels(path, sites, parents, in_cycle, problems)
-    _duplicates(path, ((s.id, s, "id") for s in sites), "id", problems)
+    _check_levels(path, sites, parents, in_cycle, problems, locate=locate)
+    _duplicates(path, ((s.id, s, "id") for s in sites), "id", problems, locate)
     _duplicates(
         path,
         ((f"{s.name.casefold()}\x00{s.parent_ref.casefold()}", s, "name") for s in sites),
         "name under the same parent",
         problems,
+        locate,
     )
     _duplicates(
         path,
@@ -786,6 +816,7 @@ def build(
         ),
         "address",
         problems,
+        locate,
     )
     # Host names: a district's slug first, then its communes (which carry it as a suffix).
     slugs: dict[int, str] = {}
@@ -824,6 +855,7 @@ def build(
         ),
         "host name (give one of the two sites an id)",
         problems,
+        locate,
     )
     return [] if problems else resolved
 
@@ -887,11 +919,14 @@ def load_registry(
             broken.update({value, short_name(value).casefold()} - {""})
     if not problems and not sites:
         problems.append(Problem(str(path), None, None, "no sites: the registry is empty"))
-    sites = build(str(path), sites, problems, broken)
+    locate: Locate = line_of
+    if book is not None:
+        header = [_norm_column(_as_text(c)) for c in book.rows[0]] if book.rows else []
+        locate = cell_locator(book.name, header)
+    sites = build(str(path), sites, problems, broken, locate)
     if problems:
         unique = sorted(set(problems), key=lambda p: (p.line or 0, p.field or "", p.message))
         if book is not None:
-            header = [_norm_column(_as_text(c)) for c in book.rows[0]] if book.rows else []
-            unique = _cells(path, book, header, unique)
+            unique = _cells(unique, locate)
         raise InputError(unique)
     return Registry(path=path, sites=sites)

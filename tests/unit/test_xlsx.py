@@ -307,3 +307,16 @@ def test_a_title_row_above_the_header_is_named_once(tmp_path: Path) -> None:
     assert [p.split("sites.xlsx: ", 1)[1] for p in problems(xlsx_workspace(tmp_path, edit))] == [
         "Sites!1:1: the header must be row 1 (found the header in row 2?): delete the rows above it"
     ]
+
+
+def test_messages_about_another_row_name_its_cell(tmp_path: Path) -> None:
+    def edit(sheet) -> None:  # type: ignore[no-untyped-def]
+        sheet["F5"] = sheet["F4"].value  # row 5's endpoint address is row 4's
+        sheet.append(["", "UBND huyện Lâm Thao", "district", "", "", "198.18.9.11"])
+        sheet["D7"] = "UBND huyện Lâm Thao"  # one commune under a district in a two-tier sheet
+
+    text = "\n".join(problems(xlsx_workspace(tmp_path, edit)))
+    assert "Sites!F5: endpoint: duplicate address (also on Sites!F4)" in text, text
+    assert "Sites!D7: parent: under a district, but this registry is two-tier" in text, text
+    assert "directly under the province, e.g. Sites!B4: 'UBND phường Việt Trì'" in text, text
+    assert "line" not in text, text
