@@ -178,17 +178,37 @@ def description(name: str, platform: str) -> str:
     return text[: plat.description_max].rstrip()
 
 
+def gateway_family_error(gateway: str, network: str) -> str | None:
+    """None unless ``gateway`` and the conference ``network`` are of different IP versions.
+
+    The route to the conference network goes through the WAN gateway: an IPv4 route with an
+    IPv6 next hop (or the reverse) is a config every platform refuses. An empty or invalid
+    value is left to its own check.
+    """
+    try:
+        hop = ipaddress.ip_address(gateway)
+        net = ipaddress.ip_network(network, strict=False)
+    except ValueError:
+        return None
+    if hop.version == net.version:
+        return None
+    return (
+        f"an IPv{hop.version} gateway {gateway!r} cannot carry the route to the IPv{net.version} "
+        f"conference.network {network}: give an IPv{net.version} gateway (or leave it empty)"
+    )
+
+
 def router_row_errors(
-    platform: str, site_name: str, wan_interface: str, wan_gateway: str
+    platform: str, site_name: str, wan_interface: str, wan_gateway: str, network: str = ""
 ) -> list[tuple[str, str]]:
     """Every ``(field, why)`` that would make ``render`` refuse this router: the one definition
-    ``check`` and ``render`` share."""
+    ``check`` and ``render`` share (``network``: confprov.yml's conference.network)."""
     errors: list[tuple[str, str]] = []
     if why := platform_error(platform):
         return [("router_platform", why)]
     if why := interface_error(wan_interface):
         errors.append(("router_wan_interface", why))
-    if why := gateway_error(wan_gateway):
+    if why := gateway_error(wan_gateway) or gateway_family_error(wan_gateway, network):
         errors.append(("router_wan_gateway", why))
     try:
         description(site_name, platform)

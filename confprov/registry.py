@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import ipaddress
+import itertools
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -209,6 +210,45 @@ def _header(path: Path, header: list[str], problems: list[Problem]) -> list[str]
     return columns
 
 
+def _header_below(
+    path: Path,
+    columns: list[str],
+    below: Iterable[tuple[int, list[str]]],
+    problems: list[Problem],
+    *,
+    start: int,
+    unit: str,
+) -> bool:
+    """True, and the header's problems replaced by one, when row 1 lacks a required column
+    but a row below has them all: a title or notes above the table, not 13 unrelated errors."""
+    if all(column in columns for column in REQUIRED):
+        return False
+    for number, cells in itertools.islice(below, 20):
+        if set(REQUIRED) <= {_norm_column(_as_text(c)) for c in cells}:
+            where = "on" if unit == "line" else "in"
+            del problems[start:]
+            problems.append(
+                Problem(
+                    str(path),
+                    1,
+                    None,
+                    f"the header must be {unit} 1 (found the header {where} {unit} {number}?): "
+                    "delete the rows above it",
+                )
+            )
+            return True
+    return False
+
+
+def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """The records below the first, numbered from 2, until the first malformed one."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        yield from enumerate(itertools.islice(reader, 1, None), 2)
+    except csv.Error:
+        return
+
+
 def _read_csv(path: Path, text: str, problems: list[Problem]) -> list[_Row]:
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
@@ -218,7 +258,10 @@ def _read_csv(path: Path, text: str, problems: list[Problem]) -> list[_Row]:
     except StopIteration:
         problems.append(Problem(str(path), 1, None, "empty file: the header line is missing"))
         return []
+    start = len(problems)
     columns = _header(path, header, problems)
+    if _header_below(path, columns, _records(text, delimiter), problems, start=start, unit="line"):
+        return []
     rows: list[_Row] = []
     line = 1
     try:
@@ -253,18 +296,57 @@ def _read_csv(path: Path, text: str, problems: list[Problem]) -> list[_Row]:
     return rows
 
 
-def _read_xlsx(path: Path, sheet: spreadsheet.Sheet, problems: list[Problem]) -> list[_Row]:
-    """Rows of a worksheet; a row's ``line`` is its Excel row number (cells are named later)."""
+def _sheet_problems(
+    path: Path, sheet: spreadsheet.Sheet, columns: list[str], problems: list[Problem]
+) -> None:
+    """What the cell values alone do not show: merged ranges and Excel error cells."""
+    width = len(columns)
+    for cells, spans_rows in sheet.merged:  # only the first cell of a merge keeps its value
+        fill = "fill every row" if spans_rows else "fill every cell"
+        problems.append(
+            Problem(
+                str(path), None, f"{sheet.name}!{cells}", f"merged cells; unmerge them and {fill}"
+            )
+        )
+    for ref, error in sheet.errors.items():
+        letter, row = spreadsheet.split_ref(ref)
+        col = spreadsheet.column_index(letter)
+        if row > 1 and col < width:
+            problems.append(
+                Problem(
+                    str(path),
+                    row,
+                    columns[col],
+                    f"Excel error {error} in this cell: fix the formula or type the value",
+                )
+            )
+
+
+def _xlsx_header(path: Path, sheet: spreadsheet.Sheet, problems: list[Problem]) -> list[str]:
+    """The worksheet's columns; none when there is no header row in row 1."""
     if not sheet.rows or not any(_as_text(c) for c in sheet.rows[0]):
         problems.append(Problem(str(path), 1, None, "empty sheet: the header row is missing"))
         return []
     header = [_as_text(c) for c in sheet.rows[0]]
     while header and not header[-1]:
         header.pop()  # cells formatted but empty at the end of the header row
+    start = len(problems)
     columns = _header(path, header, problems)
+    below = enumerate(sheet.rows[1:], 2)
+    if _header_below(path, columns, below, problems, start=start, unit="row"):
+        return []
+    return columns
+
+
+def _read_xlsx(path: Path, sheet: spreadsheet.Sheet, problems: list[Problem]) -> list[_Row]:
+    """Rows of a worksheet; a row's ``line`` is its Excel row number (cells are named later)."""
+    columns = _xlsx_header(path, sheet, problems)
+    if not columns:
+        return []
     rows: list[_Row] = []
     width, formulas = len(columns), sheet.formulas
     letters = [spreadsheet.column_letter(col) for col in range(width)]
+    _sheet_problems(path, sheet, columns, problems)
     for index, record in enumerate(sheet.rows[1:], start=2):
         values: dict[str, Any] = {}
         for col, value in enumerate(record):
@@ -293,20 +375,35 @@ def _read_xlsx(path: Path, sheet: spreadsheet.Sheet, problems: list[Problem]) ->
     return rows
 
 
-def _cells(
-    path: Path, sheet: spreadsheet.Sheet, columns: list[str], found: list[Problem]
-) -> list[Problem]:
-    """Problems located as Excel names cells: ``Sites!C14: contact_phone: …``."""
+Locate = Callable[[int, str | None], str]
+
+
+def line_of(line: int, column: str | None = None) -> str:
+    """Where a row is, as a message about a CSV or YAML registry says it: ``line 4``."""
+    return f"line {line}"
+
+
+def cell_locator(sheet: str, columns: list[str]) -> Locate:
+    """Where a row's field is in a workbook, as Excel names it: ``Sites!B4`` (``Sites!4:4``:
+    the whole row, for a field that is no column of the sheet)."""
     letters = {c: spreadsheet.column_letter(i) for i, c in enumerate(columns) if c}
+
+    def locate(line: int, column: str | None = None) -> str:
+        if column in letters:
+            return f"{sheet}!{letters[column]}{line}"
+        return f"{sheet}!{line}:{line}"
+
+    return locate
+
+
+def _cells(found: list[Problem], locate: Locate) -> list[Problem]:
+    """Problems located as Excel names cells: ``Sites!C14: contact_phone: …``."""
     out = []
     for p in found:
         if p.line is None:
             out.append(p)
             continue
-        if p.field in letters:
-            where = f"{sheet.name}!{letters[p.field]}{p.line}: {p.field}"
-        else:
-            where = f"{sheet.name}!{p.line}:{p.line}" + (f": {p.field}" if p.field else "")
+        where = locate(p.line, p.field) + (f": {p.field}" if p.field else "")
         out.append(Problem(p.file, None, where, p.message))
     return out
 
@@ -429,14 +526,18 @@ def _check_endpoint(text: dict[str, str], default_user: str, bad: _Bad) -> tuple
     return endpoints
 
 
-def _check_router(text: dict[str, str], bad: _Bad) -> None:
+def _check_router(text: dict[str, str], bad: _Bad, network: str) -> None:
     """What ``routers plan`` would refuse about this router, refused here (confprov/domain.py)."""
     platform = text["router_platform"] = text["router_platform"].casefold()
     if text["router"]:
         if why := _valid_address(text["router"]):
             bad("router", why)
         for column, why in domain.router_row_errors(
-            platform, text["name"], text["router_wan_interface"], text["router_wan_gateway"]
+            platform,
+            text["name"],
+            text["router_wan_interface"],
+            text["router_wan_gateway"],
+            network,
         ):
             bad(column, why)
     elif platform or text["router_wan_gateway"] or text["router_wan_interface"]:
@@ -459,7 +560,9 @@ def _check_room(text: dict[str, str], bad: _Bad) -> tuple[int | None, tuple[str,
     return wan_kbps, display
 
 
-def _parse_row(path: str, row: _Row, default_user: str, problems: list[Problem]) -> Site | None:
+def _parse_row(
+    path: str, row: _Row, default_user: str, problems: list[Problem], network: str = ""
+) -> Site | None:
     start = len(problems)
 
     def bad(column: str, message: str) -> None:
@@ -468,7 +571,7 @@ def _parse_row(path: str, row: _Row, default_user: str, problems: list[Problem])
     text = _clean_fields(row, bad)
     level = _check_identity(text, bad)
     endpoints = _check_endpoint(text, default_user, bad)
-    _check_router(text, bad)
+    _check_router(text, bad, network)
     wan_kbps, display = _check_room(text, bad)
     if len(problems) > start:
         return None
@@ -588,6 +691,8 @@ def _check_levels(
     parents: dict[int, Site | None],
     in_cycle: set[int],
     problems: list[Problem],
+    *,
+    locate: Locate,
 ) -> None:
     under: dict[str, list[Site]] = {"district": [], "province": []}
     for site in sites:
@@ -615,10 +720,12 @@ def _check_levels(
             )
         elif site.level in COMMUNE_LEVELS:
             under[parent.level].append(site)
-    _check_shape(path, under, problems)
+    _check_shape(path, under, problems, locate)
 
 
-def _check_shape(path: str, under: dict[str, list[Site]], problems: list[Problem]) -> None:
+def _check_shape(
+    path: str, under: dict[str, list[Site]], problems: list[Problem], locate: Locate
+) -> None:
     """A registry is three-tier (every commune-level unit under its district) or two-tier (none
     under a district): a mix would make host names and groups depend on which rows got one."""
     by_district, by_province = under["district"], under["province"]
@@ -632,8 +739,9 @@ def _check_shape(path: str, under: dict[str, list[Site]], problems: list[Problem
                 s.line,
                 "parent",
                 f"missing parent: name the {s.level}'s district — this registry is three-tier "
-                f"({len(by_district)} commune-level sites are under a district, e.g. line "
-                f"{other.line}: {other.name!r}); or drop the districts for the two-tier shape",
+                f"({len(by_district)} commune-level sites are under a district, e.g. "
+                f"{locate(other.line, 'name')}: {other.name!r}); or drop the districts for "
+                "the two-tier shape",
             )
             for s in by_province
         )
@@ -645,7 +753,8 @@ def _check_shape(path: str, under: dict[str, list[Site]], problems: list[Problem
                 s.line,
                 "parent",
                 f"under a district, but this registry is two-tier ({len(by_province)} "
-                f"commune-level sites are directly under the province, e.g. line {other.line}: "
+                f"commune-level sites are directly under the province, e.g. "
+                f"{locate(other.line, 'name')}: "
                 f"{other.name!r}); leave parent empty (use the group column for the former "
                 "district) or give every commune-level site its district",
             )
@@ -654,39 +763,48 @@ def _check_shape(path: str, under: dict[str, list[Site]], problems: list[Problem
 
 
 def _duplicates(
-    path: str, items: Iterable[tuple[str, Site, str]], what: str, problems: list[Problem]
+    path: str,
+    items: Iterable[tuple[str, Site, str]],
+    what: str,
+    problems: list[Problem],
+    locate: Locate,
 ) -> None:
-    first: dict[str, Site] = {}
+    first: dict[str, tuple[Site, str]] = {}
     for key, site, column in items:
         if not key:
             continue
-        if key in first and first[key] is not site:
-            problems.append(
-                Problem(
-                    path, site.line, column, f"duplicate {what} (also on line {first[key].line})"
-                )
-            )
+        if key in first and first[key][0] is not site:
+            other, other_column = first[key]
+            also = locate(other.line, other_column)
+            problems.append(Problem(path, site.line, column, f"duplicate {what} (also on {also})"))
         else:
-            first.setdefault(key, site)
+            first.setdefault(key, (site, column))
 
 
 def build(
-    path: str, sites: list[Site], problems: list[Problem], broken: set[str] | None = None
+    path: str,
+    sites: list[Site],
+    problems: list[Problem],
+    broken: set[str] | None = None,
+    locate: Locate | None = None,
 ) -> list[Site]:
     """Resolve parents and host names and check everything across rows.
 
     ``broken`` holds the names and ids of rows that failed on their own, so a reference to them
-    is not reported a second time as an unknown parent.
+    is not reported a second time as an unknown parent. ``locate`` says where another row is
+    in a message (default ``line 4``; a workbook's ``Sites!B4``).
     """
+    locate = locate or line_of
     parents = _resolve_parents(path, sites, broken or set(), problems)
     in_cycle = _find_cycles(path, sites, parents, problems)
-    _check_levels(path, sites, parents, in_cycle, problems)
-    _duplicates(path, ((s.id, s, "id") for s in sites), "id", problems)
+    _check_levels(path, sites, parents, in_cycle, problems, locate=locate)
+    _duplicates(path, ((s.id, s, "id") for s in sites), "id", problems, locate)
     _duplicates(
         path,
         ((f"{s.name.casefold()}\x00{s.parent_ref.casefold()}", s, "name") for s in sites),
         "name under the same parent",
         problems,
+        locate,
     )
     _duplicates(
         path,
@@ -698,6 +816,7 @@ def build(
         ),
         "address",
         problems,
+        locate,
     )
     # Host names: a district's slug first, then its communes (which carry it as a suffix).
     slugs: dict[int, str] = {}
@@ -736,6 +855,7 @@ def build(
         ),
         "host name (give one of the two sites an id)",
         problems,
+        locate,
     )
     return [] if problems else resolved
 
@@ -763,10 +883,13 @@ def find_registry(workspace: Path, configured: str = "") -> Path:
     )
 
 
-def load_registry(path: Path, default_user: str = "conf", sheet: str = "") -> Registry:
+def load_registry(
+    path: Path, default_user: str = "conf", sheet: str = "", network: str = ""
+) -> Registry:
     """Read, validate and resolve a registry; raise InputError listing every problem.
 
-    ``sheet`` names the worksheet of an .xlsx registry (default: the first).
+    ``sheet`` names the worksheet of an .xlsx registry (default: the first); ``network`` is the
+    conference network routers route to (a WAN gateway of another IP version is refused).
     """
     if not path.is_file():
         raise InputError([Problem(str(path), None, None, "registry file not found")])
@@ -787,7 +910,7 @@ def load_registry(path: Path, default_user: str = "conf", sheet: str = "") -> Re
     sites: list[Site] = []
     broken: set[str] = set()
     for row in rows:
-        site = _parse_row(str(path), row, default_user, problems)
+        site = _parse_row(str(path), row, default_user, problems, network)
         if site is not None:
             sites.append(site)
             continue
@@ -796,11 +919,14 @@ def load_registry(path: Path, default_user: str = "conf", sheet: str = "") -> Re
             broken.update({value, short_name(value).casefold()} - {""})
     if not problems and not sites:
         problems.append(Problem(str(path), None, None, "no sites: the registry is empty"))
-    sites = build(str(path), sites, problems, broken)
+    locate: Locate = line_of
+    if book is not None:
+        header = [_norm_column(_as_text(c)) for c in book.rows[0]] if book.rows else []
+        locate = cell_locator(book.name, header)
+    sites = build(str(path), sites, problems, broken, locate)
     if problems:
         unique = sorted(set(problems), key=lambda p: (p.line or 0, p.field or "", p.message))
         if book is not None:
-            header = [_norm_column(_as_text(c)) for c in book.rows[0]] if book.rows else []
-            unique = _cells(path, book, header, unique)
+            unique = _cells(unique, locate)
         raise InputError(unique)
     return Registry(path=path, sites=sites)

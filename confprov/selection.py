@@ -113,7 +113,11 @@ def _level(registry: Registry, value: str) -> tuple[str, list[Site], str]:
     if not level:
         used = ", ".join(registry.count_levels())  # the levels this registry's sites have
         return "", [], f"no such level (known: {used})"
-    return f"level_{level}", [s for s in registry.sites if s.level == level], ""
+    members = [s for s in registry.sites if s.level == level]
+    if not members:  # a level the registry's shape has not (district in a two-tier province)
+        used = ", ".join(registry.count_levels())
+        return "", [], f"no site of level {level} in this registry (levels: {used})"
+    return f"level_{level}", members, ""
 
 
 def _inventory_group(registry: Registry, spec: str) -> tuple[str, list[Site]] | None:

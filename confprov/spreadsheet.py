@@ -3,7 +3,8 @@ exports in the legacy Windows code pages Vietnamese Excel used to save as "CSV".
 
 Excel cells are read with python-calamine (measured 20x faster than openpyxl's read-only mode on
 20,000 rows, docs/benchmarks.md). A formula is never evaluated: its value as Excel last saved it
-is read, and a formula without a saved value is refused. Numbers that must stay text (ids, phone
+is read, and a formula without a saved value is refused, as are error cells (#N/A) and merged
+cells (whose rows but the first read as empty). Numbers that must stay text (ids, phone
 numbers) are refused when Excel stored them as numbers, because the leading 0 is gone by then.
 Every problem names its cell as Excel does (``Sites!C14``).
 """
@@ -11,6 +12,7 @@ Every problem names its cell as Excel does (``Sites!C14``).
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import unicodedata
 import zipfile
@@ -31,7 +33,11 @@ _NS = {
     "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
     "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
 }
-_FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"[^>]*?(?<!/)>\s*<f[\s>/]')
+# A cheap first look: most registries hold neither a formula nor an error cell, and then the
+# sheet's XML is not parsed a second time (any namespace prefix: <f>, <x:f>).
+_MAYBE_FORMULA = re.compile(rb"<(?:[\w.-]+:)?f[\s>/]")
+_MAYBE_ERROR = re.compile(rb"""\st\s*=\s*["']e["']""")
+_CELL_REF = re.compile(r"([A-Z]{1,3})([0-9]+)")
 
 
 def column_letter(index: int) -> str:
@@ -46,11 +52,22 @@ def column_letter(index: int) -> str:
 
 @dataclass
 class Sheet:
-    """One worksheet's cells as Python values (row 0 is Excel row 1) and its formula cells."""
+    """One worksheet's cells as Python values (row 0 is Excel row 1), its formula cells with no
+    saved value, its error cells (#N/A, #REF! …) and its merged ranges (as ``E4:E5``)."""
 
     name: str
     rows: list[list[Any]]
     formulas: set[str] = field(default_factory=set)
+    errors: dict[str, str] = field(default_factory=dict)
+    merged: list[tuple[str, bool]] = field(default_factory=list)  # (range, spans rows)
+
+
+def column_index(letters: str) -> int:
+    """A → 0, Z → 25, AA → 26 (inverse of column_letter)."""
+    index = 0
+    for char in letters:
+        index = index * 26 + ord(char) - 64
+    return index - 1
 
 
 def _sheet_xml_path(archive: zipfile.ZipFile, sheet: str) -> str:
@@ -67,13 +84,81 @@ def _sheet_xml_path(archive: zipfile.ZipFile, sheet: str) -> str:
     return ""
 
 
-def _formula_cells(path: Path, sheet: str) -> set[str]:
-    """Cells of ``sheet`` that hold a formula (read from the sheet's XML, never evaluated)."""
+def split_ref(ref: str) -> tuple[str, int]:
+    """``E14`` → ("E", 14)."""
+    match = _CELL_REF.fullmatch(ref)
+    if match is None:
+        raise ValueError(f"not a cell reference: {ref!r}")
+    return match.group(1), int(match.group(2))
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def scan_cells(data: bytes) -> tuple[set[str], dict[str, str]]:
+    """Formula cells with no saved value, and error cells with their error, of a sheet's XML.
+
+    Read once with a namespace-aware parser (strict or transitional OOXML, any prefix), cells
+    without an ``r`` attribute placed as Excel would. A formula's saved value is its ``<v>``:
+    missing, or empty on a number (what openpyxl writes), it is no value; empty on a string
+    (``t="str"``: a formula like IF(…,"",…) that gave "") it is an empty cell.
+    """
+    if not _MAYBE_FORMULA.search(data) and not _MAYBE_ERROR.search(data):
+        return set(), {}
+    formulas: set[str] = set()
+    errors: dict[str, str] = {}
+    row = col = 0
+    for event, elem in ET.iterparse(io.BytesIO(data), events=("start", "end")):  # noqa: S314
+        name = _local(elem.tag)
+        if event == "start":
+            if name == "row":
+                row = int(elem.get("r") or row + 1)
+                col = -1
+            continue
+        if name == "row":
+            elem.clear()
+            continue
+        if name != "c":
+            continue
+        ref = elem.get("r") or ""
+        match = _CELL_REF.fullmatch(ref)
+        if match:
+            col = column_index(match.group(1))
+        else:
+            col += 1
+            ref = f"{column_letter(col)}{row}"
+        kind, saved = _cell_value(elem)
+        if kind == "e":
+            errors[ref] = saved or "#VALUE!"
+        elif kind == "unsaved":
+            formulas.add(ref)
+    return formulas, errors
+
+
+def _cell_value(cell: ET.Element) -> tuple[str, str]:
+    """A cell's type (``unsaved`` for a formula with no saved value) and its saved text."""
+    kind = cell.get("t", "n")
+    formula = value = None
+    for child in cell:
+        child_name = _local(child.tag)
+        if child_name == "f":
+            formula = child
+        elif child_name == "v":
+            value = child
+    saved = (value.text or "").strip() if value is not None else ""
+    if kind != "e" and formula is not None and (value is None or (not saved and kind != "str")):
+        return "unsaved", ""
+    return kind, saved
+
+
+def _scan_sheet(path: Path, sheet: str) -> tuple[set[str], dict[str, str]]:
+    """scan_cells of ``sheet`` in the workbook at ``path`` (never evaluated)."""
     with zipfile.ZipFile(path) as archive:
         member = _sheet_xml_path(archive, sheet)
         if not member or member not in archive.namelist():
-            return set()
-        return {m.decode() for m in _FORMULA_CELL.findall(archive.read(member))}
+            return set(), {}
+        return scan_cells(archive.read(member))
 
 
 def read_sheet(path: Path, sheet: str = "") -> Sheet:
@@ -101,14 +186,24 @@ def read_sheet(path: Path, sheet: str = "") -> Sheet:
                 )
             ]
         )
-    rows = workbook.get_sheet_by_name(chosen).to_python(skip_empty_area=False)
     try:
-        formulas = _formula_cells(path, chosen)
-    except (KeyError, zipfile.BadZipFile, ET.ParseError) as exc:
+        found = workbook.get_sheet_by_name(chosen)
+        rows = found.to_python(skip_empty_area=False)
+        ranges = found.merged_cell_ranges or []
+        formulas, errors = _scan_sheet(path, chosen)
+    except (CalamineError, KeyError, ValueError, zipfile.BadZipFile, ET.ParseError) as exc:
         raise InputError(
             [Problem(str(path), None, None, f"not a readable .xlsx workbook ({exc})")]
         ) from None
-    return Sheet(chosen, rows, formulas)
+    merged = [
+        (
+            f"{column_letter(c0)}{r0 + 1}:{column_letter(c1)}{r1 + 1}",
+            r1 > r0,
+        )
+        for (r0, c0), (r1, c1) in ranges
+        if r1 >= 1  # reaches a data row (row 1 is the header)
+    ]
+    return Sheet(chosen, rows, formulas, errors, merged)
 
 
 def cell_text(  # noqa: PLR0911 - one return per kind of cell value reads best
@@ -197,7 +292,9 @@ def decode_legacy(path: Path, data: bytes, error: UnicodeDecodeError) -> tuple[s
     readings: dict[str, str] = {}
     if vi and _plausible(vi, VIETNAMESE) and any(c in _VIETNAMESE_ONLY for c in vi):
         readings["cp1258"] = vi
-    elif west and _plausible(west, _LATIN1):
+    elif west and _plausible(west, _LATIN1) and not any(c in _VIETNAMESE_ONLY for c in vi):
+        # Western only when nothing in the file reads as Vietnamese: a Vietnamese name with one
+        # Western letter (Phạm Thị Müller) fits no single reading and is refused, not garbled.
         readings["cp1252"] = west
     distinct = set(readings.values())
     line = data[: error.start].count(b"\n") + 1
@@ -221,6 +318,12 @@ def decode_legacy(path: Path, data: bytes, error: UnicodeDecodeError) -> tuple[s
             ]
         )
     why = "it reads as neither Vietnamese (Windows-1258) nor Western (Windows-1252) text"
+    foreign = sorted({c for c in vi if not (c.isascii() or c in VIETNAMESE or c in _PUNCT)})
+    if foreign and any(c in _VIETNAMESE_ONLY for c in vi):
+        why = (
+            "read as Vietnamese (Windows-1258) it also holds letters outside Vietnamese "
+            f"({' '.join(foreign[:5])}), so neither reading is certain"
+        )
     raise InputError(
         [
             Problem(

@@ -45,6 +45,7 @@ def load(workspace: Path) -> Loaded:
             path,
             config.endpoint_user if config else "conf",
             sheet=config.registry_sheet if config else "",
+            network=config.conference.network if config else "",
         )
     except InputError as exc:
         problems.extend(exc.problems)

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from confprov.domain import LEVELS
 from confprov.exceptions import InputError, Problem
 from confprov.registry import COLUMNS, load_registry
 from confprov.slugs import site_slug
@@ -110,9 +111,10 @@ class LabPlan:
         return [self.conf_mgmt, *(a for s in self.sites for a in (s.endpoint_mgmt, s.router_mgmt))]
 
     def levels(self) -> dict[str, int]:
-        counts = {"province": 0, "district": 0, "commune": 0, "department": 0}
+        """Sites per level, every level of confprov/domain.py in its order (0: none)."""
+        counts = dict.fromkeys(LEVELS, 0)
         for site in self.sites:
-            counts[site.level] = counts.get(site.level, 0) + 1
+            counts[site.level] += 1
         return counts
 
 

@@ -104,7 +104,11 @@ def intent(target: RouterTarget, conference: Conference) -> dict[str, Any]:
     plat = platform(target.platform)
     host = target.host
     for column, why in domain.router_row_errors(
-        target.platform, target.site_name, target.wan_interface, target.wan_gateway
+        target.platform,
+        target.site_name,
+        target.wan_interface,
+        target.wan_gateway,
+        conference.network,
     ):
         what = "site name" if column == "name" else column
         value = target.site_name if column == "name" else getattr(target, column[len("router_") :])

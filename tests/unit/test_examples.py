@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from confprov.cli import main
+from confprov.domain import LEVELS
 from confprov.lab.plan import example_sites, make_plan, registry_csv
 from confprov.registry import load_registry
 from confprov.routers.render import render
@@ -37,6 +38,24 @@ def test_starter_goes_init_check_inventory_and_renders_every_router(
     # The one router without a WAN gateway gets no static route, and still its description.
     ward = next(t for t in targets if t.host == "mau-hai-rt")
     assert ward.wan_gateway == "" and "/ip route" not in render(ward, conference)
+
+
+def test_check_refuses_a_gateway_of_another_ip_version_than_the_conference_network(
+    tmp_path: Path, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    ws = tmp_path / "ws"
+    assert main(["init", str(ws)]) == 0
+    sites = ws / "sites.csv"
+    assert ",198.19.13.1," in sites.read_text(encoding="utf-8")  # line 3's gateway
+    sites.write_text(
+        sites.read_text(encoding="utf-8").replace(",198.19.13.1,", ",2001:db8::1,"),
+        encoding="utf-8",
+    )
+    capsys.readouterr()
+    assert main(["check", "-w", str(ws)]) == 2
+    err = capsys.readouterr().err
+    assert "sites.csv:3: router_wan_gateway: an IPv6 gateway '2001:db8::1'" in err, err
+    assert "IPv4 conference.network 198.19.255.0/24" in err
 
 
 def test_phu_tho_2025_is_two_tier_with_148_units(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -71,6 +90,8 @@ def test_phu_tho_2025_fits_a_lab_keeping_names_levels_and_groups(tmp_path: Path)
     assert [(s.name, s.level, s.slug, s.group) for s in registry.sites] == [
         (s.name, s.level, s.slug, s.group) for s in specs
     ]
+    # The lab's confprov.yml expects what the registry holds, level by level of domain.py.
+    assert plan.levels() == {level: registry.count_levels().get(level, 0) for level in LEVELS}
 
 
 def test_lab_up_offers_the_example() -> None:

@@ -93,6 +93,17 @@ def test_unknown_group_names_the_groups(workspace: Path) -> None:
         select(load(workspace).registry, ["group:Lâm Thao"])
 
 
+def test_limit_by_a_level_the_registry_has_not_is_refused(workspace: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(
+        InputError,
+        match=r"level:district: no site of level district in this "
+        r"registry \(levels: province, commune, ward, special_zone, department\)",
+    ):
+        select(load(workspace).registry, ["level:district"])
+    assert main(["verify", "--limit", "level:huyện", "-w", str(workspace)]) == 2
+    assert "no site of level district" in capsys.readouterr().err
+
+
 def problems(tmp_path: Path, text: str) -> list[Problem]:
     path = tmp_path / "sites.csv"
     path.write_text(text, encoding="utf-8")
@@ -153,3 +164,12 @@ def test_a_commune_under_a_department_is_refused(tmp_path: Path) -> None:
     text = HEAD + "Sở Nội vụ,sở,,198.18.1.2\nUBND xã A,xã,Sở Nội vụ,198.18.1.3\n"
     found = problems(tmp_path, text)
     assert "must be a district or the province site" in found[0].message
+
+
+def test_a_title_row_above_the_header_is_named_once(tmp_path: Path) -> None:
+    text = (DATA / "sites.csv").read_text(encoding="utf-8")
+    found = problems(tmp_path, "Danh sách điểm cầu truyền hình tỉnh Phú Thọ,,,\n" + text)
+    assert [str(p) for p in found] == [
+        f"{tmp_path / 'sites.csv'}:1: the header must be line 1 (found the header on line 2?): "
+        "delete the rows above it"
+    ]

@@ -196,3 +196,127 @@ def test_windows_1252_western_names_are_read(tmp_path: Path) -> None:
     path = tmp_path / "sites.csv"
     path.write_bytes(text.encode("cp1252"))
     assert load_registry(path).sites[0].name == "Centre Genève"
+
+
+def test_vietnamese_with_one_western_letter_is_refused_not_read_as_western(
+    tmp_path: Path,
+) -> None:
+    # Read as Windows-1252 this file gave "PhaÌ£m" and garbage host names, with exit 0.
+    starter = Path(domain.__file__).parent / "examples" / "starter" / "sites.csv"
+    text = starter.read_text(encoding="utf-8")
+    assert "Phạm Thị Dung" in text
+    path = tmp_path / "sites.csv"
+    path.write_bytes(cp1258(text.replace("Phạm Thị Dung", "Phạm Thị Müller")))
+    with pytest.raises(InputError) as info:
+        load_registry(path)
+    message = str(info.value)
+    assert "sites.csv:" in message and "not UTF-8" in message and "(ü)" in message
+    assert "'CSV UTF-8 (Comma delimited) (*.csv)'" in message
+
+
+# --------------------------------------------------------------------------- cells Excel wrote
+
+
+def patch_cell(ws: Path, ref: str, xml: str) -> None:
+    """Replace cell ``ref`` of the first sheet by ``xml``, as Excel itself would have saved it."""
+    path = ws / "sites.xlsx"
+    with zipfile.ZipFile(path) as old:
+        members = {n: old.read(n) for n in old.namelist()}
+    sheet_xml, count = re.subn(
+        rf'<c r="{ref}"[^>]*?(/>|>.*?</c>)',
+        lambda _: xml,
+        members["xl/worksheets/sheet1.xml"].decode(),
+        count=1,
+    )
+    assert count == 1
+    members["xl/worksheets/sheet1.xml"] = sheet_xml.encode()
+    with zipfile.ZipFile(path, "w") as new:
+        for name, data in members.items():
+            new.writestr(name, data)
+
+
+def test_merged_cells_are_refused(tmp_path: Path) -> None:
+    def edit(sheet) -> None:  # type: ignore[no-untyped-def]
+        sheet["E4"] = "Cụm Thanh Sơn"
+        sheet["E5"] = None
+        sheet.merge_cells("E4:E5")  # row 5's group would read as empty
+
+    found = problems(xlsx_workspace(tmp_path, edit))
+    assert any(
+        p.endswith("Sites!E4:E5: merged cells; unmerge them and fill every row") for p in found
+    ), found
+
+
+def test_excel_error_cells_are_refused(tmp_path: Path) -> None:
+    ws = xlsx_workspace(tmp_path)
+    patch_cell(ws, "E4", '<c r="E4" t="e"><f>VLOOKUP(A4,X:Y,2,0)</f><v>#N/A</v></c>')
+    patch_cell(ws, "B5", '<c r="B5" t="e"><v>#REF!</v></c>')
+    found = problems(ws)
+    text = "\n".join(found)
+    assert (
+        "Sites!E4: group: Excel error #N/A in this cell: fix the formula or type the value" in text
+    )
+    assert "Sites!B5: name: Excel error #REF! in this cell" in text
+    assert "no saved value" not in text
+
+
+def test_a_formula_s_empty_saved_result_is_an_empty_cell(tmp_path: Path) -> None:
+    ws = xlsx_workspace(tmp_path)
+    empty = '<c r="{}" t="str"><f>IF(1=1,"","x")</f><v></v></c>'
+    patch_cell(ws, "E4", empty.format("E4"))
+    # A trailing row of formulas that gave "" (a sheet prepared for more sites) is no site.
+    path = ws / "sites.xlsx"
+    with zipfile.ZipFile(path) as old:
+        members = {n: old.read(n) for n in old.namelist()}
+    sheet_xml = members["xl/worksheets/sheet1.xml"].decode()
+    trailing = '<row r="40">' + empty.format("B40") + empty.format("E40") + "</row>"
+    members["xl/worksheets/sheet1.xml"] = sheet_xml.replace(
+        "</sheetData>", trailing + "</sheetData>"
+    ).encode()
+    with zipfile.ZipFile(path, "w") as new:
+        for name, data in members.items():
+            new.writestr(name, data)
+    registry = load(ws).registry
+    assert len(registry.sites) == 7
+    assert registry.sites[2].group == ""
+
+
+def test_cells_are_found_whatever_the_namespace_prefix() -> None:
+    from confprov.spreadsheet import scan_cells
+
+    data = (
+        b'<x:worksheet xmlns:x="http://purl.oclc.org/ooxml/spreadsheetml/main"><x:sheetData>'
+        b'<x:row r="2"><x:c><x:f>A1</x:f></x:c><x:c t="e"><x:v>#REF!</x:v></x:c></x:row>'
+        b"</x:sheetData></x:worksheet>"
+    )
+    assert scan_cells(data) == ({"A2"}, {"B2": "#REF!"})
+
+
+def test_a_damaged_sheet_is_bad_input_not_a_crash(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    ws = xlsx_workspace(tmp_path)
+    patch_cell(ws, "B3", '<c r="B3" t="s"><v>9999</v></c>')  # no such shared string
+    assert main(["check", "-w", str(ws)]) == 2
+    assert "not a readable .xlsx workbook" in capsys.readouterr().err
+
+
+def test_a_title_row_above_the_header_is_named_once(tmp_path: Path) -> None:
+    def edit(sheet) -> None:  # type: ignore[no-untyped-def]
+        sheet.insert_rows(1)
+        sheet["A1"] = "Danh sách điểm cầu"
+
+    assert [p.split("sites.xlsx: ", 1)[1] for p in problems(xlsx_workspace(tmp_path, edit))] == [
+        "Sites!1:1: the header must be row 1 (found the header in row 2?): delete the rows above it"
+    ]
+
+
+def test_messages_about_another_row_name_its_cell(tmp_path: Path) -> None:
+    def edit(sheet) -> None:  # type: ignore[no-untyped-def]
+        sheet["F5"] = sheet["F4"].value  # row 5's endpoint address is row 4's
+        sheet.append(["", "UBND huyện Lâm Thao", "district", "", "", "198.18.9.11"])
+        sheet["D7"] = "UBND huyện Lâm Thao"  # one commune under a district in a two-tier sheet
+
+    text = "\n".join(problems(xlsx_workspace(tmp_path, edit)))
+    assert "Sites!F5: endpoint: duplicate address (also on Sites!F4)" in text, text
+    assert "Sites!D7: parent: under a district, but this registry is two-tier" in text, text
+    assert "directly under the province, e.g. Sites!B4: 'UBND phường Việt Trì'" in text, text
+    assert "line" not in text, text

@@ -146,6 +146,7 @@ def test_long_names_are_cut_to_the_platform_limit() -> None:
         ("wan_interface", "eth0 ; reboot", "not an interface name"),
         ("wan_gateway", "198.18.8.1 ; x", "not an IP address"),
         ("wan_gateway", "fe80::1%eth0;reboot", "scope id"),
+        ("wan_gateway", "2001:db8::1", r"IPv6 gateway .* IPv4 conference\.network"),
     ],
 )
 def test_bad_interface_or_gateway_is_refused(field: str, value: str, message: str) -> None:
