@@ -4,7 +4,7 @@ Why synthetic reports: the board's tests check what the page, the API and the st
 given state (colours, counters, diffs, a change pushed within a deadline, the stale banner),
 which needs sites silent or lossy at will, also 298 of them on a 2-core machine shared with other
 sessions. The engine makes the states from them by its own rules. The engine on real agents and
-a real collector is tested on the lab (tests/lab/test_watch.py, tests/lab/test_watch_board.py).
+a real collector is tested on the lab (tests/lab/test_watch.py, tests/lab/test_watch_restore.py).
 """
 
 from __future__ import annotations

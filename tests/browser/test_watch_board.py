@@ -4,7 +4,7 @@ Behind it, i11's real engine fed with synthetic collector reports (tests/watch_s
 EngineFeed): these tests decide what each site's probes say (silent, 5 % loss), the engine turns
 that into states by its own rules, and the tests check what a technician sees within a deadline
 (the DOM polled, never a sleep). The board on the lab's real agents and collector is tested in
-tests/lab/test_watch_board.py.
+tests/lab/test_watch_restore.py.
 """
 
 from __future__ import annotations
