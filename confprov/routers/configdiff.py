@@ -218,6 +218,11 @@ class Dialect:
     def order_add(self, paths: list[Path]) -> list[Path]:
         return paths
 
+    def touches(self, done: Path, other: Path) -> bool:
+        """Does ``other`` (a line a revert would add or remove) concern ``done`` (a line a push
+        added or removed): the same statement, one of its blocks or one of its children."""
+        return other[: len(done)] == done or done[: len(other)] == other
+
     def order_remove(self, paths: list[Path]) -> list[Path]:
         return paths
 
@@ -692,6 +697,8 @@ ROS_DEFAULTS: dict[str, dict[str, str]] = {
     "/interface ethernet": {"comment": '""'},
     "/system ntp client": {"enabled": "no"},
 }
+# Menus whose items act in the order they are listed (the first matching rule wins).
+ROS_ORDERED = ("/ip firewall filter", "/ip firewall mangle", "/ip firewall nat", "/ip firewall raw")
 _ROS_IGNORED = ("place-before",)  # an `add` argument, never printed by an export
 
 
@@ -740,6 +747,7 @@ class RouterosDialect(Dialect):
         if not match:
             return None
         path, verb, selector, rest = match.groups()
+        rest = re.sub(r"(?:^| )place-before=\[[^\]]*\]", "", rest)  # where, not what
         attrs: dict[str, str] = {}
         try:
             words = shlex.split(rest)
@@ -778,6 +786,16 @@ class RouterosDialect(Dialect):
     def owned(self, path: Path) -> bool:
         parsed = self.parse(path[0])
         return parsed is not None and parsed.attrs.get("comment", "").startswith("confprov")
+
+    def touches(self, done: Path, other: Path) -> bool:
+        """By identity, not text: an ``add`` is sent with ``place-before`` (never printed) and
+        printed with defaults; a ``set`` is undone by another ``set`` of the same item."""
+        if done == other:
+            return True
+        a, b = self.parse(done[0]), self.parse(other[0])
+        if a is None or b is None or (a.path, a.verb, a.selector) != (b.path, b.verb, b.selector):
+            return False
+        return a.verb == "set" or self._matches(b, a) or self._matches(a, b)
 
     @staticmethod
     def _route(parsed: _RosLine | None) -> tuple[str, str] | None:
@@ -859,7 +877,7 @@ class RouterosDialect(Dialect):
 
     def between(self, running: list[Path], target: list[Path]) -> Change:
         have, want = set(running), set(target)
-        add = [p for p in target if p not in have]
+        add = [self._placed(p, target, have) for p in target if p not in have]
         targets = {(t.path, t.selector): t for p in target if (t := self.parse(p[0]))}
         notes: list[str] = []
         for p in running:
@@ -885,6 +903,23 @@ class RouterosDialect(Dialect):
             ],
             notes=notes,
         )
+
+    def _placed(self, path: Path, target: list[Path], have: set[Path]) -> Path:
+        """A rule of an ordered menu re-added where the target had it: ``place-before`` the
+        item that followed it there and is still on the device (else at the end, as there)."""
+        parsed = self.parse(path[0])
+        if parsed is None or parsed.verb != "add" or parsed.path not in ROS_ORDERED:
+            return path
+        for (line,) in target[target.index(path) + 1 :]:
+            after = self.parse(line)
+            if after is not None and after.path == parsed.path and (line,) in have:
+                where = " ".join(
+                    f"{k}={_ros_quote(v)}" for k, v in after.attrs.items() if k not in _ROS_IGNORED
+                )
+                placed = f"{path[0]} place-before=[ find {where} ]"
+                self.raw[(placed,)] = placed
+                return (placed,)
+        return path
 
     def commands(self, change: Change) -> list[str]:
         out = []

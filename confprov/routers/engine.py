@@ -244,10 +244,10 @@ def _save(conn: Any, plat: Platform, opts: Options) -> None:
         raise Rejected(f"save failed: {' '.join(out.split())[-200:]}")
 
 
-def _touching(change: Change, paths: list[Stmt]) -> list[Stmt]:
-    """The paths that concern what ``change`` did (itself, its blocks, its children)."""
+def _touching(d: Dialect, change: Change, paths: list[Stmt]) -> list[Stmt]:
+    """The paths that concern what ``change`` did (see ``Dialect.touches``)."""
     touched = [*change.add, *change.remove]
-    return [p for p in paths if any(p[: len(t)] == t or t[: len(p)] == p for t in touched)]
+    return [p for p in paths if any(d.touches(t, p) for t in touched)]
 
 
 def _restore(
@@ -263,7 +263,7 @@ def _restore(
     now = read_running(conn, plat, opts)
     back = d.between(d.statements(now), target)
     if only is not None:
-        back = Change(add=_touching(only, back.add), remove=_touching(only, back.remove))
+        back = Change(add=_touching(d, only, back.add), remove=_touching(d, only, back.remove))
     if back:
         if plat.commit == "confirmed":  # Junos: locked candidate, commit, then leave
             armed = Armed()
@@ -317,7 +317,7 @@ def _revert(
 
 
 def _restrict(d: Dialect, text: str, change: Change) -> str:
-    return "\n".join(" / ".join(p) for p in _touching(change, d.statements(text)))
+    return "\n".join(" / ".join(p) for p in _touching(d, change, d.statements(text)))
 
 
 def _require_present(missing: list[str]) -> None:

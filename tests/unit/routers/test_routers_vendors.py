@@ -413,3 +413,22 @@ def test_backup_is_the_devices_own_text(
     run("push", device, target(plat, interface), tmp_path)
     kept = backups.versions(tmp_path, "doi-1-rt")
     assert [b.text() for b in kept] == [before]
+
+
+@pytest.mark.parametrize("name", ["export.defconf.txt", "export_terse.pristine.txt"])
+def test_routeros_refused_push_is_reverted_exactly(name: str, tmp_path: Path) -> None:
+    """Filter rules are sent with ``place-before`` (never printed) and the interface comment by
+    a ``set`` whose revert is another line: the revert finds both by what they are, not by text."""
+    t = target("mikrotik_routeros", "ether1")
+    mangle = next(ln for ln in render(t, CONF).splitlines() if "confprov-video" in ln)
+    device = RouterosDevice(
+        fixture("mikrotik_routeros", name), refuse={mangle: "failure: refused for test"}
+    )
+    before = device.show()
+    rules = [r.copy() for r in device.filter_rules()]
+    result = run("push", device, t, tmp_path)
+    assert result.status == FAILED and result.reverted, result.message
+    assert "REVERT FAILED" not in result.message
+    assert device.filter_rules() == rules, "every filter rule back in its place"
+    # A re-added route prints last (RouterOS lists items by id); it means the same.
+    assert sorted(device.show().splitlines()) == sorted(before.splitlines())
