@@ -468,6 +468,13 @@ class VrpDialect(TreeDialect):
                 if tok in ("source", "destination") and tokens[i + 2] == _ZERO:
                     tokens[i + 2] = "0"
             return " ".join(_ports(tokens))
+        if (
+            parents
+            and parents[0].startswith("traffic policy ")
+            and tokens[:1] == ["classifier"]
+            and tokens[-2:-1] == ["precedence"]
+        ):
+            return " ".join(tokens[:-2])  # V8 prints the precedence it assigned
         if not parents and tokens[:2] == ["traffic", "classifier"] and len(tokens) == 5:
             if tokens[3] == "type":
                 tokens[3] = "operator"
@@ -499,6 +506,18 @@ class VrpDialect(TreeDialect):
         ):
             return (path[0], "remark dscp")
         return super().conflict_key(path)
+
+    def stale(self, candidate: list[Path], running: list[Path]) -> list[Path]:
+        # NE/ME print a policy's own settings (`share-mode`, `step 5`) that nobody typed.
+        return [
+            p
+            for p in super().stale(candidate, running)
+            if not (
+                len(p) == 2
+                and p[0].startswith("traffic policy ")
+                and p[1].split()[0] in ("share-mode", "step")
+            )
+        ]
 
     def distance(self, rest: list[str]) -> str:
         for i, tok in enumerate(rest[:-1]):

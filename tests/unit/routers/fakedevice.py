@@ -402,7 +402,10 @@ class IosDevice(FakeDevice):
 class VrpDevice(FakeDevice):
     """Huawei VRP with the ``huawei`` driver: ``system-view``, each line live at once.
 
-    ``version="v8"`` prints classifiers as ``type or`` (CE series) instead of ``operator or``.
+    ``version="v8"`` prints classifiers as ``type or`` (CE series) instead of ``operator or``,
+    and a policy's ``classifier X behavior Y`` with the precedence the device assigned when none
+    was typed (``precedence 5``, ``10``…, as the saved configs in Huawei's CE V8 QoS
+    configuration examples show).
     """
 
     config_command = "system-view"
@@ -421,10 +424,17 @@ class VrpDevice(FakeDevice):
         out = ["!Software Version V200R010C00SPC600", "#"]
 
         def emit(node: Node, depth: int) -> None:
-            for child in node.children:
+            for rank, child in enumerate(node.children, start=1):
                 text = child.line
                 if self.version == "v8" and text.startswith("traffic classifier "):
                     text = text.replace(" operator or", " type or")
+                if (
+                    self.version == "v8"
+                    and node.line.startswith("traffic policy ")
+                    and text.startswith("classifier ")
+                    and " precedence " not in text
+                ):
+                    text += f" precedence {5 * rank}"
                 out.append(" " * depth + text)
                 emit(child, depth + 1)
 

@@ -199,9 +199,15 @@ def test_vrp_v5_converges_with_valid_undo_forms(tmp_path: Path) -> None:
     assert ("ip route-static 198.18.32.0 255.255.255.0 198.18.20.1 preference 150",) in after
 
 
-def test_vrp_v8_display_forms_are_already_intended(tmp_path: Path) -> None:
+@pytest.mark.parametrize("extra", ["", " share-mode\n"])
+def test_vrp_v8_display_forms_are_already_intended(extra: str, tmp_path: Path) -> None:
+    """V8 prints each classifier's assigned precedence (NE/ME also ``share-mode``): an
+    intended device plans nothing and checks fine."""
     t = target("huawei_vrp", "GE1/0/1")
-    device = VrpDevice(fixture("huawei_vrp", "display_current-configuration.v8.txt"), version="v8")
+    text = fixture("huawei_vrp", "display_current-configuration.v8.txt").replace(
+        "traffic policy CONFPROV-MARK\n", f"traffic policy CONFPROV-MARK\n{extra}"
+    )
+    device = VrpDevice(text, version="v8")
     for action in ("plan", "check"):
         result = run(action, device, t, tmp_path, SERVER_ONLY)
         assert result.status == "ok", (result.message, result.diff, result.missing)
@@ -230,10 +236,11 @@ def test_vrp_first_push_failure_reverts_in_dependency_order(tmp_path: Path) -> N
     )
 
 
-def test_vrp_rollback_of_a_first_push(tmp_path: Path) -> None:
+@pytest.mark.parametrize("version", ["v5", "v8"])
+def test_vrp_rollback_of_a_first_push(version: str, tmp_path: Path) -> None:
     t = target("huawei_vrp", "GigabitEthernet0/0/1")
     pristine = fixture("huawei_vrp", "display_current-configuration.pristine.txt")
-    device = VrpDevice(pristine)
+    device = VrpDevice(pristine, version=version)
     lifecycle(device, t, tmp_path)
     assert stmts("huawei_vrp", device.show()) == stmts("huawei_vrp", pristine)
 
