@@ -289,11 +289,12 @@ class TreeDialect(Dialect):
 
     def distance(self, rest: list[str]) -> str:
         """The administrative distance in what follows a route's destination (default 1)."""
-        for tok in rest[1:]:
-            if tok.isdigit():
-                return tok
+        words = iter(rest[1:])
+        for tok in words:
             if tok in ("name", "tag", "track", "label", "nexthop-vrf", "table", "vrf"):
-                break
+                next(words, None)  # its value is not a distance (FRR prints `tag 10 250`)
+            elif tok.isdigit():
+                return tok
         return "1"
 
     def keep_notes(self, candidate: list[Path], running: list[Path]) -> list[str]:

@@ -439,3 +439,41 @@ def test_routeros_refused_push_is_reverted_exactly(name: str, tmp_path: Path) ->
     assert device.filter_rules() == rules, "every filter rule back in its place"
     # A re-added route prints last (RouterOS lists items by id); it means the same.
     assert sorted(device.show().splitlines()) == sorted(before.splitlines())
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        "ip route 198.18.32.0 255.255.255.0 198.18.20.1 tag 10 250",
+        "ip route 198.18.32.0 255.255.255.0 198.18.20.1 250 name BACKUP tag 10",
+        "ip route 198.18.32.0 255.255.255.0 198.18.20.1 track 7 250",
+    ],
+)
+def test_ios_floating_route_with_tag_or_name_is_kept(route: str, tmp_path: Path) -> None:
+    """A value after ``tag``/``name``/``track`` is not the distance: the route stays a backup."""
+    t = target("cisco_ios", "GigabitEthernet2")
+    text = fixture("cisco_ios", "show_running-config.iosxe17.txt").replace(
+        "ip route 198.18.32.0 255.255.255.0 198.18.20.1 250", route
+    )
+    device = IosDevice(text, version="17")
+    result = run("push", device, t, tmp_path)
+    assert result.status == "changed", result.message
+    assert route in device.show().splitlines()
+    assert "another distance" in result.diff
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        "ip route 198.18.32.0/24 198.18.20.1 tag 10 250",
+        "ip route 198.18.32.0/24 198.18.20.1 250 label 16 nexthop-vrf blue",
+        "ip route 198.18.32.0/24 198.18.20.1 table 10 250",
+    ],
+)
+def test_frr_floating_route_with_tag_is_kept(route: str) -> None:
+    """FRR prints ``tag N`` before the distance (no fake FRR: the lab runs the real one)."""
+    d = dialect(platform("frr"))
+    running = d.statements(fixture("frr", "show_running-config.pristine.txt") + f"\n{route}\n")
+    change = d.missing(d.statements(render(target("frr", "wan"), CONF)), running)
+    assert (route,) not in change.remove
+    assert any("another distance" in note for note in change.notes)
