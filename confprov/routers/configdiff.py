@@ -562,8 +562,9 @@ def junos_tokens(line: str) -> list[str]:
 
 
 def junos_quote(word: str) -> str:
-    """A word as Junos prints it: quoted when it holds a space or a character Junos splits on."""
-    if word == "" or re.search(r"[\s;{}\[\]\"#'&|<>()]", word):
+    """A word as Junos prints it: quoted when it holds a space or a character Junos splits on,
+    or a ``$`` (``display set`` quotes an ``encrypted-password "$6$…"``)."""
+    if word == "" or re.search(r"[\s;{}\[\]\"#'&|<>()$]", word):
         return '"' + word.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return word
 
@@ -581,6 +582,8 @@ def junos_set_lines(text: str) -> list[str]:  # noqa: PLR0912 - one tokenizer, o
         if not line or line.startswith("#"):
             continue
         for tok in token.findall(line):
+            if tok.startswith("#"):
+                break  # `## SECRET-DATA`, `## Last changed`: a comment to the end of the line
             word = tok[1:-1].replace('\\"', '"') if tok.startswith('"') else tok
             if tok == "{":
                 stack.append(" ".join(junos_quote(w) for w in words))

@@ -477,3 +477,29 @@ def test_frr_floating_route_with_tag_is_kept(route: str) -> None:
     change = d.missing(d.statements(render(target("frr", "wan"), CONF)), running)
     assert (route,) not in change.remove
     assert any("another distance" in note for note in change.notes)
+
+
+def test_junos_secret_data_comment_is_not_a_word() -> None:
+    """``show configuration`` marks secrets with ``## SECRET-DATA``; ``display set`` quotes a
+    value holding ``$``: both displays are the same statements."""
+    hier = """system {
+    login {
+        user admin {
+            authentication {
+                encrypted-password "$6$abc$def"; ## SECRET-DATA
+            }
+        }
+    }
+    ntp {
+        server 198.18.0.1;
+    }
+}
+"""
+    flat = (
+        'set system login user admin authentication encrypted-password "$6$abc$def"\n'
+        "set system ntp server 198.18.0.1\n"
+    )
+    assert stmts("juniper_junos", hier) == stmts("juniper_junos", flat)
+    assert ('set system login user admin authentication encrypted-password "$6$abc$def"',) in (
+        stmts("juniper_junos", hier)
+    )
