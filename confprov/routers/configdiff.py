@@ -666,10 +666,36 @@ class SetDialect(Dialect):
             return words[5]
         return ""
 
+    def _term(self, path: Path) -> Path | None:
+        """``set firewall family inet filter F term X`` of a statement inside a term."""
+        words = self.words(path)
+        if self._filter(path) and len(words) > 8 and words[6] == "term":
+            return (" ".join(junos_quote(w) for w in words[:8]),)
+        return None
+
+    def _whole_terms(self, remove: list[Path], keep: list[Path]) -> list[Path]:
+        """Statements of a term ``keep`` has none of go as the term: deleting them one by one
+        leaves an empty ``term X;`` (no match, no action: it accepts everything)."""
+        kept = {self._term(p) for p in keep}
+        out: list[Path] = []
+        for p in remove:
+            term = self._term(p)
+            whole = term if term is not None and term not in kept else p
+            if whole not in out:
+                out.append(whole)
+        return out
+
     def stale(self, candidate: list[Path], running: list[Path]) -> list[Path]:
         filters = {f for p in candidate if OWN in (f := self._filter(p))}
         want = set(candidate)
-        return [p for p in running if p not in want and self._filter(p) in filters]
+        return self._whole_terms(
+            [p for p in running if p not in want and self._filter(p) in filters], candidate
+        )
+
+    def touches(self, done: Path, other: Path) -> bool:
+        a, b = self.words(done), self.words(other)
+        n = min(len(a), len(b))
+        return a[:n] == b[:n] and (len(a) != len(b) or a == b)
 
     def keep_notes(self, candidate: list[Path], running: list[Path]) -> list[str]:
         routes = {
@@ -690,9 +716,9 @@ class SetDialect(Dialect):
         # one by one would leave its empty terms behind.
         kept = {self._filter(p) for p in target}
         whole = {f for p in change.remove if OWN in (f := self._filter(p)) and f and f not in kept}
-        change.remove = [p for p in change.remove if self._filter(p) not in whole] + [
-            (f"set firewall family inet filter {f}",) for f in sorted(whole)
-        ]
+        change.remove = self._whole_terms(
+            [p for p in change.remove if self._filter(p) not in whole], target
+        ) + [(f"set firewall family inet filter {f}",) for f in sorted(whole)]
         return change
 
     def commands(self, change: Change) -> list[str]:

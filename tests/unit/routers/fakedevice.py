@@ -705,6 +705,9 @@ class JunosDevice(FakeDevice):
             if words[-2] in _JUNOS_SINGLE:
                 key = words[:-1]
                 self.candidate = [c for c in self.candidate if _junos_words(c)[:-1] != key]
+            # An empty term (`term X;`, see delete) is displayed through its statements again.
+            if len(words) > 8 and words[6] == "term":
+                self.candidate = [c for c in self.candidate if _junos_words(c) != words[:8]]
             if new not in self.candidate:
                 self.candidate.append(new)
             return ""
@@ -713,6 +716,16 @@ class JunosDevice(FakeDevice):
             kept = [c for c in self.candidate if _junos_words(c)[: len(prefix)] != prefix]
             if len(kept) == len(self.candidate):
                 return "warning: statement not found"
+            # A term is an object of its own: deleting its last statement leaves `term X;`
+            # (no match and no action: it accepts everything); `delete … term X` removes it.
+            term = prefix[:8]
+            if (
+                len(prefix) > 8
+                and prefix[:5] == ["set", "firewall", "family", "inet", "filter"]
+                and prefix[6] == "term"
+                and not any(_junos_words(c)[:8] == term for c in kept)
+            ):
+                kept.append(_junos_line(term))
             self.candidate = kept
             return ""
         return f"{' ' * 10}^\n{JUNOS_SYNTAX}"

@@ -503,3 +503,17 @@ def test_junos_secret_data_comment_is_not_a_word() -> None:
     assert ('set system login user admin authentication encrypted-password "$6$abc$def"',) in (
         stmts("juniper_junos", hier)
     )
+
+
+def test_junos_stale_term_goes_whole(tmp_path: Path) -> None:
+    """A term of confprov's filter that the candidate no longer has is deleted as a term:
+    deleting its statements one by one would leave an empty ``term old;``, which accepts all."""
+    t = target("juniper_junos", "ge-0/0/0")
+    old = "set firewall family inet filter CONFPROV-CONFERENCE term old"
+    text = fixture("juniper_junos", "show_configuration_display_set.drifted.txt") + (
+        f"{old} from destination-port 9999\n{old} from protocol udp\n{old} then accept\n"
+    )
+    device = JunosDevice(text)
+    result = lifecycle(device, t, tmp_path)
+    assert not any(line.startswith(old) for (line,) in result.after), "no trace of the term"
+    assert f"delete {old[4:]}" in result.commands
