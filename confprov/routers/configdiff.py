@@ -218,6 +218,11 @@ class Dialect:
     def order_add(self, paths: list[Path]) -> list[Path]:
         return paths
 
+    def ordered(self, path: Path) -> bool:
+        """Does this statement act by its place among its kind (a firewall rule, an ACL entry
+        without a sequence number)? Call right after parsing its text (``raw`` tells)."""
+        return False
+
     def touches(self, done: Path, other: Path) -> bool:
         """Does ``other`` (a line a revert would add or remove) concern ``done`` (a line a push
         added or removed): the same statement, one of its blocks or one of its children."""
@@ -427,6 +432,15 @@ class IosDialect(TreeDialect):
                 i += 1
             return " ".join(_ports(out))
         return line
+
+    def ordered(self, path: Path) -> bool:
+        # IOS 15 prints no sequence numbers: its entries act in the printed order. IOS-XE
+        # prints them in number order, which a re-added numbered entry keeps.
+        return (
+            len(path) == 2
+            and path[0].startswith("ip access-list ")
+            and not self.raw.get(path, path[1]).split()[0].isdigit()
+        )
 
     def slot_key(self, path: Path) -> Path | None:
         # IOS takes one service-policy per interface and direction.
@@ -835,6 +849,10 @@ class RouterosDialect(Dialect):
     def owned(self, path: Path) -> bool:
         parsed = self.parse(path[0])
         return parsed is not None and parsed.attrs.get("comment", "").startswith("confprov")
+
+    def ordered(self, path: Path) -> bool:
+        parsed = self.parse(path[0])
+        return parsed is not None and parsed.verb == "add" and parsed.path in ROS_ORDERED
 
     def touches(self, done: Path, other: Path) -> bool:
         """By identity, not text: an ``add`` is sent with ``place-before`` (never printed) and

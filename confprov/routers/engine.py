@@ -292,9 +292,16 @@ def _same(plat: Platform, d: Dialect, a: str, b: str) -> str:
 
     if clean(a) == clean(b):
         return "exactly"
-    # Same statements, in any order: a re-added ACL entry or RouterOS item prints where the
-    # device puts it (IOS-XE by its kept number, so an ACL's order is still the backup's).
-    return "equivalent" if sorted(d.statements(a)) == sorted(d.statements(b)) else ""
+    # Same statements, in any order but that of rules acting by their place (RouterOS filter
+    # rules, IOS 15 ACL entries): a re-added route or IOS-XE numbered entry prints where the
+    # device puts it and means the same.
+    return "equivalent" if _order_free(d, a) == _order_free(d, b) else ""
+
+
+def _order_free(d: Dialect, text: str) -> tuple[list[Stmt], list[Stmt]]:
+    """A config's statements in any order, and those that act by their place, in order."""
+    stmts = d.statements(text)
+    return sorted(stmts), [p for p in stmts if d.ordered(p)]
 
 
 def _revert(
@@ -439,6 +446,8 @@ def rollback_router(
     if not how:
         result.status = FAILED
         result.message = "running config still differs from the backup after the rollback"
+        if sorted(d.statements(saved)) == sorted(d.statements(now)):
+            result.message += ": the same rules in another order (move them by hand)"
         still = d.between(d.statements(now), d.statements(saved))
         result.missing = [" / ".join(p) for p in still.add]
         return result

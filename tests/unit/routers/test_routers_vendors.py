@@ -517,3 +517,49 @@ def test_junos_stale_term_goes_whole(tmp_path: Path) -> None:
     result = lifecycle(device, t, tmp_path)
     assert not any(line.startswith(old) for (line,) in result.after), "no trace of the term"
     assert f"delete {old[4:]}" in result.commands
+
+
+def _swap_rules(device: Any) -> None:
+    """Someone moved the forward chain's drop-invalid rule below the drop-not-DSTNATed one."""
+    rules = device.menus["/ip firewall filter"]
+    i = next(n for n, r in enumerate(rules) if r.attrs.get("comment") == "defconf: drop invalid")
+    j = next(n for n, r in enumerate(rules) if "not DSTNATed" in r.attrs.get("comment", ""))
+    rules[i], rules[j] = rules[j], rules[i]
+
+
+def test_routeros_rollback_never_calls_reordered_rules_equal(tmp_path: Path) -> None:
+    """Firewall rules act in their order: the same rules in another order are not the backup."""
+    t = target("mikrotik_routeros", "ether1")
+    device = RouterosDevice(fixture("mikrotik_routeros", "export.defconf.txt"))
+    backups.save(tmp_path, "doi-1-rt", device.show())
+    _swap_rules(device)
+    back = run("rollback", device, t, tmp_path)
+    assert back.status == FAILED, back.message
+    assert "order" in back.message
+
+
+def test_ios15_rollback_never_calls_reordered_acl_equal(tmp_path: Path) -> None:
+    """IOS 15 prints no sequence numbers: an ACL's entries act in the order printed."""
+    t = target("cisco_ios", "GigabitEthernet0/1")
+    text = fixture("cisco_ios", "show_running-config.ios15.txt")
+    backups.save(tmp_path, "doi-1-rt", IosDevice(text, version="15").show())
+    swapped = text.replace(
+        " permit tcp any host 198.18.0.13 eq 22\n deny   ip any any log\n",
+        " deny   ip any any log\n permit tcp any host 198.18.0.13 eq 22\n",
+    )
+    assert swapped != text
+    device = IosDevice(swapped, version="15")
+    back = run("rollback", device, t, tmp_path)
+    assert back.status == FAILED, back.message
+    assert "order" in back.message
+
+
+def test_routeros_rollback_restores_a_removed_rule_in_its_place(tmp_path: Path) -> None:
+    """A rule the push removed (stale) comes back where the backup had it, not at the end."""
+    t = target("mikrotik_routeros", "ether1")
+    device = RouterosDevice(fixture("mikrotik_routeros", "export.defconf.txt"))
+    rules = [r.copy() for r in device.filter_rules()]
+    assert run("push", device, t, tmp_path).status == "changed"
+    back = run("rollback", device, t, tmp_path)
+    assert back.status == "changed", back.message
+    assert device.filter_rules() == rules
