@@ -442,6 +442,27 @@ class IosDialect(TreeDialect):
             and not self.raw.get(path, path[1]).split()[0].isdigit()
         )
 
+    def between(self, running: list[Path], target: list[Path]) -> Change:
+        change = super().between(running, target)
+        # IOS 15 appends a re-added entry at the ACL's end: from the first entry out of the
+        # target's order on, the running entries are removed and re-added in that order.
+        for acl in dict.fromkeys(p[0] for p in target if p[0].startswith("ip access-list ")):
+            want: list[Path] = [
+                p for p in target if len(p) == 2 and p[0] == acl and self.ordered(p)
+            ]
+            wanted = set(want)
+            kept: list[Path] = [p for p in running if len(p) == 2 and p[0] == acl and p in wanted]
+            if not kept or not all(self.ordered(p) for p in kept):
+                continue
+            pairs = enumerate(zip(kept, want, strict=False))  # kept is never the longer
+            first = next((i for i, (a, b) in pairs if a != b), len(kept))
+            if first == len(kept):
+                continue  # the missing entries all go after the kept ones: appended in order
+            change.remove += [p for p in kept[first:] if p not in change.remove]
+            tail = set(want[first:])
+            change.add = [p for p in change.add if p not in tail] + want[first:]
+        return change
+
     def slot_key(self, path: Path) -> Path | None:
         # IOS takes one service-policy per interface and direction.
         if len(path) == 2 and path[0].startswith("interface "):

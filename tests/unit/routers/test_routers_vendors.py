@@ -538,11 +538,13 @@ def test_routeros_rollback_never_calls_reordered_rules_equal(tmp_path: Path) -> 
     assert "order" in back.message
 
 
-def test_ios15_rollback_never_calls_reordered_acl_equal(tmp_path: Path) -> None:
-    """IOS 15 prints no sequence numbers: an ACL's entries act in the order printed."""
+def test_ios15_rollback_restores_acl_order(tmp_path: Path) -> None:
+    """IOS 15 prints no sequence numbers and appends a re-added entry: an ACL's entries act in
+    the printed order, so the rollback re-enters them from the first one out of place."""
     t = target("cisco_ios", "GigabitEthernet0/1")
     text = fixture("cisco_ios", "show_running-config.ios15.txt")
-    backups.save(tmp_path, "doi-1-rt", IosDevice(text, version="15").show())
+    saved = IosDevice(text, version="15").show()
+    backups.save(tmp_path, "doi-1-rt", saved)
     swapped = text.replace(
         " permit tcp any host 198.18.0.13 eq 22\n deny   ip any any log\n",
         " deny   ip any any log\n permit tcp any host 198.18.0.13 eq 22\n",
@@ -550,8 +552,29 @@ def test_ios15_rollback_never_calls_reordered_acl_equal(tmp_path: Path) -> None:
     assert swapped != text
     device = IosDevice(swapped, version="15")
     back = run("rollback", device, t, tmp_path)
-    assert back.status == FAILED, back.message
-    assert "order" in back.message
+    assert back.status == "changed", back.message
+    assert device.show() == saved
+
+
+def test_ios15_rollback_puts_a_removed_stale_entry_back_in_place(tmp_path: Path) -> None:
+    """A push removes a stale entry from the middle of confprov's ACL; the rollback puts it
+    back where it was, not at the end, and says the config is the backup's."""
+    t = target("cisco_ios", "GigabitEthernet0/1")
+    acl = render(t, CONF).split("ip access-list extended CONFPROV-CONFERENCE\n")[1]
+    entries = acl.split("!")[0].splitlines()
+    stale = " permit udp any 198.18.32.0 0.0.0.255 range 16000 32000"
+    block = "\n".join(
+        ["ip access-list extended CONFPROV-CONFERENCE", entries[0], stale, *entries[1:]]
+    )
+    device = IosDevice(
+        fixture("cisco_ios", "show_running-config.ios15.txt") + f"!\n{block}\n!\n", version="15"
+    )
+    before = device.show()
+    assert run("push", device, t, tmp_path).status == "changed"
+    assert stale not in device.show()
+    back = run("rollback", device, t, tmp_path)
+    assert back.status == "changed", back.message
+    assert device.show() == before
 
 
 def test_routeros_rollback_restores_a_removed_rule_in_its_place(tmp_path: Path) -> None:
