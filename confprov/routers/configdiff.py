@@ -883,7 +883,7 @@ class RouterosDialect(Dialect):
         a, b = self.parse(done[0]), self.parse(other[0])
         if a is None or b is None or (a.path, a.verb, a.selector) != (b.path, b.verb, b.selector):
             return False
-        return a.verb == "set" or self._matches(b, a) or self._matches(a, b)
+        return a.verb == "set" or self._matches(b, a)  # printed with defaults added
 
     @staticmethod
     def _route(parsed: _RosLine | None) -> tuple[str, str] | None:
