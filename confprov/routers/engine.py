@@ -284,7 +284,8 @@ def _restore(
 
 
 def _same(plat: Platform, d: Dialect, a: str, b: str) -> str:
-    """'exactly' (same text but volatile lines), 'equivalent' (same statements) or ''."""
+    """'exactly' (same text but volatile lines), 'equivalent' (same statements, those that act
+    by their place in the same order: `Dialect.ordered`) or ''."""
     volatile = plat.volatile_re
 
     def clean(text: str) -> list[str]:
