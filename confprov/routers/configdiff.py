@@ -218,6 +218,16 @@ class Dialect:
     def order_add(self, paths: list[Path]) -> list[Path]:
         return paths
 
+    def ordered(self, path: Path) -> bool:
+        """Does this statement act by its place among its kind (a firewall rule, an ACL entry
+        without a sequence number)? Call right after parsing its text (``raw`` tells)."""
+        return False
+
+    def touches(self, done: Path, other: Path) -> bool:
+        """Does ``other`` (a line a revert would add or remove) concern ``done`` (a line a push
+        added or removed): the same statement, one of its blocks or one of its children."""
+        return other[: len(done)] == done or done[: len(other)] == other
+
     def order_remove(self, paths: list[Path]) -> list[Path]:
         return paths
 
@@ -284,11 +294,12 @@ class TreeDialect(Dialect):
 
     def distance(self, rest: list[str]) -> str:
         """The administrative distance in what follows a route's destination (default 1)."""
-        for tok in rest[1:]:
-            if tok.isdigit():
-                return tok
+        words = iter(rest[1:])
+        for tok in words:
             if tok in ("name", "tag", "track", "label", "nexthop-vrf", "table", "vrf"):
-                break
+                next(words, None)  # its value is not a distance (FRR prints `tag 10 250`)
+            elif tok.isdigit():
+                return tok
         return "1"
 
     def keep_notes(self, candidate: list[Path], running: list[Path]) -> list[str]:
@@ -422,6 +433,36 @@ class IosDialect(TreeDialect):
             return " ".join(_ports(out))
         return line
 
+    def ordered(self, path: Path) -> bool:
+        # IOS 15 prints no sequence numbers: its entries act in the printed order. IOS-XE
+        # prints them in number order, which a re-added numbered entry keeps.
+        return (
+            len(path) == 2
+            and path[0].startswith("ip access-list ")
+            and not self.raw.get(path, path[1]).split()[0].isdigit()
+        )
+
+    def between(self, running: list[Path], target: list[Path]) -> Change:
+        change = super().between(running, target)
+        # IOS 15 appends a re-added entry at the ACL's end: from the first entry out of the
+        # target's order on, the running entries are removed and re-added in that order.
+        for acl in dict.fromkeys(p[0] for p in target if p[0].startswith("ip access-list ")):
+            want: list[Path] = [
+                p for p in target if len(p) == 2 and p[0] == acl and self.ordered(p)
+            ]
+            wanted = set(want)
+            kept: list[Path] = [p for p in running if len(p) == 2 and p[0] == acl and p in wanted]
+            if not kept or not all(self.ordered(p) for p in kept):
+                continue
+            pairs = enumerate(zip(kept, want, strict=False))  # kept is never the longer
+            first = next((i for i, (a, b) in pairs if a != b), len(kept))
+            if first == len(kept):
+                continue  # the missing entries all go after the kept ones: appended in order
+            change.remove += [p for p in kept[first:] if p not in change.remove]
+            tail = set(want[first:])
+            change.add = [p for p in change.add if p not in tail] + want[first:]
+        return change
+
     def slot_key(self, path: Path) -> Path | None:
         # IOS takes one service-policy per interface and direction.
         if len(path) == 2 and path[0].startswith("interface "):
@@ -463,6 +504,13 @@ class VrpDialect(TreeDialect):
                 if tok in ("source", "destination") and tokens[i + 2] == _ZERO:
                     tokens[i + 2] = "0"
             return " ".join(_ports(tokens))
+        if (
+            parents
+            and parents[0].startswith("traffic policy ")
+            and tokens[:1] == ["classifier"]
+            and tokens[-2:-1] == ["precedence"]
+        ):
+            return " ".join(tokens[:-2])  # V8 prints the precedence it assigned
         if not parents and tokens[:2] == ["traffic", "classifier"] and len(tokens) == 5:
             if tokens[3] == "type":
                 tokens[3] = "operator"
@@ -494,6 +542,18 @@ class VrpDialect(TreeDialect):
         ):
             return (path[0], "remark dscp")
         return super().conflict_key(path)
+
+    def stale(self, candidate: list[Path], running: list[Path]) -> list[Path]:
+        # NE/ME print a policy's own settings (`share-mode`, `step 5`) that nobody typed.
+        return [
+            p
+            for p in super().stale(candidate, running)
+            if not (
+                len(p) == 2
+                and p[0].startswith("traffic policy ")
+                and p[1].split()[0] in ("share-mode", "step")
+            )
+        ]
 
     def distance(self, rest: list[str]) -> str:
         for i, tok in enumerate(rest[:-1]):
@@ -537,8 +597,9 @@ def junos_tokens(line: str) -> list[str]:
 
 
 def junos_quote(word: str) -> str:
-    """A word as Junos prints it: quoted when it holds a space or a character Junos splits on."""
-    if word == "" or re.search(r"[\s;{}\[\]\"#'&|<>()]", word):
+    """A word as Junos prints it: quoted when it holds a space or a character Junos splits on,
+    or a ``$`` (``display set`` quotes an ``encrypted-password "$6$…"``)."""
+    if word == "" or re.search(r"[\s;{}\[\]\"#'&|<>()$]", word):
         return '"' + word.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return word
 
@@ -556,6 +617,8 @@ def junos_set_lines(text: str) -> list[str]:  # noqa: PLR0912 - one tokenizer, o
         if not line or line.startswith("#"):
             continue
         for tok in token.findall(line):
+            if tok.startswith("#"):
+                break  # `## SECRET-DATA`, `## Last changed`: a comment to the end of the line
             word = tok[1:-1].replace('\\"', '"') if tok.startswith('"') else tok
             if tok == "{":
                 stack.append(" ".join(junos_quote(w) for w in words))
@@ -638,10 +701,36 @@ class SetDialect(Dialect):
             return words[5]
         return ""
 
+    def _term(self, path: Path) -> Path | None:
+        """``set firewall family inet filter F term X`` of a statement inside a term."""
+        words = self.words(path)
+        if self._filter(path) and len(words) > 8 and words[6] == "term":
+            return (" ".join(junos_quote(w) for w in words[:8]),)
+        return None
+
+    def _whole_terms(self, remove: list[Path], keep: list[Path]) -> list[Path]:
+        """Statements of a term ``keep`` has none of go as the term: deleting them one by one
+        leaves an empty ``term X;`` (no match, no action: it accepts everything)."""
+        kept = {self._term(p) for p in keep}
+        out: list[Path] = []
+        for p in remove:
+            term = self._term(p)
+            whole = term if term is not None and term not in kept else p
+            if whole not in out:
+                out.append(whole)
+        return out
+
     def stale(self, candidate: list[Path], running: list[Path]) -> list[Path]:
         filters = {f for p in candidate if OWN in (f := self._filter(p))}
         want = set(candidate)
-        return [p for p in running if p not in want and self._filter(p) in filters]
+        return self._whole_terms(
+            [p for p in running if p not in want and self._filter(p) in filters], candidate
+        )
+
+    def touches(self, done: Path, other: Path) -> bool:
+        a, b = self.words(done), self.words(other)
+        n = min(len(a), len(b))
+        return a[:n] == b[:n] and (len(a) != len(b) or a == b)
 
     def keep_notes(self, candidate: list[Path], running: list[Path]) -> list[str]:
         routes = {
@@ -662,9 +751,9 @@ class SetDialect(Dialect):
         # one by one would leave its empty terms behind.
         kept = {self._filter(p) for p in target}
         whole = {f for p in change.remove if OWN in (f := self._filter(p)) and f and f not in kept}
-        change.remove = [p for p in change.remove if self._filter(p) not in whole] + [
-            (f"set firewall family inet filter {f}",) for f in sorted(whole)
-        ]
+        change.remove = self._whole_terms(
+            [p for p in change.remove if self._filter(p) not in whole], target
+        ) + [(f"set firewall family inet filter {f}",) for f in sorted(whole)]
         return change
 
     def commands(self, change: Change) -> list[str]:
@@ -692,6 +781,8 @@ ROS_DEFAULTS: dict[str, dict[str, str]] = {
     "/interface ethernet": {"comment": '""'},
     "/system ntp client": {"enabled": "no"},
 }
+# Menus whose items act in the order they are listed (the first matching rule wins).
+ROS_ORDERED = ("/ip firewall filter", "/ip firewall mangle", "/ip firewall nat", "/ip firewall raw")
 _ROS_IGNORED = ("place-before",)  # an `add` argument, never printed by an export
 
 
@@ -740,6 +831,7 @@ class RouterosDialect(Dialect):
         if not match:
             return None
         path, verb, selector, rest = match.groups()
+        rest = re.sub(r"(?:^| )place-before=\[[^\]]*\]", "", rest)  # where, not what
         attrs: dict[str, str] = {}
         try:
             words = shlex.split(rest)
@@ -778,6 +870,20 @@ class RouterosDialect(Dialect):
     def owned(self, path: Path) -> bool:
         parsed = self.parse(path[0])
         return parsed is not None and parsed.attrs.get("comment", "").startswith("confprov")
+
+    def ordered(self, path: Path) -> bool:
+        parsed = self.parse(path[0])
+        return parsed is not None and parsed.verb == "add" and parsed.path in ROS_ORDERED
+
+    def touches(self, done: Path, other: Path) -> bool:
+        """By identity, not text: an ``add`` is sent with ``place-before`` (never printed) and
+        printed with defaults; a ``set`` is undone by another ``set`` of the same item."""
+        if done == other:
+            return True
+        a, b = self.parse(done[0]), self.parse(other[0])
+        if a is None or b is None or (a.path, a.verb, a.selector) != (b.path, b.verb, b.selector):
+            return False
+        return a.verb == "set" or self._matches(b, a)  # printed with defaults added
 
     @staticmethod
     def _route(parsed: _RosLine | None) -> tuple[str, str] | None:
@@ -859,7 +965,7 @@ class RouterosDialect(Dialect):
 
     def between(self, running: list[Path], target: list[Path]) -> Change:
         have, want = set(running), set(target)
-        add = [p for p in target if p not in have]
+        add = [self._placed(p, target, have) for p in target if p not in have]
         targets = {(t.path, t.selector): t for p in target if (t := self.parse(p[0]))}
         notes: list[str] = []
         for p in running:
@@ -885,6 +991,23 @@ class RouterosDialect(Dialect):
             ],
             notes=notes,
         )
+
+    def _placed(self, path: Path, target: list[Path], have: set[Path]) -> Path:
+        """A rule of an ordered menu re-added where the target had it: ``place-before`` the
+        item that followed it there and is still on the device (else at the end, as there)."""
+        parsed = self.parse(path[0])
+        if parsed is None or parsed.verb != "add" or parsed.path not in ROS_ORDERED:
+            return path
+        for (line,) in target[target.index(path) + 1 :]:
+            after = self.parse(line)
+            if after is not None and after.path == parsed.path and (line,) in have:
+                where = " ".join(
+                    f"{k}={_ros_quote(v)}" for k, v in after.attrs.items() if k not in _ROS_IGNORED
+                )
+                placed = f"{path[0]} place-before=[ find {where} ]"
+                self.raw[(placed,)] = placed
+                return (placed,)
+        return path
 
     def commands(self, change: Change) -> list[str]:
         out = []

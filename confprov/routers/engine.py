@@ -244,10 +244,10 @@ def _save(conn: Any, plat: Platform, opts: Options) -> None:
         raise Rejected(f"save failed: {' '.join(out.split())[-200:]}")
 
 
-def _touching(change: Change, paths: list[Stmt]) -> list[Stmt]:
-    """The paths that concern what ``change`` did (itself, its blocks, its children)."""
+def _touching(d: Dialect, change: Change, paths: list[Stmt]) -> list[Stmt]:
+    """The paths that concern what ``change`` did (see ``Dialect.touches``)."""
     touched = [*change.add, *change.remove]
-    return [p for p in paths if any(p[: len(t)] == t or t[: len(p)] == p for t in touched)]
+    return [p for p in paths if any(d.touches(t, p) for t in touched)]
 
 
 def _restore(
@@ -263,7 +263,7 @@ def _restore(
     now = read_running(conn, plat, opts)
     back = d.between(d.statements(now), target)
     if only is not None:
-        back = Change(add=_touching(only, back.add), remove=_touching(only, back.remove))
+        back = Change(add=_touching(d, only, back.add), remove=_touching(d, only, back.remove))
     if back:
         if plat.commit == "confirmed":  # Junos: locked candidate, commit, then leave
             armed = Armed()
@@ -284,7 +284,8 @@ def _restore(
 
 
 def _same(plat: Platform, d: Dialect, a: str, b: str) -> str:
-    """'exactly' (same text but volatile lines), 'equivalent' (same statements) or ''."""
+    """'exactly' (same text but volatile lines), 'equivalent' (same statements, those that act
+    by their place in the same order: `Dialect.ordered`) or ''."""
     volatile = plat.volatile_re
 
     def clean(text: str) -> list[str]:
@@ -292,9 +293,16 @@ def _same(plat: Platform, d: Dialect, a: str, b: str) -> str:
 
     if clean(a) == clean(b):
         return "exactly"
-    # Same statements, in any order: a re-added ACL entry or RouterOS item prints where the
-    # device puts it (IOS-XE by its kept number, so an ACL's order is still the backup's).
-    return "equivalent" if sorted(d.statements(a)) == sorted(d.statements(b)) else ""
+    # Same statements, in any order but that of rules acting by their place (RouterOS filter
+    # rules, IOS 15 ACL entries): a re-added route or IOS-XE numbered entry prints where the
+    # device puts it and means the same.
+    return "equivalent" if _order_free(d, a) == _order_free(d, b) else ""
+
+
+def _order_free(d: Dialect, text: str) -> tuple[list[Stmt], list[Stmt]]:
+    """A config's statements in any order, and those that act by their place, in order."""
+    stmts = d.statements(text)
+    return sorted(stmts), [p for p in stmts if d.ordered(p)]
 
 
 def _revert(
@@ -317,7 +325,7 @@ def _revert(
 
 
 def _restrict(d: Dialect, text: str, change: Change) -> str:
-    return "\n".join(" / ".join(p) for p in _touching(change, d.statements(text)))
+    return "\n".join(" / ".join(p) for p in _touching(d, change, d.statements(text)))
 
 
 def _require_present(missing: list[str]) -> None:
@@ -439,6 +447,8 @@ def rollback_router(
     if not how:
         result.status = FAILED
         result.message = "running config still differs from the backup after the rollback"
+        if sorted(d.statements(saved)) == sorted(d.statements(now)):
+            result.message += ": the same rules in another order (move them by hand)"
         still = d.between(d.statements(now), d.statements(saved))
         result.missing = [" / ".join(p) for p in still.add]
         return result

@@ -402,7 +402,10 @@ class IosDevice(FakeDevice):
 class VrpDevice(FakeDevice):
     """Huawei VRP with the ``huawei`` driver: ``system-view``, each line live at once.
 
-    ``version="v8"`` prints classifiers as ``type or`` (CE series) instead of ``operator or``.
+    ``version="v8"`` prints classifiers as ``type or`` (CE series) instead of ``operator or``,
+    and a policy's ``classifier X behavior Y`` with the precedence the device assigned when none
+    was typed (``precedence 5``, ``10``…, as the saved configs in Huawei's CE V8 QoS
+    configuration examples show).
     """
 
     config_command = "system-view"
@@ -421,10 +424,17 @@ class VrpDevice(FakeDevice):
         out = ["!Software Version V200R010C00SPC600", "#"]
 
         def emit(node: Node, depth: int) -> None:
-            for child in node.children:
+            for rank, child in enumerate(node.children, start=1):
                 text = child.line
                 if self.version == "v8" and text.startswith("traffic classifier "):
                     text = text.replace(" operator or", " type or")
+                if (
+                    self.version == "v8"
+                    and node.line.startswith("traffic policy ")
+                    and text.startswith("classifier ")
+                    and " precedence " not in text
+                ):
+                    text += f" precedence {5 * rank}"
                 out.append(" " * depth + text)
                 emit(child, depth + 1)
 
@@ -695,6 +705,9 @@ class JunosDevice(FakeDevice):
             if words[-2] in _JUNOS_SINGLE:
                 key = words[:-1]
                 self.candidate = [c for c in self.candidate if _junos_words(c)[:-1] != key]
+            # An empty term (`term X;`, see delete) is displayed through its statements again.
+            if len(words) > 8 and words[6] == "term":
+                self.candidate = [c for c in self.candidate if _junos_words(c) != words[:8]]
             if new not in self.candidate:
                 self.candidate.append(new)
             return ""
@@ -703,6 +716,16 @@ class JunosDevice(FakeDevice):
             kept = [c for c in self.candidate if _junos_words(c)[: len(prefix)] != prefix]
             if len(kept) == len(self.candidate):
                 return "warning: statement not found"
+            # A term is an object of its own: deleting its last statement leaves `term X;`
+            # (no match and no action: it accepts everything); `delete … term X` removes it.
+            term = prefix[:8]
+            if (
+                len(prefix) > 8
+                and prefix[:5] == ["set", "firewall", "family", "inet", "filter"]
+                and prefix[6] == "term"
+                and not any(_junos_words(c)[:8] == term for c in kept)
+            ):
+                kept.append(_junos_line(term))
             self.candidate = kept
             return ""
         return f"{' ' * 10}^\n{JUNOS_SYNTAX}"

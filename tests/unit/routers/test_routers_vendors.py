@@ -199,9 +199,15 @@ def test_vrp_v5_converges_with_valid_undo_forms(tmp_path: Path) -> None:
     assert ("ip route-static 198.18.32.0 255.255.255.0 198.18.20.1 preference 150",) in after
 
 
-def test_vrp_v8_display_forms_are_already_intended(tmp_path: Path) -> None:
+@pytest.mark.parametrize("extra", ["", " share-mode\n"])
+def test_vrp_v8_display_forms_are_already_intended(extra: str, tmp_path: Path) -> None:
+    """V8 prints each classifier's assigned precedence (NE/ME also ``share-mode``): an
+    intended device plans nothing and checks fine."""
     t = target("huawei_vrp", "GE1/0/1")
-    device = VrpDevice(fixture("huawei_vrp", "display_current-configuration.v8.txt"), version="v8")
+    text = fixture("huawei_vrp", "display_current-configuration.v8.txt").replace(
+        "traffic policy CONFPROV-MARK\n", f"traffic policy CONFPROV-MARK\n{extra}"
+    )
+    device = VrpDevice(text, version="v8")
     for action in ("plan", "check"):
         result = run(action, device, t, tmp_path, SERVER_ONLY)
         assert result.status == "ok", (result.message, result.diff, result.missing)
@@ -230,10 +236,11 @@ def test_vrp_first_push_failure_reverts_in_dependency_order(tmp_path: Path) -> N
     )
 
 
-def test_vrp_rollback_of_a_first_push(tmp_path: Path) -> None:
+@pytest.mark.parametrize("version", ["v5", "v8"])
+def test_vrp_rollback_of_a_first_push(version: str, tmp_path: Path) -> None:
     t = target("huawei_vrp", "GigabitEthernet0/0/1")
     pristine = fixture("huawei_vrp", "display_current-configuration.pristine.txt")
-    device = VrpDevice(pristine)
+    device = VrpDevice(pristine, version=version)
     lifecycle(device, t, tmp_path)
     assert stmts("huawei_vrp", device.show()) == stmts("huawei_vrp", pristine)
 
@@ -413,3 +420,169 @@ def test_backup_is_the_devices_own_text(
     run("push", device, target(plat, interface), tmp_path)
     kept = backups.versions(tmp_path, "doi-1-rt")
     assert [b.text() for b in kept] == [before]
+
+
+@pytest.mark.parametrize("name", ["export.defconf.txt", "export_terse.pristine.txt"])
+def test_routeros_refused_push_is_reverted_exactly(name: str, tmp_path: Path) -> None:
+    """Filter rules are sent with ``place-before`` (never printed) and the interface comment by
+    a ``set`` whose revert is another line: the revert finds both by what they are, not by text."""
+    t = target("mikrotik_routeros", "ether1")
+    mangle = next(ln for ln in render(t, CONF).splitlines() if "confprov-video" in ln)
+    device = RouterosDevice(
+        fixture("mikrotik_routeros", name), refuse={mangle: "failure: refused for test"}
+    )
+    before = device.show()
+    rules = [r.copy() for r in device.filter_rules()]
+    result = run("push", device, t, tmp_path)
+    assert result.status == FAILED and result.reverted, result.message
+    assert "REVERT FAILED" not in result.message
+    assert device.filter_rules() == rules, "every filter rule back in its place"
+    # A re-added route prints last (RouterOS lists items by id); it means the same.
+    assert sorted(device.show().splitlines()) == sorted(before.splitlines())
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        "ip route 198.18.32.0 255.255.255.0 198.18.20.1 tag 10 250",
+        "ip route 198.18.32.0 255.255.255.0 198.18.20.1 250 name BACKUP tag 10",
+        "ip route 198.18.32.0 255.255.255.0 198.18.20.1 track 7 250",
+    ],
+)
+def test_ios_floating_route_with_tag_or_name_is_kept(route: str, tmp_path: Path) -> None:
+    """A value after ``tag``/``name``/``track`` is not the distance: the route stays a backup."""
+    t = target("cisco_ios", "GigabitEthernet2")
+    text = fixture("cisco_ios", "show_running-config.iosxe17.txt").replace(
+        "ip route 198.18.32.0 255.255.255.0 198.18.20.1 250", route
+    )
+    device = IosDevice(text, version="17")
+    result = run("push", device, t, tmp_path)
+    assert result.status == "changed", result.message
+    assert route in device.show().splitlines()
+    assert "another distance" in result.diff
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        "ip route 198.18.32.0/24 198.18.20.1 tag 10 250",
+        "ip route 198.18.32.0/24 198.18.20.1 250 label 16 nexthop-vrf blue",
+        "ip route 198.18.32.0/24 198.18.20.1 table 10 250",
+    ],
+)
+def test_frr_floating_route_with_tag_is_kept(route: str) -> None:
+    """FRR prints ``tag N`` before the distance (no fake FRR: the lab runs the real one)."""
+    d = dialect(platform("frr"))
+    running = d.statements(fixture("frr", "show_running-config.pristine.txt") + f"\n{route}\n")
+    change = d.missing(d.statements(render(target("frr", "wan"), CONF)), running)
+    assert (route,) not in change.remove
+    assert any("another distance" in note for note in change.notes)
+
+
+def test_junos_secret_data_comment_is_not_a_word() -> None:
+    """``show configuration`` marks secrets with ``## SECRET-DATA``; ``display set`` quotes a
+    value holding ``$``: both displays are the same statements."""
+    hier = """system {
+    login {
+        user admin {
+            authentication {
+                encrypted-password "$6$abc$def"; ## SECRET-DATA
+            }
+        }
+    }
+    ntp {
+        server 198.18.0.1;
+    }
+}
+"""
+    flat = (
+        'set system login user admin authentication encrypted-password "$6$abc$def"\n'
+        "set system ntp server 198.18.0.1\n"
+    )
+    assert stmts("juniper_junos", hier) == stmts("juniper_junos", flat)
+    assert ('set system login user admin authentication encrypted-password "$6$abc$def"',) in (
+        stmts("juniper_junos", hier)
+    )
+
+
+def test_junos_stale_term_goes_whole(tmp_path: Path) -> None:
+    """A term of confprov's filter that the candidate no longer has is deleted as a term:
+    deleting its statements one by one would leave an empty ``term old;``, which accepts all."""
+    t = target("juniper_junos", "ge-0/0/0")
+    old = "set firewall family inet filter CONFPROV-CONFERENCE term old"
+    text = fixture("juniper_junos", "show_configuration_display_set.drifted.txt") + (
+        f"{old} from destination-port 9999\n{old} from protocol udp\n{old} then accept\n"
+    )
+    device = JunosDevice(text)
+    result = lifecycle(device, t, tmp_path)
+    assert not any(line.startswith(old) for (line,) in result.after), "no trace of the term"
+    assert f"delete {old[4:]}" in result.commands
+
+
+def _swap_rules(device: Any) -> None:
+    """Someone moved the forward chain's drop-invalid rule below the drop-not-DSTNATed one."""
+    rules = device.menus["/ip firewall filter"]
+    i = next(n for n, r in enumerate(rules) if r.attrs.get("comment") == "defconf: drop invalid")
+    j = next(n for n, r in enumerate(rules) if "not DSTNATed" in r.attrs.get("comment", ""))
+    rules[i], rules[j] = rules[j], rules[i]
+
+
+def test_routeros_rollback_never_calls_reordered_rules_equal(tmp_path: Path) -> None:
+    """Firewall rules act in their order: the same rules in another order are not the backup."""
+    t = target("mikrotik_routeros", "ether1")
+    device = RouterosDevice(fixture("mikrotik_routeros", "export.defconf.txt"))
+    backups.save(tmp_path, "doi-1-rt", device.show())
+    _swap_rules(device)
+    back = run("rollback", device, t, tmp_path)
+    assert back.status == FAILED, back.message
+    assert "order" in back.message
+
+
+def test_ios15_rollback_restores_acl_order(tmp_path: Path) -> None:
+    """IOS 15 prints no sequence numbers and appends a re-added entry: an ACL's entries act in
+    the printed order, so the rollback re-enters them from the first one out of place."""
+    t = target("cisco_ios", "GigabitEthernet0/1")
+    text = fixture("cisco_ios", "show_running-config.ios15.txt")
+    saved = IosDevice(text, version="15").show()
+    backups.save(tmp_path, "doi-1-rt", saved)
+    swapped = text.replace(
+        " permit tcp any host 198.18.0.13 eq 22\n deny   ip any any log\n",
+        " deny   ip any any log\n permit tcp any host 198.18.0.13 eq 22\n",
+    )
+    assert swapped != text
+    device = IosDevice(swapped, version="15")
+    back = run("rollback", device, t, tmp_path)
+    assert back.status == "changed", back.message
+    assert device.show() == saved
+
+
+def test_ios15_rollback_puts_a_removed_stale_entry_back_in_place(tmp_path: Path) -> None:
+    """A push removes a stale entry from the middle of confprov's ACL; the rollback puts it
+    back where it was, not at the end, and says the config is the backup's."""
+    t = target("cisco_ios", "GigabitEthernet0/1")
+    acl = render(t, CONF).split("ip access-list extended CONFPROV-CONFERENCE\n")[1]
+    entries = acl.split("!")[0].splitlines()
+    stale = " permit udp any 198.18.32.0 0.0.0.255 range 16000 32000"
+    block = "\n".join(
+        ["ip access-list extended CONFPROV-CONFERENCE", entries[0], stale, *entries[1:]]
+    )
+    device = IosDevice(
+        fixture("cisco_ios", "show_running-config.ios15.txt") + f"!\n{block}\n!\n", version="15"
+    )
+    before = device.show()
+    assert run("push", device, t, tmp_path).status == "changed"
+    assert stale not in device.show()
+    back = run("rollback", device, t, tmp_path)
+    assert back.status == "changed", back.message
+    assert device.show() == before
+
+
+def test_routeros_rollback_restores_a_removed_rule_in_its_place(tmp_path: Path) -> None:
+    """A rule the push removed (stale) comes back where the backup had it, not at the end."""
+    t = target("mikrotik_routeros", "ether1")
+    device = RouterosDevice(fixture("mikrotik_routeros", "export.defconf.txt"))
+    rules = [r.copy() for r in device.filter_rules()]
+    assert run("push", device, t, tmp_path).status == "changed"
+    back = run("rollback", device, t, tmp_path)
+    assert back.status == "changed", back.message
+    assert device.filter_rules() == rules
