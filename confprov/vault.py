@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from confprov import yamlutil
 from confprov.exceptions import InputError, Problem
 
 PASSWORD_ENV = "CONFPROV_VAULT_PASSWORD"  # noqa: S105 - the variable's name, not a password
@@ -44,7 +45,15 @@ def decrypt(path: Path, password: str) -> dict[str, Any]:
         raise InputError(
             [Problem(str(path), None, None, f"cannot decrypt ({exc}); check the vault password")]
         ) from None
-    loaded = yaml.safe_load(plain) or {}
+    try:
+        loaded = yamlutil.safe_load(plain.decode("utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        # The message names the line, never quotes it: the line holds a secret.
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise InputError(
+            [Problem(str(path), line, None, "decrypted, but not a valid YAML mapping")]
+        ) from None
     if not isinstance(loaded, dict):
         raise InputError([Problem(str(path), None, None, "vault must hold a YAML mapping")])
     return loaded
