@@ -9,6 +9,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from confprov import lock
 from confprov.exceptions import ConfprovError, InputError
 
 WORKSPACE_ENV = "CONFPROV_WORKSPACE"
@@ -119,7 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler: Handler = args.func
     try:
-        return handler(args)
+        with lock.for_command(args, resolve_workspace):
+            return handler(args)
     except InputError as exc:
         print(f"confprov: {len(exc.problems)} problem(s):", file=sys.stderr)
         for problem in exc.problems:
