@@ -12,13 +12,35 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from confprov import vault
+from confprov import safefile, vault
 from confprov.config import CONFIG_NAME, LEVELS, Config, load_config
 from confprov.exceptions import InputError, Problem
 from confprov.inventory import INVENTORY_DIR, RenderReport, iter_files, write_inventory
+from confprov.lock import LOCK_NAME
 from confprov.registry import Registry, find_registry, load_registry
 
 EXAMPLES = ("phu-tho",)
+# What a workspace's git repository must never hold: every private file confprov writes or reads
+# (the vault password, SSH private keys, the mirror's signing key, router backups, run folders
+# with session logs) and everything it regenerates.
+GITIGNORE = """\
+# Written by `confprov init`. Private: never commit these.
+.vault-pass
+id_*
+!id_*.pub
+*.key
+*.pem
+mirror-key/
+backups/
+runs/
+results.sqlite
+# Generated: `confprov inventory` and `confprov mirror` make them again.
+inventory/
+mirror/
+.mirror-*/
+.inventory.*/
+.confprov.lock
+"""
 
 
 @dataclass
@@ -38,13 +60,49 @@ def load(workspace: Path) -> Loaded:
     except InputError as exc:
         problems.extend(exc.problems)
     try:
-        path = find_registry(workspace, config.registry if config else "")
+        path = registry_path(workspace, config)
         registry = load_registry(path, config.endpoint_user if config else "conf")
     except InputError as exc:
         problems.extend(exc.problems)
     if problems or config is None or registry is None:
         raise InputError(problems)
     return Loaded(workspace, config, registry)
+
+
+# Files of a workspace that hold secrets or settings, never a registry: naming one as the
+# registry would echo its lines in error messages (a vault password among them).
+_NOT_A_REGISTRY = (vault.PASSWORD_FILE, vault.VAULT_FILE, CONFIG_NAME, "known_hosts", LOCK_NAME)
+
+
+def registry_path(workspace: Path, config: Config | None) -> Path:
+    """The registry file: found, or as ``registry:`` in confprov.yml names it, checked.
+
+    A configured path must stay inside the workspace and must not be one of its private files;
+    whichever it is, it must be a regular file (a folder, FIFO or device is refused at once).
+    """
+    configured = config.registry if config else ""
+    path = find_registry(workspace, configured)
+    if configured:
+        where = str(workspace / CONFIG_NAME)
+        inside = safefile.inside(workspace, configured)
+        if inside is None:
+            raise InputError(
+                [
+                    Problem(
+                        where,
+                        None,
+                        "registry",
+                        f"{configured!r} is outside the workspace: copy the registry into it",
+                    )
+                ]
+            )
+        private = config.ssh_private_key if config else ""
+        if inside.name in (*_NOT_A_REGISTRY, Path(private).name) or inside.name.startswith("id_"):
+            raise InputError(
+                [Problem(where, None, "registry", f"{configured!r} is not a registry")]
+            )
+    safefile.check_input(path, "registry")
+    return path
 
 
 @dataclass
@@ -110,6 +168,14 @@ def _example_dir(name: str) -> Path:
 def init_workspace(target: Path, example: str | None = None) -> Path:
     """Scaffold a workspace: confprov.yml, a registry, an encrypted vault and its password file."""
     target = target.resolve()
+    if target.exists() and not target.is_dir():
+        raise InputError(
+            [
+                Problem(
+                    str(target), None, None, "is a file, not a folder: give a new or empty folder"
+                )
+            ]
+        )
     if target.exists() and any(target.iterdir()):
         raise InputError(
             [Problem(str(target), None, None, "not empty: give a new or empty folder")]
@@ -132,5 +198,5 @@ def init_workspace(target: Path, example: str | None = None) -> Path:
         },
     }
     (target / "vault.yml").write_text(vault.encrypt(secrets_data, password))
-    (target / ".gitignore").write_text(".vault-pass\ninventory/\nruns/\n")
+    (target / ".gitignore").write_text(GITIGNORE)
     return target
