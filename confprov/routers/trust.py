@@ -82,7 +82,15 @@ def fetch_key(
     transport = paramiko.Transport(sock)
     try:
         options = transport.get_security_options()
-        options.key_types = (*prefer, *(t for t in options.key_types if t not in prefer))
+        # A pinned RSA key is stored as `ssh-rsa`, a signature paramiko no longer offers:
+        # ask for its SHA-2 signatures instead, and never for a type paramiko does not know.
+        wanted = [
+            alias
+            for t in prefer
+            for alias in (("rsa-sha2-512", "rsa-sha2-256") if t == "ssh-rsa" else (t,))
+            if alias in options.key_types
+        ]
+        options.key_types = (*wanted, *(t for t in options.key_types if t not in wanted))
         transport.banner_timeout = timeout
         transport.start_client(timeout=timeout)
         key = transport.get_remote_server_key()
@@ -119,8 +127,8 @@ def trust(
         pinned = keys.lookup(entry) or {}
         try:
             key_type, key_b64 = fetch_key(address, port, timeout, tuple(pinned.keys()))
-        except (OSError, paramiko.SSHException) as exc:
-            results.append(Trusted(name, address, "-", "-", f"failed: {exc}"))
+        except (OSError, EOFError, paramiko.SSHException) as exc:  # EOF: hung up mid-handshake
+            results.append(Trusted(name, address, "-", "-", f"failed: {exc or type(exc).__name__}"))
             continue
         new = paramiko.PKey.from_type_string(key_type, base64.b64decode(key_b64))
         old = pinned.get(key_type)
