@@ -253,10 +253,12 @@ def test_a_signal_at_any_moment_leaves_old_or_new_and_nothing_behind(
         return staged + in_place
 
     want = {"staging appears": 0, "half the files written": total // 2}.get(moment, total - 2)
-    reached = _wait_for(lambda: files_written() > want or proc.poll() is not None)
+    reached = _wait_for(lambda: files_written() > want or proc.poll() is not None, 300)
     proc.send_signal(sig)
     proc.wait(timeout=60)
-    assert reached and proc.returncode != 0, "the signal came after the command had finished"
+    assert reached
+    if moment != "all files written":  # that one may race the end of the command: either is fine
+        assert proc.returncode != 0, "the signal came after the command had finished"
     if sig == signal.SIGKILL:
         # Outright killed: the workers die with it; the next run cleans the staging folder.
         assert _wait_for(lambda: not _processes_of(ws), 10)
