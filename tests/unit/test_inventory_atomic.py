@@ -103,14 +103,11 @@ def test_ctrl_c_while_writing_keeps_the_old_inventory_and_no_worker(
 ) -> None:
     monkeypatch.setattr("confprov.inventory._PARALLEL_FROM", 100)
     target = tmp_path / "inventory"
-    pids = tmp_path / "pids"
-    pids.mkdir()
     n_files = 200 if parallel else 50
 
     def parts(version: str, stop_after: int | None) -> object:
         def share(part: tuple[int, int]) -> Iterator[tuple[str, str]]:
             k, n = part
-            (pids / str(os.getpid())).touch()
             for i in range(k, n_files, n):
                 if stop_after is not None and i >= stop_after:
                     if k == 0:
@@ -124,15 +121,22 @@ def test_ctrl_c_while_writing_keeps_the_old_inventory_and_no_worker(
 
     write_inventory(target, parts("old", None), count=n_files)  # type: ignore[arg-type]
     old = snapshot(target)
-    for pid in pids.iterdir():
-        pid.unlink()
+    forked: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
     with pytest.raises(KeyboardInterrupt):
         write_inventory(target, parts("new", n_files // 2), count=n_files)  # type: ignore[arg-type]
     assert snapshot(target) == old
     assert leftovers(tmp_path) == []
-    workers = [int(p.name) for p in pids.iterdir() if int(p.name) != os.getpid()]
-    assert (len(workers) > 0) == parallel
-    for pid in workers:
+    assert (len(forked) > 0) == parallel
+    for pid in forked:
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)  # reaped already: not running, not a zombie
 
