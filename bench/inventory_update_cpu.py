@@ -49,15 +49,15 @@ def main() -> None:
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="confprov-invcpu-"))
     text = make_registry(args.sites)
-    results: dict[str, list[float]] = {}
     try:
         ws = base / "ws"
         env = {**os.environ, "PYTHONPATH": str(args.now)}
         cpu(["init", str(ws)], env)
-        for label, checkout in (("before", args.before), ("now", args.now)):
-            env = {**os.environ, "PYTHONPATH": str(checkout.resolve())}
-            first, same, one = [], [], []
-            for i in range(args.runs):
+        runs: dict[str, list[list[float]]] = {"before": [[], [], []], "now": [[], [], []]}
+        for i in range(args.runs):  # interleaved: the disk's state and the load hit both alike
+            for label, checkout in (("before", args.before), ("now", args.now)):
+                env = {**os.environ, "PYTHONPATH": str(checkout.resolve())}
+                first, same, one = runs[label]
                 (ws / "sites.csv").write_text(text, encoding="utf-8")
                 if (ws / "inventory").exists():
                     (ws / "inventory").rename(base / f"old-{label}-{i}")  # no delete timed
@@ -66,7 +66,7 @@ def main() -> None:
                 changed = text.replace(",led\n", ",tv\n", 1)
                 (ws / "sites.csv").write_text(changed, encoding="utf-8")
                 one.append(cpu(["inventory", "-w", str(ws)], env))
-            results[label] = [statistics.median(x) for x in (first, same, one)]
+        results = {label: [statistics.median(x) for x in r] for label, r in runs.items()}
     finally:
         shutil.rmtree(base, ignore_errors=True)
     print(f"N = {args.sites} sites, median of {args.runs}, load {os.getloadavg()[0]:.0f}")
