@@ -486,9 +486,19 @@ def write_inventory(target: Path, parts: Parts, count: int = 0) -> RenderReport:
 def _compare(
     report: RenderReport, staging: Path, target: Path, new: set[str], ours: set[str]
 ) -> None:
+    unchanged = []
     for rel in sorted(new):
-        if rel in ours and _same(staging / rel, target / rel):
-            report.unchanged += 1
+        old = target / rel
+        if rel in ours and not old.is_symlink() and _same(staging / rel, old):
+            unchanged.append(rel)
         else:
             report.written.append(rel)
+    report.unchanged = len(unchanged)
     report.removed = sorted(ours - new)
+    if report.written or report.removed:
+        # The old file itself goes into the new inventory (same inode, same time): an
+        # unchanged file is not touched, and removing the old folder frees nothing.
+        for rel in unchanged:
+            linked = staging / f"{rel}.old"
+            os.link(target / rel, linked, follow_symlinks=False)
+            linked.replace(staging / rel)

@@ -271,3 +271,16 @@ def test_a_signal_at_any_moment_leaves_old_or_new_and_nothing_behind(
     assert _wait_for(lambda: not _processes_of(ws), 10), "a worker outlived the command"
     assert snapshot(ws / "inventory") in (old, new)
     assert leftovers(ws) == []
+
+
+def test_an_update_keeps_the_unchanged_files_themselves(small_workspace: Path) -> None:
+    render_workspace_inventory(small_workspace)
+    inv = small_workspace / "inventory"
+    kept = inv / "group_vars" / "endpoints.yml"
+    before = (kept.stat().st_ino, kept.stat().st_mtime_ns)
+    sites = small_workspace / "sites.csv"
+    lines = sites.read_text(encoding="utf-8").splitlines(keepends=True)
+    sites.write_text("".join(line for line in lines if "Yên Tập" not in line), encoding="utf-8")
+    report = render_workspace_inventory(small_workspace)
+    assert report.removed and report.unchanged
+    assert (kept.stat().st_ino, kept.stat().st_mtime_ns) == before
