@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from confprov import __version__
+from confprov import __version__, lock
 from confprov.cliargs import (  # noqa: F401 - re-exported for callers of confprov.cli
     WORKSPACE_ENV,
     add_common,
@@ -115,7 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler: Handler = args.func
     try:
-        return handler(args)
+        with lock.for_command(args, resolve_workspace):
+            return handler(args)
     except InputError as exc:
         print(f"confprov: {len(exc.problems)} problem(s):", file=sys.stderr)
         for problem in exc.problems:

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from confprov import safefile
 from confprov.domain import LEVELS
 from confprov.exceptions import InputError, Problem
 from confprov.watch.probe import MIN_SIZE as PROBE_MIN
@@ -454,16 +455,16 @@ def _check_watch(watch: Watch, lines: dict[str, int], path: str) -> list[Problem
 
 def load_config(workspace: Path) -> Config:
     path = workspace / CONFIG_NAME
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not path.exists():
         raise InputError(
             [
                 Problem(
                     str(path), None, None, "not found: run `confprov init DIR` to make a workspace"
                 )
             ]
-        ) from None
+        )
+    try:
+        text = safefile.read_input(path, "workspace settings").decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError([Problem(str(path), None, None, f"not UTF-8: {exc}")]) from None
     return parse_config(text, str(path))

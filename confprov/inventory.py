@@ -7,11 +7,14 @@ inventory plugin parses the very same rendered text, so the two can never drift 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import re
 import shutil
+import signal
 import tempfile
+import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, fields
@@ -22,6 +25,7 @@ from typing import Any
 import jinja2
 import yaml
 
+from confprov import safefile
 from confprov.config import Config
 from confprov.exceptions import ConfprovError, InputError, Problem
 from confprov.registry import Registry, Site
@@ -235,23 +239,13 @@ def _site_view(site: Site) -> SimpleNamespace:
     return view
 
 
-def _write_file(path: str, data: bytes) -> None:
-    """Replace ``path`` atomically: readers see the old or the new file, never half of one."""
-    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+MANIFEST = ".confprov-files"  # the files confprov wrote; Ansible skips dot files in inventories
+_SUBDIRS = ("host_vars", "group_vars")
 
 
 def _create(path: str, data: bytes) -> None:
     """A new file with plain syscalls: a render creates tens of thousands of them."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
     try:
         view = memoryview(data)
         while view:
@@ -273,84 +267,258 @@ def _worker_failed(count: int) -> None:
     raise ConfprovError(f"writing the inventory failed in {count} worker(s); see the trace above")
 
 
-def _write_fresh(target: Path, parts: Parts, count: int) -> None:
-    """A first render into a new folder, renamed into place when complete.
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so every ``finally`` runs (staging removed, workers reaped)."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """While the inventory is written, SIGTERM unwinds the stack instead of killing outright."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _signals_blocked() -> Iterator[None]:
+    """No Ctrl-C or SIGTERM between two steps that must both happen (delivered right after)."""
+    mask = {signal.SIGINT, signal.SIGTERM}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, mask)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker dies with its parent, even one killed by SIGKILL (Linux ``PR_SET_PDEATHSIG``)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+
+def _child(base: str, parts: Parts, k: int, n: int, parent: int) -> None:
+    """A worker's life: write share ``k`` of ``n``, report by exit status only."""
+    code = 0
+    try:
+        # Ctrl-C and SIGTERM end a worker at once; the parent reports and cleans up.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        _die_with_parent(parent)
+        _write_part(base, parts((k, n)))
+    except BaseException:  # noqa: BLE001 - the parent reports it
+        traceback.print_exc()
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _render_into(staging: Path, parts: Parts, count: int) -> None:
+    """Render every file into ``staging``.
 
     A large inventory is rendered and written by forked processes, a share of the sites each:
     creating tens of thousands of files is syscall-bound and templating CPU-bound, so both
-    cores help (bench/registry_scale.py).
+    cores help (bench/registry_scale.py). However this ends (an error, Ctrl-C, SIGTERM), no
+    worker outlives it.
     """
-    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
     n = max(1, min(os.cpu_count() or 1, 4)) if count >= _PARALLEL_FROM else 1
+    for sub in _SUBDIRS:
+        (staging / sub).mkdir()
+    base = str(staging)
+    children: list[int] = []
+    parent = os.getpid()
     try:
-        for sub in ("host_vars", "group_vars"):
-            (staging / sub).mkdir()
-        base = str(staging)
-        children = []
         for k in range(1, n):
             pid = os.fork()
-            if pid == 0:  # child: write this share, report only by exit status
-                code = 0
-                try:
-                    _write_part(base, parts((k, n)))
-                except BaseException:  # noqa: BLE001 - the parent reports it
-                    traceback.print_exc()
-                    code = 1
-                finally:
-                    os._exit(code)
+            if pid == 0:
+                _child(base, parts, k, n, parent)
             children.append(pid)
-        try:
-            _write_part(base, parts((0, n)))
-        finally:
-            failed = [pid for pid in children if os.waitpid(pid, 0)[1] != 0]
-        if failed:
-            _worker_failed(len(failed))
-        staging.chmod(0o755)
-        staging.rename(target)
+        _write_part(base, parts((0, n)))
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        with _signals_blocked():
+            for pid in children:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            for pid in children:
+                os.waitpid(pid, 0)
         raise
+    failed = [pid for pid in children if os.waitpid(pid, 0)[1] != 0]
+    if failed:
+        _worker_failed(len(failed))
+
+
+def _listing(root: Path) -> set[str]:
+    """Every non-folder below ``root`` (links not followed), relative; top-level dot files aside."""
+    out: set[str] = set()
+    for folder, dirs, files in os.walk(root):
+        rel = os.path.relpath(folder, root)
+        for name in files + [d for d in dirs if os.path.islink(os.path.join(folder, d))]:
+            path = name if rel == "." else f"{rel}/{name}"
+            if not (rel == "." and name.startswith(".")):
+                out.add(path)
+    return out
+
+
+def _ours(target: Path, present: set[str]) -> set[str]:
+    """What confprov wrote in ``target``: its manifest, else (an inventory from before the
+    manifest) what confprov has always written there: ``hosts.yml`` and ``*_vars/*.yml``."""
+    manifest = target / MANIFEST
+    if manifest.is_file() and not manifest.is_symlink():
+        return set(manifest.read_text(encoding="utf-8").splitlines()) & present
+    return {
+        rel
+        for rel in present
+        if rel == "hosts.yml"
+        or (rel.endswith(".yml") and rel.count("/") == 1 and rel.split("/")[0] in _SUBDIRS)
+    }
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.read_bytes() == b.read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
+        return False
+
+
+def _carry(source: Path, dest: Path) -> None:
+    """Keep a file confprov did not write: the same inode in the new inventory (never copied
+    through a link, never deleted)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, dest, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(source, dest, follow_symlinks=False)
+
+
+def _exchange(staging: Path, target: Path) -> None:
+    """Swap two folders in one step (Linux ``renameat2(RENAME_EXCHANGE)``).
+
+    Where the file system cannot exchange, two renames with signals held back between them.
+    """
+    with _signals_blocked():
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = getattr(libc, "renameat2", None)
+        at_fdcwd, rename_exchange = -100, 2
+        if (
+            renameat2 is not None
+            and renameat2(
+                at_fdcwd, os.fsencode(staging), at_fdcwd, os.fsencode(target), rename_exchange
+            )
+            == 0
+        ):
+            return
+        aside = staging.with_name(staging.name + "-old")
+        target.rename(aside)
+        staging.rename(target)
+        aside.rename(staging)
+
+
+def remove_stale_staging(target: Path) -> list[Path]:
+    """Staging folders left by a run killed outright (SIGKILL, power loss): only confprov's own
+    (named ``.inventory.XXXXXXXX``, holding a manifest). Called under the workspace lock."""
+    removed = []
+    for entry in target.parent.glob(f".{target.name}.*"):
+        if (
+            not entry.is_symlink()
+            and entry.is_dir()
+            and (entry / MANIFEST).is_file()
+            and not (entry / MANIFEST).is_symlink()
+        ):
+            shutil.rmtree(entry)
+            removed.append(entry)
+    return removed
 
 
 def write_inventory(target: Path, parts: Parts, count: int = 0) -> RenderReport:
-    """Write what changed, remove what no longer belongs; unchanged files are not touched.
+    """Render the whole inventory beside ``target``, then put it in place in one step.
+
+    All or nothing: after an error, Ctrl-C or SIGTERM at any moment ``target`` is the old
+    inventory or the new one, and neither a staging folder nor a worker process is left. When
+    nothing changed the old inventory is kept as it is (no file touched). Files in ``target`` that
+    confprov did not write (not in its manifest) are carried into the new inventory, never
+    deleted; one that a rendered file would replace is refused.
 
     ``parts((k, n))`` yields the k-th of n shares of the files; ``count`` is about how many
-    files there are (it decides whether a first render runs in parallel).
+    files there are (it decides whether the render runs in parallel).
     """
+    safefile.refuse_link(target)
+    if target.exists() and not target.is_dir():
+        raise InputError([Problem(str(target), None, None, "is not a folder: move it away")])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_staging(target)
     report = RenderReport(target)
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _write_fresh(target, parts, count)
-        report.written = sorted(
-            f"{sub}/{name}"
-            for sub in ("host_vars", "group_vars")
-            for name in os.listdir(target / sub)
-        )
-        report.written.append("hosts.yml")
-        return report
-    files = parts((0, 1))
-    base = str(target)
-    for sub in ("host_vars", "group_vars"):
-        (target / sub).mkdir(exist_ok=True)
-    wanted: set[str] = set()
-    for rel, text in files:
-        wanted.add(rel)
-        path = os.path.join(base, rel)
-        data = text.encode()
+    with _terminate_as_interrupt():
+        with _signals_blocked():  # a staging folder is marked confprov's from its first moment
+            staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+            (staging / MANIFEST).touch()
         try:
-            with open(path, "rb") as fh:
-                if fh.read() == data:
-                    report.unchanged += 1
-                    continue
-        except FileNotFoundError:
-            pass
-        _write_file(path, data)
-        report.written.append(rel)
-    for sub in ("host_vars", "group_vars"):
-        for entry in os.scandir(os.path.join(base, sub)):
-            rel = f"{sub}/{entry.name}"
-            if entry.is_file() and entry.name.endswith(".yml") and rel not in wanted:
-                os.unlink(entry.path)
-                report.removed.append(rel)
+            _render_into(staging, parts, count)
+            new = _listing(staging)
+            (staging / MANIFEST).write_text("".join(f"{rel}\n" for rel in sorted(new)))
+            staging.chmod(0o755)
+            if not target.exists():
+                with _signals_blocked():
+                    staging.rename(target)
+                report.written = sorted(new)
+                return report
+            present = _listing(target)
+            ours = _ours(target, present)
+            _compare(report, staging, target, new, ours)
+            if not report.written and not report.removed:
+                return report  # the old inventory stays as it is; staging goes below
+            foreign = sorted(present - ours)
+            clash = [rel for rel in foreign if rel in new]
+            if clash:
+                raise InputError(
+                    [
+                        Problem(
+                            str(target / rel),
+                            None,
+                            None,
+                            "not written by confprov, but the registry makes this file: "
+                            "move it out of the inventory (or rename the host)",
+                        )
+                        for rel in clash
+                    ]
+                )
+            for rel in foreign:
+                _carry(target / rel, staging / rel)
+            if not (target / MANIFEST).exists():
+                (target / MANIFEST).touch()  # so the old one, once swapped out, is ours to clean
+            _exchange(staging, target)
+        finally:
+            # The new files on failure, else the old ones; a signal waits until they are gone.
+            with _signals_blocked():
+                shutil.rmtree(staging, ignore_errors=True)
     return report
+
+
+def _compare(
+    report: RenderReport, staging: Path, target: Path, new: set[str], ours: set[str]
+) -> None:
+    unchanged = []
+    for rel in sorted(new):
+        old = target / rel
+        if rel in ours and not old.is_symlink() and _same(staging / rel, old):
+            unchanged.append(rel)
+        else:
+            report.written.append(rel)
+    report.unchanged = len(unchanged)
+    report.removed = sorted(ours - new)
+    if report.written or report.removed:
+        # The old file itself goes into the new inventory (same inode, same time): an
+        # unchanged file is not touched, and removing the old folder frees nothing.
+        for rel in unchanged:
+            linked = staging / f"{rel}.old"
+            os.link(target / rel, linked, follow_symlinks=False)
+            linked.replace(staging / rel)

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from confprov import paths, vault
+from confprov import paths, safefile, vault
 from confprov.exceptions import ConfprovError, InputError, Problem
 
 RUNS_DIR = "runs"
@@ -178,9 +178,9 @@ class _Collector:
 
 
 def new_run_dir(workspace: Path, action: str) -> Path:
+    """A new folder under ``runs/`` (never through a link: see confprov.safefile)."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = workspace / RUNS_DIR
-    base.mkdir(exist_ok=True)
+    base = safefile.real_dir(workspace, RUNS_DIR)
     for n in range(100):
         run_dir = base / (f"{stamp}-{action}" if n == 0 else f"{stamp}-{action}-{n}")
         try:
@@ -258,12 +258,15 @@ def run_playbook(
         raise InputError(
             [Problem(str(inventory), None, None, "no inventory: run `confprov inventory` first")]
         )
-    run_dir = new_run_dir(workspace, action)
     cmdline = ["--forks", str(forks)]
     passwords: dict[str, str] = {}
-    if (workspace / "vault.yml").is_file():
-        cmdline += ["--ask-vault-password", "-e", f"@{workspace / 'vault.yml'}"]
-        passwords[_VAULT_PROMPT] = vault.read_password(workspace)
+    vault_path = vault.check_vault(workspace)  # refused before any run folder is made
+    if vault_path is not None:
+        cmdline += ["--ask-vault-password", "-e", f"@{vault_path}"]
+        password = vault.read_password(workspace)
+        vault.decrypt(vault_path, password)  # a wrong password is bad input, said before the run
+        passwords[_VAULT_PROMPT] = password
+    run_dir = new_run_dir(workspace, action)
     if check:
         cmdline.append("--check")
     if diff:
@@ -273,22 +276,25 @@ def run_playbook(
     progress = Progress(total=total)
     collector = _Collector(progress, on_progress)
     envvars = _environment(workspace, run_dir)
-    with _without_env(vault.PASSWORD_ENV):
-        runner = _run(
-            private_data_dir=str(run_dir),
-            ident="ansible",
-            playbook=str(paths.playbook(playbook)),
-            inventory=str(inventory),
-            limit=",".join(limit) if limit else None,
-            cmdline=shlex.join(cmdline),
-            envvars=envvars,
-            extravars=extra_vars or None,
-            passwords=passwords,
-            suppress_env_files=True,
-            quiet=True,
-            event_handler=collector,
-            settings={"suppress_ansible_output": True},
-        )
+    try:
+        with _without_env(vault.PASSWORD_ENV):
+            runner = _run(
+                private_data_dir=str(run_dir),
+                ident="ansible",
+                playbook=str(paths.playbook(playbook)),
+                inventory=str(inventory),
+                limit=",".join(limit) if limit else None,
+                cmdline=shlex.join(cmdline),
+                envvars=envvars,
+                extravars=extra_vars or None,
+                passwords=passwords,
+                suppress_env_files=True,
+                quiet=True,
+                event_handler=collector,
+                settings={"suppress_ansible_output": True},
+            )
+    finally:
+        _scrub_environment(run_dir, envvars)
     result = RunResult(
         action=action,
         run_dir=run_dir,
@@ -296,10 +302,27 @@ def run_playbook(
         rc=int(runner.rc if runner.rc is not None else 3),
         hosts=collector.hosts(),
     )
-    (run_dir / SUMMARY).write_text(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    safefile.replace(run_dir / SUMMARY, json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     if not result.hosts and result.rc != 0:
         raise ConfprovError(f"{action}: Ansible did not run:\n{_tail(runner.stdout)}\n({run_dir})")
     return result
+
+
+def _scrub_environment(run_dir: Path, envvars: dict[str, str]) -> None:
+    """ansible-runner records the controller's whole environment in ``artifacts/*/command``:
+    keep only what confprov itself set (cloud keys, tokens, proxies of the operator's shell are
+    none of the run's business and must not sit in a run folder)."""
+    for command in (run_dir / "artifacts").glob("*/command"):
+        if command.is_symlink() or not command.is_file():
+            continue
+        try:
+            data = json.loads(command.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        env = data.get("env") if isinstance(data, dict) else None
+        if isinstance(env, dict):
+            data["env"] = {key: value for key, value in env.items() if key in envvars}
+            safefile.replace(command, json.dumps(data, ensure_ascii=False), mode=0o600)
 
 
 def _tail(stream: Any, lines: int = 15) -> str:

@@ -13,14 +13,40 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from confprov import spreadsheet, vault
+from confprov import safefile, spreadsheet, vault
 from confprov.config import CONFIG_NAME, Config, load_config
 from confprov.domain import LEVELS
 from confprov.exceptions import InputError, Problem
 from confprov.inventory import INVENTORY_DIR, RenderReport, iter_files, write_inventory
+from confprov.lock import LOCK_NAME
 from confprov.registry import Registry, find_registry, load_registry
 
 REGISTRY_SHEET = "Sites"  # the sheet `init --xlsx` writes
+# What a workspace's git repository must never hold: every private file confprov writes or reads
+# (the vault password, SSH private keys, the mirror's signing key, router backups, run folders
+# with session logs) and everything it regenerates.
+GITIGNORE = """\
+# Written by `confprov init`. Private: never commit these.
+.vault-pass
+id_*
+!id_*.pub
+*.key
+*.pem
+mirror-key/
+backups/
+runs/
+results.sqlite
+# Generated: `confprov inventory` and `confprov mirror` make them again.
+inventory/
+mirror/
+.mirror-*/
+.inventory.*/
+.confprov.lock
+# confprov watch: the board's token, the probes' key, the session's event log.
+.watch-token
+watch.key
+watch.sqlite
+"""
 
 
 @dataclass
@@ -40,7 +66,7 @@ def load(workspace: Path) -> Loaded:
     except InputError as exc:
         problems.extend(exc.problems)
     try:
-        path = find_registry(workspace, config.registry if config else "")
+        path = registry_path(workspace, config)
         registry = load_registry(
             path,
             config.endpoint_user if config else "conf",
@@ -52,6 +78,42 @@ def load(workspace: Path) -> Loaded:
     if problems or config is None or registry is None:
         raise InputError(problems)
     return Loaded(workspace, config, registry)
+
+
+# Files of a workspace that hold secrets or settings, never a registry: naming one as the
+# registry would echo its lines in error messages (a vault password among them).
+_NOT_A_REGISTRY = (vault.PASSWORD_FILE, vault.VAULT_FILE, CONFIG_NAME, "known_hosts", LOCK_NAME)
+
+
+def registry_path(workspace: Path, config: Config | None) -> Path:
+    """The registry file: found, or as ``registry:`` in confprov.yml names it, checked.
+
+    A configured path must stay inside the workspace and must not be one of its private files;
+    whichever it is, it must be a regular file (a folder, FIFO or device is refused at once).
+    """
+    configured = config.registry if config else ""
+    path = find_registry(workspace, configured)
+    if configured:
+        where = str(workspace / CONFIG_NAME)
+        inside = safefile.inside(workspace, configured)
+        if inside is None:
+            raise InputError(
+                [
+                    Problem(
+                        where,
+                        None,
+                        "registry",
+                        f"{configured!r} is outside the workspace: copy the registry into it",
+                    )
+                ]
+            )
+        private = config.ssh_private_key if config else ""
+        if inside.name in (*_NOT_A_REGISTRY, Path(private).name) or inside.name.startswith("id_"):
+            raise InputError(
+                [Problem(where, None, "registry", f"{configured!r} is not a registry")]
+            )
+    safefile.check_input(path, "registry")
+    return path
 
 
 @dataclass
@@ -127,6 +189,14 @@ def init_workspace(target: Path, example: str | None = None, xlsx: bool = False)
     With ``xlsx`` the registry is ``sites.xlsx``, a formatted workbook (what operators keep).
     """
     target = target.resolve()
+    if target.exists() and not target.is_dir():
+        raise InputError(
+            [
+                Problem(
+                    str(target), None, None, "is a file, not a folder: give a new or empty folder"
+                )
+            ]
+        )
     if target.exists() and any(target.iterdir()):
         raise InputError(
             [Problem(str(target), None, None, "not empty: give a new or empty folder")]
@@ -154,5 +224,5 @@ def init_workspace(target: Path, example: str | None = None, xlsx: bool = False)
         },
     }
     (target / "vault.yml").write_text(vault.encrypt(secrets_data, password))
-    (target / ".gitignore").write_text(".vault-pass\ninventory/\nruns/\n")
+    (target / ".gitignore").write_text(GITIGNORE)
     return target

@@ -22,6 +22,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from confprov import safefile
 from confprov.exceptions import ConfprovError, EnvironmentProblem, InputError, Problem
 
 MIRROR_DIR = "mirror"
@@ -121,14 +123,19 @@ def build_mirror(workspace: Path, spec: MirrorSpec) -> MirrorState:
     _require(["apt-get", "dpkg-scanpackages", "gpg", "gpgconf"])
     started = time.monotonic()
     target = workspace / MIRROR_DIR
-    staging = workspace / f".{MIRROR_DIR}-new"
-    shutil.rmtree(staging, ignore_errors=True)
+    safefile.refuse_link(target)
+    safefile.real_dir(workspace, KEY_DIR, mode=0o700)
+    # An unpredictable, exclusively created staging folder (never a fixed name a link could
+    # be planted at), swapped in when complete.
+    staging = Path(tempfile.mkdtemp(prefix=f".{MIRROR_DIR}-new-", dir=workspace))
     archives = staging / "archives"
     (archives / "partial").mkdir(parents=True)
     # Reuse what an earlier build downloaded: apt skips files already present and intact.
+    # Regular files only: a link planted in the served folder is never followed into it.
     if target.is_dir():
         for deb in target.glob("*.deb"):
-            shutil.copy2(deb, archives / deb.name)
+            if deb.is_file() and not deb.is_symlink():
+                shutil.copy2(deb, archives / deb.name, follow_symlinks=False)
     try:
         _download(spec, staging, archives)
         repo = staging / "repo"
@@ -146,12 +153,10 @@ def build_mirror(workspace: Path, spec: MirrorSpec) -> MirrorState:
             "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
         (repo / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-        old = workspace / f".{MIRROR_DIR}-old"
-        shutil.rmtree(old, ignore_errors=True)
+        old = staging / "old"  # inside the staging folder: removed with it
         if target.exists():
             target.rename(old)
         repo.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return MirrorState(target, True, packages, size, time.monotonic() - started)
@@ -239,8 +244,7 @@ def _gpg(workspace: Path, args: list[str]) -> str:
 
 def _ensure_key(workspace: Path) -> str:
     """The workspace's signing key (made once), as its fingerprint."""
-    home = workspace / KEY_DIR
-    home.mkdir(mode=0o700, exist_ok=True)
+    home = safefile.real_dir(workspace, KEY_DIR, mode=0o700)  # never through a link
     home.chmod(0o700)
     listing = _gpg(workspace, ["--with-colons", "--list-secret-keys"])
     fprs = [line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:")]

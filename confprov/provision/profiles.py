@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import yaml
 from jinja2 import meta
 
+from confprov import yamlutil
 from confprov.exceptions import InputError, Problem
 
 # The variables a profile's contents may use (the conference_client role defines each of them).
@@ -135,7 +135,7 @@ def load_profile(
 
 
 def parse_profile(text: str, source: str) -> Profile:
-    data = yaml.safe_load(text)
+    data = yamlutil.safe_load(text)
     problems: list[Problem] = []
 
     def bad(key: str, message: str) -> None:

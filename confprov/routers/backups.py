@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from confprov import safefile
 from confprov.exceptions import InputError, Problem
 
 BACKUPS_DIR = "backups"
@@ -36,13 +37,12 @@ def router_dir(workspace: Path, router: str) -> Path:
 
 def save(workspace: Path, router: str, text: str, now: dt.datetime | None = None) -> Backup:
     """Write a new version; never replaces an older one (a suffix keeps same-second pushes)."""
-    folder = router_dir(workspace, router)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = safefile.real_dir(workspace, BACKUPS_DIR, router, mode=0o700)  # never via a link
     stamp = (now or dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
     for n in range(1000):
         path = folder / (f"{stamp}{SUFFIX}" if n == 0 else f"{stamp}-{n}{SUFFIX}")
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         except FileExistsError:
             continue
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

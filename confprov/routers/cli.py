@@ -118,9 +118,10 @@ def _cmd_backups(args: argparse.Namespace) -> int:
 
 
 def _cmd_trust(args: argparse.Namespace) -> int:
-    from confprov.routers.trust import raise_if_refused, trust
+    from confprov.routers.trust import ask_on_terminal, raise_if_refused, trust
 
-    results = trust(resolve_workspace(args), args.hosts, replace=args.replace)
+    confirm = None if args.yes else ask_on_terminal
+    results = trust(resolve_workspace(args), args.hosts, replace=args.replace, confirm=confirm)
     for result in results:
         print(result.line())
     raise_if_refused(results)
@@ -204,11 +205,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "trust",
         help="pin a host's SSH key in the workspace's known_hosts (after checking it)",
-        description="Connects to each HOST, prints its key's fingerprint and pins it. A key "
-        "that differs from the pinned one is refused unless --replace. Exit 1 if any host "
-        "was refused or did not answer.",
+        description="Connects to each HOST, prints its key's fingerprint and pins it once "
+        "confirmed on the terminal (--yes: without asking; no terminal and no --yes: exit 2, "
+        "nothing pinned). A key that differs from the pinned one is refused unless --replace. "
+        "Exit 1 if any host was refused, declined or did not answer.",
     )
     workspace_arg(p)
     p.add_argument("hosts", nargs="+", metavar="HOST", help="inventory host name or address")
     p.add_argument("--replace", action="store_true", help="replace a changed pinned key")
+    p.add_argument(
+        "--yes",
+        action="store_true",
+        help="pin without asking (for scripts that checked the fingerprints another way)",
+    )
     p.set_defaults(func=_cmd_trust)

@@ -65,14 +65,40 @@ def workspace_routers(
         if site.router and (wanted is None or site.router_host in wanted)
     ]
     if credentials:
-        secrets = vault.decrypt(workspace / "vault.yml", vault.read_password(workspace))
+        vault_path = workspace / vault.VAULT_FILE
+        secrets = vault.decrypt(vault_path, vault.read_password(workspace))
+        vault.require(secrets, ["vault_router_username"], vault_path, "logging in to routers")
         per_router = secrets.get("vault_router_passwords") or {}
+        if not isinstance(per_router, dict):
+            raise InputError(
+                [
+                    Problem(
+                        str(vault_path),
+                        None,
+                        "vault_router_passwords",
+                        "must be a mapping of router host name to password",
+                    )
+                ]
+            )
         default = str(secrets.get("vault_router_password", ""))
         username = str(secrets.get("vault_router_username", ""))
         targets = [
             replace(t, username=username, password=str(per_router.get(t.host, default)))
             for t in targets
         ]
+        without = [t.host for t in targets if not t.password]
+        if without:
+            raise InputError(
+                [
+                    Problem(
+                        str(vault_path),
+                        None,
+                        "vault_router_password",
+                        f"no password for {', '.join(without)}: set vault_router_password "
+                        "or an entry in vault_router_passwords",
+                    )
+                ]
+            )
     conf = loaded.config.conference
     conference = Conference(
         network=conf.network,

@@ -1,15 +1,20 @@
 """`confprov trust HOST…`: pin a host's SSH key in the workspace's known_hosts, deliberately.
 
 Every connection confprov makes refuses an unknown or changed key. Trusting is the one way a key
-gets in: the operator names the host, sees the key's fingerprint, and confprov pins it. A key
-that differs from the pinned one is only replaced with ``--replace``.
+gets in: the operator names the host, sees the key's fingerprint and confirms it on a terminal
+(``--yes`` for a script that checked the fingerprint another way; without a terminal and without
+``--yes`` nothing is pinned and the command exits 2), and confprov pins it. Never silently on
+first sight. A key that differs from the pinned one is only replaced with ``--replace``.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import socket
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +27,7 @@ class Trusted:
     address: str
     key_type: str
     fingerprint: str
-    outcome: str  # pinned, already pinned, replaced, refused: changed, failed
+    outcome: str  # pinned, already pinned, replaced, refused: changed, failed, not pinned
 
     def line(self) -> str:
         return f"{self.host} ({self.address}): {self.key_type} {self.fingerprint}: {self.outcome}"
@@ -77,7 +82,15 @@ def fetch_key(
     transport = paramiko.Transport(sock)
     try:
         options = transport.get_security_options()
-        options.key_types = (*prefer, *(t for t in options.key_types if t not in prefer))
+        # A pinned RSA key is stored as `ssh-rsa`, a signature paramiko no longer offers:
+        # ask for its SHA-2 signatures instead, and never for a type paramiko does not know.
+        wanted = [
+            alias
+            for t in prefer
+            for alias in (("rsa-sha2-512", "rsa-sha2-256") if t == "ssh-rsa" else (t,))
+            if alias in options.key_types
+        ]
+        options.key_types = (*wanted, *(t for t in options.key_types if t not in wanted))
         transport.banner_timeout = timeout
         transport.start_client(timeout=timeout)
         key = transport.get_remote_server_key()
@@ -86,9 +99,22 @@ def fetch_key(
         transport.close()
 
 
+Confirm = Callable[[list[Trusted]], bool]
+
+
 def trust(
-    workspace: Path, hosts: list[str], *, replace: bool = False, timeout: float = 10.0
+    workspace: Path,
+    hosts: list[str],
+    *,
+    replace: bool = False,
+    timeout: float = 10.0,
+    confirm: Confirm | None = None,
 ) -> list[Trusted]:
+    """Fetch each host's key, then pin the new (or, with ``replace``, changed) ones.
+
+    ``confirm`` sees every key about to be pinned, fingerprints included, before anything is
+    written; when it says no, nothing is. None pins without asking (``--yes``).
+    """
     import paramiko
 
     path = workspace / "known_hosts"
@@ -101,8 +127,8 @@ def trust(
         pinned = keys.lookup(entry) or {}
         try:
             key_type, key_b64 = fetch_key(address, port, timeout, tuple(pinned.keys()))
-        except (OSError, paramiko.SSHException) as exc:
-            results.append(Trusted(name, address, "-", "-", f"failed: {exc}"))
+        except (OSError, EOFError, paramiko.SSHException) as exc:  # EOF: hung up mid-handshake
+            results.append(Trusted(name, address, "-", "-", f"failed: {exc or type(exc).__name__}"))
             continue
         new = paramiko.PKey.from_type_string(key_type, base64.b64decode(key_b64))
         old = pinned.get(key_type)
@@ -116,12 +142,34 @@ def trust(
                 del keys[entry]
             keys.add(entry, key_type, new)
         results.append(Trusted(name, address, key_type, fingerprint(key_b64), outcome))
-    if any(r.outcome in ("pinned", "replaced") for r in results):
+    pending = [r for r in results if r.outcome in ("pinned", "replaced")]
+    if pending and confirm is not None and not confirm(pending):
+        return [
+            dataclasses.replace(r, outcome="not pinned: declined") if r in pending else r
+            for r in results
+        ]
+    if pending:
         keys.save(str(path))
     return results
 
 
+def ask_on_terminal(pending: list[Trusted]) -> bool:
+    """Show the keys about to be pinned and ask; refuse (exit 2) where nobody can answer."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        shown = "; ".join(r.line().rsplit(": ", 1)[0] for r in pending)
+        raise InputError(
+            f"trust: not pinned, nobody to confirm (not a terminal): {shown}. Compare these "
+            "fingerprints with the host's own (`ssh-keygen -lf` on it), then run again on a "
+            "terminal or with --yes"
+        )
+    print("About to pin (compare with `ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub` on each host):")
+    for r in pending:
+        print(f"  {r.host} ({r.address}): {r.key_type} {r.fingerprint}")
+    answer = input(f"Pin {'this key' if len(pending) == 1 else 'these keys'}? [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
+
+
 def raise_if_refused(results: list[Trusted]) -> None:
-    bad = [r for r in results if r.outcome.startswith(("refused", "failed"))]
+    bad = [r for r in results if r.outcome.startswith(("refused", "failed", "not pinned"))]
     if bad:
         raise NotReady("; ".join(r.line() for r in bad))

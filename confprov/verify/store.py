@@ -16,6 +16,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from confprov import safefile
 from confprov.exceptions import InputError, Problem
 from confprov.verify.evaluate import SiteResult, Verdict
 
@@ -100,6 +101,7 @@ def db_path(workspace: Path) -> Path:
 
 @contextmanager
 def connect(workspace: Path) -> Iterator[sqlite3.Connection]:
+    safefile.refuse_link(db_path(workspace))  # never a database planted elsewhere by a link
     with closing(sqlite3.connect(db_path(workspace))) as conn:
         conn.executescript(SCHEMA)
         yield conn

@@ -12,6 +12,7 @@ import sys
 import threading
 from pathlib import Path
 
+import pexpect
 import pytest
 
 from confprov.lab.system import lab_unavailable
@@ -294,11 +295,33 @@ def test_unknown_or_changed_host_key_is_refused_and_trust_pins_it(lab, pristine)
         res = confprov(lab, "routers", "push", "--limit", host)
         assert res.returncode == 1 and "CHANGED" in res.stdout, res.stdout
         assert running(lab, lab.sites[1]) == pristine[lab.sites[1]]
-        res = confprov(lab, "trust", host)
+        res = confprov(lab, "trust", "--yes", host)
         assert res.returncode == 1 and "refused: CHANGED" in res.stdout
 
-        known.write_text("".join(ln + "\n" for ln in original.splitlines() if ln != line))
+        without = "".join(ln + "\n" for ln in original.splitlines() if ln != line)
+        known.write_text(without)
+        # Never pinned on first sight: without a terminal and without --yes, nothing is.
         res = confprov(lab, "trust", host)
+        assert res.returncode == 2 and "not pinned" in res.stderr, res.stdout + res.stderr
+        assert "SHA256:" in res.stderr and "--yes" in res.stderr
+        assert known.read_text() == without
+        # On a terminal the fingerprint is shown and the operator answers.
+        for answer, code in (("n", 1), ("y", 0)):
+            term = pexpect.spawn(
+                sys.executable,
+                ["-m", "confprov", "trust", host, "-w", str(lab.workspace)],
+                encoding="utf-8",
+                timeout=60,
+            )
+            term.expect(r"SHA256:\S+")
+            term.expect(r"Pin this key\? \[y/N\]")
+            term.sendline(answer)
+            term.expect(pexpect.EOF)
+            term.close()
+            assert term.exitstatus == code, term.before
+            assert (line.split()[2] in known.read_text()) == (answer == "y")
+        known.write_text(without)
+        res = confprov(lab, "trust", "--yes", host)
         assert res.returncode == 0 and "pinned" in res.stdout, res.stdout + res.stderr
         assert line.split()[2] in known.read_text(), "the router's real key is pinned"
         res = confprov(lab, "routers", "push", "--limit", host)

@@ -83,3 +83,38 @@ def test_usage_error_exits_2() -> None:
     )
     assert out.returncode == 2
     assert "invalid choice" in out.stderr
+
+
+def test_the_gitignore_init_writes_covers_every_private_file(tmp_path: Path) -> None:
+    from confprov import lock, runner, vault
+    from confprov.inventory import INVENTORY_DIR
+    from confprov.provision.mirror import KEY_DIR, MIRROR_DIR
+    from confprov.routers.backups import BACKUPS_DIR
+    from confprov.verify.store import DB_NAME
+
+    ws = tmp_path / "ws"
+    assert main(["init", str(ws)]) == 0
+    private = [
+        vault.PASSWORD_FILE,
+        "id_ed25519",  # the SSH key confprov.yml may name (ssh_private_key)
+        "id_rsa",
+        f"{KEY_DIR}/private-keys-v1.d/ABC.key",  # the mirror's signing key
+        f"{BACKUPS_DIR}/site-rt/20261129-101010.cfg",  # running configs: password hashes
+        f"{runner.RUNS_DIR}/20261129-101010-provision/summary.json",
+        DB_NAME,
+        f"{INVENTORY_DIR}/hosts.yml",
+        f"{MIRROR_DIR}/InRelease",
+        lock.LOCK_NAME,
+    ]
+    kept = ["confprov.yml", "sites.csv", "vault.yml", "id_ed25519.pub", "known_hosts"]
+    for rel in private + kept:
+        (ws / rel).parent.mkdir(parents=True, exist_ok=True)
+        (ws / rel).touch()
+    subprocess.run(["git", "init", "-q", str(ws)], check=True)
+    ignored = subprocess.run(
+        ["git", "-C", str(ws), "check-ignore", "--no-index", *private, *kept],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
+    assert sorted(ignored) == sorted(private)

@@ -85,6 +85,53 @@ def test_no_secret_in_the_run_folder(ws: Path, monkeypatch: pytest.MonkeyPatch) 
     assert os.environ[vault.PASSWORD_ENV] == VAULT_PASSWORD  # restored for the caller
 
 
+def test_the_controllers_unrelated_environment_stays_out_of_the_run_folder(
+    ws: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "unrelated-Cl0ud-key")
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_unrelated-t0ken")
+    result = runner.run_playbook(ws, "runner_probe.yml", action="probe", forks=4)
+    assert result.hosts["good"].status == "changed"
+    found = subprocess.run(
+        ["grep", "-rlF", "-e", "unrelated-Cl0ud-key", "-e", "ghp_unrelated", str(ws / "runs")],
+        capture_output=True,
+        text=True,
+    )
+    assert found.stdout == "", f"the controller's environment written to {found.stdout}"
+    command = json.loads((result.run_dir / "artifacts" / "ansible" / "command").read_text())
+    assert "ANSIBLE_ROLES_PATH" in command["env"]  # what confprov set is kept, for audit
+
+
+def test_an_unencrypted_vault_or_an_open_password_file_is_refused_before_any_run(
+    ws: Path,
+) -> None:
+    (ws / ".vault-pass").chmod(0o644)
+    with pytest.raises(InputError, match=r"readable by others \(mode 0644\).*chmod 600"):
+        runner.run_playbook(ws, "runner_probe.yml", action="probe")
+    (ws / ".vault-pass").chmod(0o600)
+    (ws / "vault.yml").write_text(f"vault_router_password: {ROUTER_SECRET}\n")
+    with pytest.raises(InputError, match=r"not encrypted.*ansible-vault encrypt") as caught:
+        runner.run_playbook(ws, "runner_probe.yml", action="probe")
+    assert ROUTER_SECRET not in str(caught.value)
+    assert not (ws / "runs").exists(), "refused before a run folder was made"
+
+
+def test_a_wrong_vault_password_is_bad_input_before_any_run(ws: Path) -> None:
+    vault.write_password_file(ws / ".vault-pass", "not-the-password")
+    with pytest.raises(InputError, match="cannot decrypt"):
+        runner.run_playbook(ws, "runner_probe.yml", action="probe")
+    assert not (ws / "runs").exists()
+
+
+def test_a_symlinked_runs_folder_is_refused(ws: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (ws / "runs").symlink_to(elsewhere)
+    with pytest.raises(InputError, match="is a symbolic link"):
+        runner.run_playbook(ws, "runner_probe.yml", action="probe")
+    assert list(elsewhere.iterdir()) == []
+
+
 def test_retry_limit_takes_failed_and_unreachable(ws: Path) -> None:
     runner.run_playbook(ws, "runner_probe.yml", action="probe", forks=4)
     assert runner.retry_limit(ws, "probe") == ["bad", "gone"]

@@ -84,3 +84,34 @@ def test_unknown_run_names_the_stored_range(tmp_path):
     save(tmp_path, sample_sites())
     with pytest.raises(InputError, match=r"no run 7 \(stored: 1-1\)"):
         store.run_info(tmp_path, 7)
+
+
+def test_a_save_interrupted_half_way_stores_nothing(tmp_path, monkeypatch):
+    """Ctrl-C after the run's and its sites' rows went in, before its checks: no half run."""
+    save(tmp_path, sample_sites())
+    before = store.runs(tmp_path)
+    real = store.json.dumps
+    calls = []
+
+    def interrupted(value, **kwargs):
+        calls.append(value)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(value, **kwargs)
+
+    monkeypatch.setattr(store.json, "dumps", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        save(tmp_path, sample_sites())
+    monkeypatch.undo()
+    assert store.runs(tmp_path) == before
+    assert [s.site for s in store.latest_results(tmp_path)] == ["tinh", "cam-khe", "xa.cam-khe"]
+
+
+def test_a_results_database_planted_as_a_link_is_refused(tmp_path):
+    elsewhere = tmp_path / "elsewhere.sqlite"
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / store.DB_NAME).symlink_to(elsewhere)
+    with pytest.raises(InputError, match="is a symbolic link"):
+        save(ws, sample_sites())
+    assert not elsewhere.exists()
