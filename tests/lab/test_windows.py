@@ -50,7 +50,7 @@ def test_a_broken_windows_endpoint_fails_its_site_only(lab, tmp_path: Path, buil
     code = main([*argv, "--json", str(out), "--lang", "en"])
     assert code == 1
     sites = {s["site"]: s for s in json.loads(out.read_text())["sites"]}
-    failing = [c for c in sites[win]["checks"] if c["level"] == "fail"]
+    failing = [c for c in sites[win]["checks"] if c["severity"] == "fail"]
     assert [c["check"] for c in failing] == ["ssh"]
     assert failing[0]["reason"]  # what Ansible said, per site
     # The other site was measured for real in the same run (its probe's checks are there).
