@@ -56,4 +56,4 @@ def test_a_broken_windows_endpoint_fails_its_site_only(lab, tmp_path: Path, buil
     # The other site was measured for real in the same run (its probe's checks are there).
     checks = {c["check"] for c in sites[other]["checks"]}
     assert {"gateway", "route", "sip_port", "rtt"} <= checks
-    assert "unmeasured" not in {c["level"] for c in sites[other]["checks"]}
+    assert "unmeasured" not in {c["severity"] for c in sites[other]["checks"]}
