@@ -548,7 +548,9 @@ def _check_room(text: dict[str, str], bad: _Bad) -> tuple[int | None, tuple[str,
     wan_kbps: int | None = None
     if text["wan_kbps"]:
         digits = text["wan_kbps"].replace(" ", "").replace("_", "")
-        wan_kbps = int(digits) if digits.isdigit() and int(digits) > 0 else None
+        # ASCII digits only: int() also takes other scripts' digits, which no device reads.
+        ok = digits.isascii() and digits.isdigit()
+        wan_kbps = int(digits) if ok and int(digits) > 0 else None
         if wan_kbps is None:
             bad("wan_kbps", f"must be a positive whole number of kbit/s, got {text['wan_kbps']!r}")
     display = tuple(d.casefold() for d in _SPLIT.split(text["display"]) if d)

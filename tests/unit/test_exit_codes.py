@@ -188,11 +188,6 @@ def test_bad_input_is_exit_2_with_a_message(
     assert PASSWORD not in out + err and "r0uter-Pw-x" not in out + err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="registry._check_room takes any Unicode digit (str.isdigit): fix after i12's "
-    "registry/domain rework lands (docs/security.md, open items)",
-)
 def test_non_ascii_digits_in_a_registry_number_are_refused(
     ws: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -204,6 +199,7 @@ def test_non_ascii_digits_in_a_registry_number_are_refused(
     row[column] = "\u0661\u0660\u0660\u0660\u0660\u0660"  # Arabic-Indic 100000: int() takes it
     sites.write_text("".join([lines[0], ",".join(row), *lines[2:]]), encoding="utf-8")
     assert main(["check", "-w", str(ws)]) == 2
+    assert "wan_kbps" in capsys.readouterr().err
 
 
 def test_init_pointed_at_a_file_is_exit_2(
