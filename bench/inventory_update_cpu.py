@@ -1,5 +1,6 @@
 """CPU cost of `confprov inventory` at scale for two checkouts: first render, nothing changed,
-one site changed (since #13 an update renders every file and swaps the whole folder in).
+one site changed (since #13 an update is all or nothing: compared in memory, swapped in whole
+only when something changed).
 
 CPU seconds (user + system, forked workers included) of fresh processes, started from a
 neutral folder so that PYTHONPATH picks the checkout. On a shared machine the CPU time is what

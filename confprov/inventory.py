@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import json
+import marshal
 import os
 import re
 import shutil
@@ -307,15 +308,20 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _child(base: str, parts: Parts, k: int, n: int, parent: int) -> None:
-    """A worker's life: write share ``k`` of ``n``, report by exit status only."""
+Share = Callable[[int, int], bytes]  # does share k of n, returns what the parent must know
+
+
+def _child(share: Share, k: int, n: int, parent: int, out: int) -> None:
+    """A worker's life: share ``k`` of ``n``, its answer down the pipe ``out``, then exit."""
     code = 0
     try:
         # Ctrl-C and SIGTERM end a worker at once; the parent reports and cleans up.
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         _die_with_parent(parent)
-        _write_part(base, parts((k, n)))
+        view = memoryview(share(k, n))
+        while view:
+            view = view[os.write(out, view) :]
     except BaseException:  # noqa: BLE001 - the parent reports it
         traceback.print_exc()
         code = 1
@@ -323,38 +329,108 @@ def _child(base: str, parts: Parts, k: int, n: int, parent: int) -> None:
         os._exit(code)
 
 
-def _render_into(staging: Path, parts: Parts, count: int) -> None:
-    """Render every file into ``staging``.
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
 
-    A large inventory is rendered and written by forked processes, a share of the sites each:
-    creating tens of thousands of files is syscall-bound and templating CPU-bound, so both
-    cores help (bench/registry_scale.py). However this ends (an error, Ctrl-C, SIGTERM), no
-    worker outlives it.
+
+def _in_workers(share: Share, count: int) -> list[bytes]:
+    """Every share's answer, the shares done by forked processes when there are many files.
+
+    Templating is CPU-bound and creating or reading tens of thousands of files syscall-bound,
+    so both cores help a large inventory (bench/registry_scale.py). However this ends (an
+    error, Ctrl-C, SIGTERM), no worker outlives it.
     """
     n = max(1, min(os.cpu_count() or 1, 4)) if count >= _PARALLEL_FROM else 1
+    children: list[tuple[int, int]] = []  # (pid, read end of its pipe)
+    parent = os.getpid()
+    answers: list[bytes] = []
+    try:
+        for k in range(1, n):
+            read_end, write_end = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                os.close(read_end)
+                for _, fd in children:
+                    os.close(fd)
+                _child(share, k, n, parent, write_end)
+            os.close(write_end)
+            children.append((pid, read_end))
+        answers.append(share(0, n))
+        answers.extend(_read_all(fd) for _, fd in children)
+    except BaseException:
+        with _signals_blocked():
+            for pid, _ in children:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            for pid, _ in children:
+                os.waitpid(pid, 0)
+        raise
+    finally:
+        for _, fd in children:
+            os.close(fd)
+    failed = [pid for pid, _ in children if os.waitpid(pid, 0)[1] != 0]
+    if failed:
+        _worker_failed(len(failed))
+    return answers
+
+
+def _render_into(staging: Path, parts: Parts, count: int) -> None:
+    """Render every file into ``staging`` (a first render: nothing to compare with)."""
     for sub in _SUBDIRS:
         (staging / sub).mkdir()
     base = str(staging)
-    children: list[int] = []
-    parent = os.getpid()
+
+    def share(k: int, n: int) -> bytes:
+        _write_part(base, parts((k, n)))
+        return b""
+
+    _in_workers(share, count)
+
+
+Changes = tuple[list[str], dict[str, bytes]]  # every file's name; the new bytes of changed ones
+
+
+def _differs(path: str, data: bytes) -> bool:
+    """Whether the file at ``path`` is not exactly ``data`` (a link there is never the same)."""
     try:
-        for k in range(1, n):
-            pid = os.fork()
-            if pid == 0:
-                _child(base, parts, k, n, parent)
-            children.append(pid)
-        _write_part(base, parts((0, n)))
-    except BaseException:
-        with _signals_blocked():
-            for pid in children:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            for pid in children:
-                os.waitpid(pid, 0)
-        raise
-    failed = [pid for pid in children if os.waitpid(pid, 0)[1] != 0]
-    if failed:
-        _worker_failed(len(failed))
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return True
+    try:
+        return os.read(fd, len(data) + 1) != data  # one read: a regular file gives all it has
+    except OSError:  # a folder
+        return True
+    finally:
+        os.close(fd)
+
+
+def _render_compared(target: Path, parts: Parts, count: int, ours: set[str]) -> Changes:
+    """Render every file in memory and compare it with the one in ``target``; nothing written.
+
+    Returns every file's name and the new bytes of those that differ (or are not confprov's).
+    """
+    base = str(target)
+
+    def share(k: int, n: int) -> bytes:
+        names = []
+        changed = {}
+        for rel, text in parts((k, n)):
+            names.append(rel)
+            data = text.encode()
+            if rel not in ours or _differs(os.path.join(base, rel), data):
+                changed[rel] = data
+        return marshal.dumps((names, changed))
+
+    names: list[str] = []
+    changed: dict[str, bytes] = {}
+    for answer in _in_workers(share, count):
+        part_names, part_changed = marshal.loads(answer)  # noqa: S302 - our own worker's bytes
+        names.extend(part_names)
+        changed.update(part_changed)
+    return names, changed
 
 
 def _listing(root: Path) -> set[str]:
@@ -369,25 +445,23 @@ def _listing(root: Path) -> set[str]:
     return out
 
 
-def _ours(target: Path, present: set[str]) -> set[str]:
-    """What confprov wrote in ``target``: its manifest, else (an inventory from before the
-    manifest) what confprov has always written there: ``hosts.yml`` and ``*_vars/*.yml``."""
+def _manifest(target: Path) -> set[str] | None:
+    """The files confprov wrote in ``target`` by its manifest; None for an inventory from
+    before the manifest (or one whose manifest is not a plain file)."""
     manifest = target / MANIFEST
     if manifest.is_file() and not manifest.is_symlink():
-        return set(manifest.read_text(encoding="utf-8").splitlines()) & present
+        return set(manifest.read_text(encoding="utf-8").splitlines())
+    return None
+
+
+def _legacy_ours(present: set[str]) -> set[str]:
+    """What confprov has always written in an inventory: ``hosts.yml`` and ``*_vars/*.yml``."""
     return {
         rel
         for rel in present
         if rel == "hosts.yml"
         or (rel.endswith(".yml") and rel.count("/") == 1 and rel.split("/")[0] in _SUBDIRS)
     }
-
-
-def _same(a: Path, b: Path) -> bool:
-    try:
-        return a.read_bytes() == b.read_bytes()
-    except (FileNotFoundError, IsADirectoryError):
-        return False
 
 
 def _carry(source: Path, dest: Path) -> None:
@@ -440,13 +514,16 @@ def remove_stale_staging(target: Path) -> list[Path]:
 
 
 def write_inventory(target: Path, parts: Parts, count: int = 0) -> RenderReport:
-    """Render the whole inventory beside ``target``, then put it in place in one step.
+    """Render the inventory, compare it with ``target``, put a changed one in place in one step.
 
     All or nothing: after an error, Ctrl-C or SIGTERM at any moment ``target`` is the old
     inventory or the new one, and neither a staging folder nor a worker process is left. When
-    nothing changed the old inventory is kept as it is (no file touched). Files in ``target`` that
-    confprov did not write (not in its manifest) are carried into the new inventory, never
-    deleted; one that a rendered file would replace is refused.
+    nothing changed nothing is written (no staging folder either) and the old inventory is kept
+    as it is. Otherwise a staging folder beside ``target`` gets the new bytes of the changed
+    files and, for every unchanged one, the old file itself (a hard link: the same inode, not
+    touched), and is swapped in. Files in ``target`` that confprov did not write (not in its
+    manifest) are carried into the new inventory, never deleted; one that a rendered file would
+    replace is refused.
 
     ``parts((k, n))`` yields the k-th of n shares of the files; ``count`` is about how many
     files there are (it decides whether the render runs in parallel).
@@ -458,67 +535,93 @@ def write_inventory(target: Path, parts: Parts, count: int = 0) -> RenderReport:
     remove_stale_staging(target)
     report = RenderReport(target)
     with _terminate_as_interrupt():
-        with _signals_blocked():  # a staging folder is marked confprov's from its first moment
-            staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
-            (staging / MANIFEST).touch()
-        try:
-            _render_into(staging, parts, count)
-            new = _listing(staging)
-            (staging / MANIFEST).write_text("".join(f"{rel}\n" for rel in sorted(new)))
-            staging.chmod(0o755)
-            if not target.exists():
-                with _signals_blocked():
-                    staging.rename(target)
-                report.written = sorted(new)
-                return report
+        if not target.exists():
+            _first_render(target, parts, count, report)
+            return report
+        manifest = _manifest(target)
+        present = None if manifest is not None else _listing(target)
+        ours = manifest if manifest is not None else _legacy_ours(present or set())
+        names, changed = _render_compared(target, parts, count, ours)
+        new = set(names)
+        base = str(target)
+        if not changed and not any(os.path.lexists(f"{base}/{rel}") for rel in ours - new):
+            report.unchanged = len(new)
+            return report  # nothing to write: the old inventory stays as it is
+        if present is None:
             present = _listing(target)
-            ours = _ours(target, present)
-            _compare(report, staging, target, new, ours)
-            if not report.written and not report.removed:
-                return report  # the old inventory stays as it is; staging goes below
-            foreign = sorted(present - ours)
-            clash = [rel for rel in foreign if rel in new]
-            if clash:
-                raise InputError(
-                    [
-                        Problem(
-                            str(target / rel),
-                            None,
-                            None,
-                            "not written by confprov, but the registry makes this file: "
-                            "move it out of the inventory (or rename the host)",
-                        )
-                        for rel in clash
-                    ]
-                )
-            for rel in foreign:
-                _carry(target / rel, staging / rel)
-            if not (target / MANIFEST).exists():
-                (target / MANIFEST).touch()  # so the old one, once swapped out, is ours to clean
-            _exchange(staging, target)
-        finally:
-            # The new files on failure, else the old ones; a signal waits until they are gone.
-            with _signals_blocked():
-                shutil.rmtree(staging, ignore_errors=True)
+        ours &= present
+        report.written = sorted(changed)
+        report.removed = sorted(ours - new)
+        report.unchanged = len(new) - len(changed)
+        if not report.written and not report.removed:
+            return report
+        foreign = sorted(present - ours)
+        clash = [rel for rel in foreign if rel in new]
+        if clash:
+            raise InputError(
+                [
+                    Problem(
+                        str(target / rel),
+                        None,
+                        None,
+                        "not written by confprov, but the registry makes this file: "
+                        "move it out of the inventory (or rename the host)",
+                    )
+                    for rel in clash
+                ]
+            )
+        _swap_in(target, names, changed, foreign)
     return report
 
 
-def _compare(
-    report: RenderReport, staging: Path, target: Path, new: set[str], ours: set[str]
-) -> None:
-    unchanged = []
-    for rel in sorted(new):
-        old = target / rel
-        if rel in ours and not old.is_symlink() and _same(staging / rel, old):
-            unchanged.append(rel)
-        else:
-            report.written.append(rel)
-    report.unchanged = len(unchanged)
-    report.removed = sorted(ours - new)
-    if report.written or report.removed:
-        # The old file itself goes into the new inventory (same inode, same time): an
-        # unchanged file is not touched, and removing the old folder frees nothing.
-        for rel in unchanged:
-            linked = staging / f"{rel}.old"
-            os.link(target / rel, linked, follow_symlinks=False)
-            linked.replace(staging / rel)
+def _swap_in(target: Path, names: list[str], changed: dict[str, bytes], foreign: list[str]) -> None:
+    """Build the new inventory beside ``target`` and exchange the two folders."""
+    base = str(target)
+    staging = _new_staging(target)
+    try:
+        for sub in _SUBDIRS:
+            (staging / sub).mkdir()
+        stage = str(staging)
+        for rel in names:  # plain strings and syscalls: tens of thousands of files
+            data = changed.get(rel)
+            if data is None:
+                # The old file itself (same inode, same time): an unchanged file is not
+                # touched, and removing the old folder frees nothing.
+                os.link(f"{base}/{rel}", f"{stage}/{rel}", follow_symlinks=False)
+            else:
+                _create(f"{stage}/{rel}", data)
+        for rel in foreign:
+            _carry(target / rel, staging / rel)
+        (staging / MANIFEST).write_text("".join(f"{rel}\n" for rel in sorted(names)))
+        staging.chmod(0o755)
+        if not (target / MANIFEST).exists():
+            (target / MANIFEST).touch()  # so the old one, once swapped out, is ours to clean
+        _exchange(staging, target)
+    finally:
+        # The new files on failure, else the old ones; a signal waits until they are gone.
+        with _signals_blocked():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _new_staging(target: Path) -> Path:
+    """A staging folder beside ``target``, marked confprov's (a manifest) from its first moment."""
+    with _signals_blocked():
+        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+        (staging / MANIFEST).touch()
+    return staging
+
+
+def _first_render(target: Path, parts: Parts, count: int, report: RenderReport) -> None:
+    """No inventory yet: render into a staging folder and rename it into place."""
+    staging = _new_staging(target)
+    try:
+        _render_into(staging, parts, count)
+        new = _listing(staging)
+        (staging / MANIFEST).write_text("".join(f"{rel}\n" for rel in sorted(new)))
+        staging.chmod(0o755)
+        with _signals_blocked():
+            staging.rename(target)
+        report.written = sorted(new)
+    finally:
+        with _signals_blocked():
+            shutil.rmtree(staging, ignore_errors=True)  # gone already unless this failed

@@ -284,3 +284,16 @@ def test_an_update_keeps_the_unchanged_files_themselves(small_workspace: Path) -
     report = render_workspace_inventory(small_workspace)
     assert report.removed and report.unchanged
     assert (kept.stat().st_ino, kept.stat().st_mtime_ns) == before
+
+
+def test_nothing_changed_writes_nothing_not_even_a_staging_folder(small_workspace: Path) -> None:
+    render_workspace_inventory(small_workspace)
+    inv = small_workspace / "inventory"
+    long_ago = 1_000_000_000_000_000_000  # ns; any staging folder made and removed would move it
+    for folder in (small_workspace, inv, inv / "host_vars"):
+        os.utime(folder, ns=(long_ago, long_ago))
+    before = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in (small_workspace, inv)}
+    report = render_workspace_inventory(small_workspace)
+    assert report.written == [] and report.removed == [] and report.unchanged
+    assert {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in before} == before
+    assert (inv / "host_vars").stat().st_mtime_ns == long_ago
