@@ -25,6 +25,7 @@ from confprov.watch.model import Event, SiteState, Watch
 
 VAULT_KEY = "vault_watch_notify"
 OUTAGES = (SiteState.DOWN.value, SiteState.UPSTREAM.value)
+BACK = (SiteState.UP.value, SiteState.UNMEASURED.value)  # a Windows site's router is back
 log = logging.getLogger(__name__)
 
 
@@ -56,7 +57,7 @@ def message(
     if event.kind != "state":
         return None
     opens = event.to_state in OUTAGES and event.site not in out
-    closes = event.site in out and event.to_state == SiteState.UP.value
+    closes = event.site in out and event.to_state in BACK
     if opens:
         out.add(event.site)
     elif closes:
