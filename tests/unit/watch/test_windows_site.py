@@ -9,10 +9,13 @@ collector never hears the Windows site; the router check's result is set by hand
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 from watch_synthetic import EngineFeed
@@ -24,6 +27,8 @@ from confprov.watch.model import SiteState, SiteView
 from confprov.watch.report import summarise
 from confprov.watch.status import exit_code
 
+REPO = Path(__file__).resolve().parents[3]
+BIN = Path(sys.executable).parent
 WINDOWS_NAME = "Sở Khoa học và Công nghệ"  # endpoint_os windows in tests/unit/data/sites.csv
 
 
@@ -135,3 +140,29 @@ def test_board_shows_the_state_and_counts_it_apart(
     assert f'class="site st-unmeasured" id="site-{slug}"' in page
     assert SiteState.UNMEASURED.label(lang) in page
     assert 'class="bad"' not in page.split('id="counter"')[0][-40:]
+
+
+def test_deploy_play_puts_the_agent_on_exactly_the_measurable_sites(small_workspace: Path) -> None:
+    """Ansible itself resolves the agent play's host pattern over the rendered inventory: the
+    Windows site's endpoints are left out, and they are exactly the sites the engine calls
+    unmeasured (one rule, two readers: the OS column)."""
+    from confprov.watch.engine import open_engine
+    from confprov.workspace import render_workspace_inventory
+
+    plays = yaml.safe_load((REPO / "playbooks" / "watch.yml").read_text(encoding="utf-8"))
+    pattern = next(p["hosts"] for p in plays if "watch_agent" in str(p["roles"]))
+    render_workspace_inventory(small_workspace)
+    out = subprocess.run(
+        [str(BIN / "ansible"), pattern, "-i", str(small_workspace / "inventory"), "--list-hosts"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    listed = {line.strip() for line in out.splitlines()[1:] if line.strip()}
+    engine = open_engine(small_workspace)
+    try:
+        agents = {h for i in engine.sites.values() if i.measurable for h in i.hosts}
+        windows = {h for i in engine.sites.values() if not i.measurable for h in i.hosts}
+    finally:
+        engine.store.close()
+    assert windows and listed == agents and not listed & windows
