@@ -166,3 +166,31 @@ def test_deploy_play_puts_the_agent_on_exactly_the_measurable_sites(small_worksp
     finally:
         engine.store.close()
     assert windows and listed == agents and not listed & windows
+
+
+def test_notifications_none_for_unmeasured_one_pair_for_a_lost_router(feed: EngineFeed) -> None:
+    """The messages `watch serve` would send (confprov.watch.notify.message over the engine's
+    event log): nothing for a Windows site being unmeasured, "lost" and "back" for its router."""
+    from confprov.watch.notify import message
+
+    slug = windows_slug(feed)
+    names = {s: i.name for s, i in feed.engine.sites.items()}
+    out: set[str] = set()
+
+    def sent() -> list[str]:
+        found = (message(e, names, "en", out) for e in feed.engine.events() if e.site == slug)
+        return [m[0] for m in found if m]
+
+    feed.tick(30.0)
+    assert sent() == []
+    feed.engine.routers[slug] = False
+    feed.tick()
+    feed.engine.routers[slug] = True
+    feed.tick()
+    feed.tick(feed.engine.rules.clean_s + 1)
+    feed.tick()
+    out.clear()
+    assert sent() == [
+        f"confprov: {WINDOWS_NAME}: signal lost",
+        f"confprov: {WINDOWS_NAME}: not measured on Windows",
+    ]
