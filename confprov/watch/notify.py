@@ -7,7 +7,8 @@ into the inventory's group_vars, where no secret may land. Nothing is sent when 
 absent or empty.
 
 What is sent: a message when an outage opens (a site to ``down``, the conference side to
-``upstream``) and one when it is over (that site or the conference side ``up`` again), taken from
+``upstream``) and one when it is over (that site or the conference side ``up`` again, a Windows
+site ``unmeasured`` again once its router answers), taken from
 the engine's event log: the conference side out is one message, not one per site. Degraded
 sites are on the board only.
 """
