@@ -55,6 +55,7 @@ class EngineFeed:
         sites = {
             host: dict(self.measures[slug])
             for slug, info in self.engine.sites.items()
+            if info.measurable  # Windows endpoints have no agent: the collector never hears them
             for host in info.hosts
         }
         report = {"collector": {"uptime_s": 3600.0}, "sites": sites}

@@ -79,16 +79,26 @@ UI: dict[str, tuple[str, str]] = {
 def ui(lang: str) -> dict[str, str]:
     words = {key: pair[1 if lang == "en" else 0] for key, pair in UI.items()}
     words["connected"] = SiteState.UP.label(lang)  # the counter says what `up` is called
+    words["unmeasured"] = SiteState.UNMEASURED.label(lang)
     return words
 
 
 def sites_document(views: Sequence[SiteView], stale: bool) -> dict[str, Any]:
-    """THE machine-readable state: ``GET /api/sites`` and ``watch status --json`` print this."""
+    """THE machine-readable state: ``GET /api/sites`` and ``watch status --json`` print this.
+
+    ``measurable``: the sites the watch can measure, every site but those ``unmeasured``
+    (Windows endpoints only): the counter reads ``up/measurable`` and names the unmeasured
+    apart, and "all up" means ``up == measurable``. A Windows site whose router is down is
+    ``down``, so it counts among the measurable ones and against "all up".
+    """
     counts = {state.value: 0 for state in SiteState}
     for view in views:
         counts[view.state.value] += 1
+    unmeasured = counts[SiteState.UNMEASURED.value]
     return {
         "total": len(views),
+        "measurable": len(views) - unmeasured,
+        "unmeasured": unmeasured,
         "up": counts[SiteState.UP.value],
         "stale": stale,
         "counts": counts,

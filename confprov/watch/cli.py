@@ -42,9 +42,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = cmds.add_parser(
         "status",
-        help="print every site's state once; exit 0 all up, 1 some not up",
+        help="print every site's state once; exit 0 every measurable site up, 1 some not up",
         description="The state /api/sites serves, read once without a server. "
-        "Exit 0 every site up, 1 some not up, 2 bad input.",
+        "Exit 0 every measurable site up (Windows-only sites are 'unmeasured' and "
+        "do not count), 1 some not up, 2 bad input.",
     )
     workspace_arg(p)
     cliargs.json_arg(p, "the /api/sites document")
@@ -129,22 +130,25 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def _cmd_status(args: argparse.Namespace) -> int:
     from confprov.watch.model import SiteState
-    from confprov.watch.status import read_state
+    from confprov.watch.status import exit_code, read_state
 
     cliargs.check_targets(args, ("json",))
     doc, error = read_state(resolve_workspace(args))
     if error:
         print(f"watch status: collector {error}", file=sys.stderr)
     cliargs.emit_json(args, doc)
+    unmeasured = f", {doc['unmeasured']} not measured (Windows)" if doc["unmeasured"] else ""
     cliargs.say(
-        args, f"{doc['up']}/{doc['total']} up" + (" (monitor stale)" if doc["stale"] else "")
+        args,
+        f"{doc['up']}/{doc['measurable']} up{unmeasured}"
+        + (" (monitor stale)" if doc["stale"] else ""),
     )
     for site in doc["sites"]:
-        if site["state"] != SiteState.UP.value:
+        if site["state"] not in (SiteState.UP.value, SiteState.UNMEASURED.value):
             cliargs.say(
                 args, f"  {site['state']:<9} {site['name']} ({site['site']}): {site['reason']}"
             )
-    return 0 if doc["up"] == doc["total"] and not doc["stale"] else 1
+    return exit_code(doc)
 
 
 def resolve_site(workspace: Path, ref: str) -> str:

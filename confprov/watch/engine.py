@@ -48,6 +48,9 @@ class SiteInfo:
     contact_phone: str
     hosts: tuple[str, ...]  # endpoint inventory host names: the agents' ids
     router: str  # management address, "" when the site has no router
+    # False when every endpoint runs Windows: no watch agent there (playbooks/watch.yml deploys
+    # it to ``endpoints:!os_windows``), so no probe: the site is ``unmeasured``, not ``down``.
+    measurable: bool = True
 
     @classmethod
     def of(cls, site: Site) -> SiteInfo:
@@ -60,6 +63,7 @@ class SiteInfo:
             contact_phone=site.contact_phone,
             hosts=site.endpoint_hosts,
             router=site.router,
+            measurable=site.endpoint_os != "windows",
         )
 
 
@@ -353,9 +357,12 @@ class Engine:
         reading = self.readings[slug]
         if slug in self.routers and reading.router_reachable != self.routers[slug]:
             reading = self.readings[slug] = replace(reading, router_reachable=self.routers[slug])
-        raw, why = states.assess(
-            reading, self.rules, now, upstream=self.upstream, watching_since=self.watching_since
-        )
+        if self.sites[slug].measurable:
+            raw, why = states.assess(
+                reading, self.rules, now, upstream=self.upstream, watching_since=self.watching_since
+            )
+        else:
+            raw, why = states.assess_unmeasured(reading, self.rules)
         track = self.tracks[slug]
         acked = track.ack_by
         change = states.advance(track, raw, why, now, self.rules)
@@ -369,7 +376,7 @@ class Engine:
         if after in PROBLEMS and not track.maint:
             started = reading.last_reply_at if after is SiteState.DOWN else None
             self.store.open_incident(slug, after.value, started or now, now, change.why)
-        elif after is SiteState.UP:
+        elif after in states.GOOD:
             self.store.close_incident(slug, now)
         if acked and not track.ack_by:  # the problem is over, and with it the ack
             self.store.set_mark(slug, ack_by="")

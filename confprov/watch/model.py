@@ -30,6 +30,8 @@ import enum
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Protocol, runtime_checkable
 
+from confprov.verify.labels import LABELS
+
 
 class SiteState(enum.Enum):
     """A site's state on the board. Order here is severity order for sorting (worst first)."""
@@ -41,6 +43,10 @@ class SiteState(enum.Enum):
     MAINT = "maint"
     UNKNOWN = "unknown"
     UP = "up"
+    # Appended (backward compatible): a site whose endpoints all run Windows. The watch agent
+    # is Python and deployed on Linux endpoints only, so its media path is never measured;
+    # neither up nor a problem. Its router is still checked: unreachable makes it ``down``.
+    UNMEASURED = "unmeasured"
 
     def label(self, lang: str = "vi") -> str:
         """The state's name as a technician reads it (``vi`` or ``en``)."""
@@ -49,7 +55,7 @@ class SiteState(enum.Enum):
     @property
     def is_problem(self) -> bool:
         """States the "problems only" view shows (ack and maint are handled, not hidden)."""
-        return self not in {SiteState.UP, SiteState.MAINT}
+        return self not in {SiteState.UP, SiteState.MAINT, SiteState.UNMEASURED}
 
     @property
     def severity(self) -> int:
@@ -65,6 +71,8 @@ STATE_LABELS: dict[SiteState, tuple[str, str]] = {
     SiteState.ACK: ("đã tiếp nhận", "acknowledged"),
     SiteState.MAINT: ("bảo trì", "maintenance"),
     SiteState.UNKNOWN: ("chưa có dữ liệu", "no data yet"),
+    # verify's own wording for a check not measured on Windows: one place for the text.
+    SiteState.UNMEASURED: (LABELS["vi"]["unmeasured"], LABELS["en"]["unmeasured"]),
 }
 
 

@@ -7,7 +7,8 @@ into the inventory's group_vars, where no secret may land. Nothing is sent when 
 absent or empty.
 
 What is sent: a message when an outage opens (a site to ``down``, the conference side to
-``upstream``) and one when it is over (that site or the conference side ``up`` again), taken from
+``upstream``) and one when it is over (that site or the conference side ``up`` again, a Windows
+site ``unmeasured`` again once its router answers), taken from
 the engine's event log: the conference side out is one message, not one per site. Degraded
 sites are on the board only.
 """
@@ -25,6 +26,7 @@ from confprov.watch.model import Event, SiteState, Watch
 
 VAULT_KEY = "vault_watch_notify"
 OUTAGES = (SiteState.DOWN.value, SiteState.UPSTREAM.value)
+BACK = (SiteState.UP.value, SiteState.UNMEASURED.value)  # a Windows site's router is back
 log = logging.getLogger(__name__)
 
 
@@ -56,7 +58,7 @@ def message(
     if event.kind != "state":
         return None
     opens = event.to_state in OUTAGES and event.site not in out
-    closes = event.site in out and event.to_state == SiteState.UP.value
+    closes = event.site in out and event.to_state in BACK
     if opens:
         out.add(event.site)
     elif closes:

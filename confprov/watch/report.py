@@ -1,6 +1,7 @@
 """`confprov watch report`: a session summarised from the watch's event store.
 
-Per site: the share of the session it was up (time in ``maint`` counts neither way), its
+Per site: the share of the session it was up (time in ``maint`` and ``unmeasured``, a site with
+Windows endpoints only, counts neither way; the latter is listed apart), its
 incidents with time to detect (fault to ``down`` on the board), to acknowledge and to restore.
 State time comes from the ``state`` events (each says from and to); incidents from the store's
 own incident rows, which the engine opens at detection and closes at the clean window's end.
@@ -48,6 +49,7 @@ class SiteSummary:
     up_s: float = 0.0
     counted_s: float = 0.0  # observed time, maintenance left out
     incidents: int = 0
+    unmeasured_s: float = 0.0  # not measured on Windows: neither up nor an outage
 
     @property
     def uptime(self) -> float | None:
@@ -76,6 +78,7 @@ class SessionReport:
                     "name": s.name,
                     "uptime_ratio": None if s.uptime is None else round(s.uptime, 5),
                     "observed_s": round(s.counted_s, 1),
+                    "unmeasured_s": round(s.unmeasured_s, 1),
                     "incidents": s.incidents,
                 }
                 for s in self.sites
@@ -103,6 +106,11 @@ class SessionReport:
             f"  {s.uptime * 100:6.2f}% up  {s.incidents} incident(s)  {s.name} ({s.site})"
             for s in worst
             if s.uptime is not None and s.uptime < 1
+        )
+        lines.extend(
+            f"  not measured on Windows ({s.unmeasured_s:.0f} s): {s.name} ({s.site})"
+            for s in self.sites
+            if s.unmeasured_s > 0
         )
         for i in self.incidents:
             restored = "open" if i["time_to_restore_s"] is None else f"{i['time_to_restore_s']} s"
@@ -165,6 +173,9 @@ def summarise(
 
 def _add(summary: SiteSummary, state: str, since: float, until: float) -> None:
     span = max(0.0, until - since)
+    if state == "unmeasured":  # Windows endpoints: no probe, so neither up nor an outage
+        summary.unmeasured_s += span
+        return
     if state in ("maint", "unknown"):
         return
     summary.counted_s += span

@@ -16,6 +16,8 @@ from confprov.config import Config
 from confprov.watch.model import SiteState
 
 PROBLEMS = frozenset({SiteState.DOWN, SiteState.DEGRADED})
+# What a problem recovers to (after the clean window): up, or for a Windows site unmeasured.
+GOOD = frozenset({SiteState.UP, SiteState.UNMEASURED})
 
 # Reason texts, one place for both languages: key -> (vi, en). Formatted with named values.
 TEXTS: dict[str, tuple[str, str]] = {
@@ -53,6 +55,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     "collector": (
         "không đọc được bộ thu phía hội nghị: kiểm tra máy chủ hội nghị ({detail})",
         "the conference side's collector cannot be read: check the conference server ({detail})",
+    ),
+    "unmeasured": (
+        "máy đầu cuối chạy Windows: chưa đo đường truyền media (agent chỉ chạy trên Linux); "
+        "router vẫn được kiểm tra",
+        "Windows endpoints: media path not measured (the agent runs on Linux only); "
+        "the router is still checked",
+    ),
+    "unmeasured_router": (
+        "máy đầu cuối chạy Windows (chưa đo media) và router không trả lời qua mạng quản lý: "
+        "mất đường truyền WAN hoặc mất điện tại điểm, gọi nhà mạng",
+        "Windows endpoints (media not measured) and the router does not answer on management: "
+        "WAN or power lost at the site, call the ISP",
     ),
     "silent": (
         "không điểm nào gửi được gói đo: đường truyền phía hội nghị bị mất",
@@ -134,6 +148,15 @@ def assess(
     return SiteState.UP, ""
 
 
+def assess_unmeasured(reading: Reading, rules: Rules) -> tuple[SiteState, str]:
+    """:func:`assess` for a site whose endpoints all run Windows (no agent, so no probe):
+    UNMEASURED, not a problem and independent of the collector, unless the router check says
+    the router does not answer: then DOWN, a site cut off whatever its endpoints run."""
+    if reading.router_reachable is False:
+        return SiteState.DOWN, text("unmeasured_router", rules.lang)
+    return SiteState.UNMEASURED, text("unmeasured", rules.lang)
+
+
 def _with_router(why: str, reading: Reading, lang: str) -> str:
     if reading.router_reachable is None:
         return why
@@ -174,21 +197,22 @@ class Transition:
 def advance(track: Track, raw: SiteState, why: str, now: float, rules: Rules) -> Transition | None:
     """Apply one assessed reading to ``track``; return the underlying transition, if any.
 
-    Hysteresis: from down or degraded, back to up only after ``clean_s`` of clean readings
+    Hysteresis: from down or degraded, back to up (or unmeasured) only after ``clean_s`` of
+    clean readings
     (degraded → down and down → degraded go at once: the worse news, or data again). An
     unknown reading (not enough data yet) changes nothing. When the problem ends, the ack ends.
     """
     before_shown = track.shown
-    if raw is SiteState.UP:
+    if raw in GOOD:
         if track.clean_since is None:
             track.clean_since = now
     else:
         track.clean_since = None
     target = track.underlying
-    if raw is SiteState.UP and track.underlying in PROBLEMS:
+    if raw in GOOD and track.underlying in PROBLEMS:
         clean = now - (track.clean_since or now)
         if clean >= rules.clean_s:
-            target, track.reason = SiteState.UP, ""
+            target, track.reason = raw, why
         else:
             track.reason = text("recovering", rules.lang, clean=clean, need=rules.clean_s)
     elif raw is not SiteState.UNKNOWN:

@@ -19,6 +19,13 @@ from typing import Any
 from confprov.watch.app import sites_document
 
 
+def exit_code(doc: dict[str, Any]) -> int:
+    """0 when every measurable site is up and the data is fresh, else 1. Sites ``unmeasured``
+    (Windows endpoints only, no probe there) are not measurable and do not count; a Windows
+    site whose router is unreachable is ``down`` and does."""
+    return 0 if doc["up"] == doc["measurable"] and not doc["stale"] else 1
+
+
 def read_state(workspace: Path) -> tuple[dict[str, Any], str]:
     """The /api/sites document for the present moment, and the collector's error ("" if none)."""
     from confprov.watch.engine import Engine, SiteInfo

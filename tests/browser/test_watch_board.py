@@ -91,15 +91,17 @@ def tile_class(browser, site: str) -> str:
 
 def test_board_counter_colours_and_a_pushed_change(browser, feed: EngineFeed) -> None:
     sites = [v.site for v in feed.engine.snapshot()]
-    total = len(sites)
+    windows = [v.site for v in feed.engine.snapshot() if not feed.engine.sites[v.site].measurable]
+    total = len(sites) - len(windows)  # the registry's Windows site is counted apart
     feed.set(sites[1], loss_ratio=0.05)
     feed.tick()
     with served(board_of(feed)) as url:
         browser.open(url)
         browser.wait_for("document.body.dataset.ready === '1'")
         assert browser.js("document.getElementById('counter').textContent") == (
-            f"{total - 1}/{total} đang kết nối"
+            f"{total - 1}/{total} đang kết nối · 1 chưa đo trên Windows"
         )
+        assert tile_class(browser, windows[0]) == "site st-unmeasured"
         assert tile_class(browser, sites[1]) == "site st-degraded"
         color = browser.js(
             f"getComputedStyle(document.getElementById('site-{sites[1]}')).borderLeftColor"
@@ -117,7 +119,7 @@ def test_board_counter_colours_and_a_pushed_change(browser, feed: EngineFeed) ->
         browser.wait_for(f"document.getElementById('site-{sites[2]}').className === 'site st-down'")
         browser.wait_for(
             "document.getElementById('counter').textContent === "
-            + json.dumps(f"{total - 2}/{total} đang kết nối")
+            + json.dumps(f"{total - 2}/{total} đang kết nối · 1 chưa đo trên Windows")
         )
         assert (
             browser.js(
@@ -196,7 +198,7 @@ def test_token_refused_beyond_loopback_and_page_works_with_it(browser, feed: Eng
         open_with_header(browser, url, {"Authorization": f"Basic {basic}"})
         # The navigation may not have a body yet when the first poll runs.
         browser.wait_for("!!document.body && document.body.dataset.ready === '1'")
-        total = len(feed.engine.snapshot())
+        total = sum(info.measurable for info in feed.engine.sites.values())
         feed.set(feed.engine.snapshot()[1].site, age_s=30.0)
         feed.tick()
         browser.wait_for(

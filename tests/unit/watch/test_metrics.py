@@ -14,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from confprov.watch import metrics
 from confprov.watch.engine import Engine
+from confprov.watch.model import SiteState
 from confprov.watch.store import Store
 
 from .test_engine import CONFIG, SITES, Clock, report
@@ -65,7 +66,7 @@ def test_state_is_a_labelled_gauge_one_per_site(scrape) -> None:
     states = scrape["confprov_watch_site_state"]
     current = {dict(k)["site"]: dict(k)["state"] for k, v in states.items() if v == 1}
     assert current == {"s0": "up", "s1": "degraded", "s2": "down"}
-    assert len(states) == 3 * 7  # every state present, 0 where not current
+    assert len(states) == 3 * len(SiteState)  # every state present, 0 where not current
     assert value(scrape, "confprov_watch_sites", state="down") == 1
     assert value(scrape, "confprov_watch_stale") == 0
     assert (

@@ -47,13 +47,19 @@ def sites(feed: EngineFeed) -> list[str]:
     return [v.site for v in feed.engine.snapshot()]
 
 
+def measurable(feed: EngineFeed) -> int:
+    """The sites the counter counts: all but the registry's Windows one (``unmeasured``)."""
+    return sum(info.measurable for info in feed.engine.sites.values())
+
+
 def test_api_sites_is_the_snapshot_serialised(feed: EngineFeed) -> None:
     site = sites(feed)[2]
     feed.set(site, age_s=30.0)  # silent for 30 s
     feed.tick()
     doc = client(feed).get("/api/sites").json()
     assert doc == json.loads(json.dumps(sites_document(feed.engine.snapshot(), False)))
-    assert doc["total"] == len(sites(feed)) and doc["up"] == doc["total"] - 1
+    assert doc["total"] == len(sites(feed)) and doc["measurable"] == measurable(feed)
+    assert doc["up"] == doc["measurable"] - 1
     assert doc["counts"]["down"] == 1
     down = next(s for s in doc["sites"] if s["site"] == site)
     assert down["state"] == "down" and "30 s" in down["reason"]
@@ -67,8 +73,8 @@ def test_page_shows_counter_states_and_contacts_escaped(feed: EngineFeed) -> Non
     feed.tick()
     feed.engine.add_note(second, "Hà", "<script>alert(1)</script>")
     page = client(feed).get("/").text
-    total = len(sites(feed))
-    assert f"{total - 1}/{total} đang kết nối" in page
+    total = measurable(feed)
+    assert f"{total - 1}/{total} đang kết nối · 1 chưa đo trên Windows" in page
     assert f'class="site st-down" id="site-{second}"' in page
     assert f'class="site st-up" id="site-{first}"' in page
     assert "<script>alert(1)</script>" not in page  # escaped, in the tile and in the boot JSON
@@ -80,7 +86,7 @@ def test_page_shows_counter_states_and_contacts_escaped(feed: EngineFeed) -> Non
 
 def test_page_in_english(feed: EngineFeed) -> None:
     page = client(feed).get("/?lang=en").text
-    assert f"{len(sites(feed))}/{len(sites(feed))} connected" in page
+    assert f"{measurable(feed)}/{measurable(feed)} connected" in page
     assert 'lang="en"' in page and "Problems only" in page and "Tiếng Việt" in page
 
 
@@ -249,4 +255,5 @@ def test_metrics_route_serves_the_engine_metrics_in_prometheus_format(feed: Engi
     assert r.status_code == 200 and r.headers["content-type"] == CONTENT_TYPE_LATEST
     families = {f.name: f for f in text_string_to_metric_families(r.text)}  # Prometheus' parser
     per_state = {s.labels["state"]: s.value for s in families["confprov_watch_sites"].samples}
-    assert per_state["down"] == 1 and per_state["up"] == len(sites(feed)) - 1
+    assert per_state["down"] == 1 and per_state["up"] == measurable(feed) - 1
+    assert per_state["unmeasured"] == len(sites(feed)) - measurable(feed)
