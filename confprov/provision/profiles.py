@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import yaml
 from jinja2 import meta
 
 from confprov import yamlutil
@@ -134,19 +135,35 @@ def load_profile(
     return parse_profile(path.read_text(encoding="utf-8"), str(path))
 
 
+def read_mapping(text: str, source: str, keys: set[str]) -> tuple[dict[str, Any], list[Problem]]:
+    """A profile's mapping (bounded YAML) and the problems of its keys: unknown ones, and every
+    one but ``description`` missing. Linux and Windows profiles share this rule."""
+    try:
+        data = yamlutil.safe_load(text)
+    except yaml.YAMLError as exc:  # bad syntax, or refused for its shape (yamlutil's bounds)
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise InputError(
+            [Problem(source, line, None, f"not a usable YAML profile: {exc}")]
+        ) from None
+    if not isinstance(data, dict):
+        raise InputError([Problem(source, None, None, "a profile is a YAML mapping")])
+    known = ", ".join(sorted(keys))
+    problems = [
+        Problem(source, None, k, f"unknown key (known: {known})") for k in sorted(set(data) - keys)
+    ]
+    problems += [
+        Problem(source, None, k, "missing") for k in sorted(keys - set(data) - {"description"})
+    ]
+    return data, problems
+
+
 def parse_profile(text: str, source: str) -> Profile:
-    data = yamlutil.safe_load(text)
-    problems: list[Problem] = []
+    data, problems = read_mapping(text, source, _KEYS)
 
     def bad(key: str, message: str) -> None:
         problems.append(Problem(source, None, key, message))
 
-    if not isinstance(data, dict):
-        raise InputError([Problem(source, None, None, "a profile is a YAML mapping")])
-    for key in sorted(set(data) - _KEYS):
-        bad(key, f"unknown key (known: {', '.join(sorted(_KEYS))})")
-    for key in sorted(_KEYS - set(data) - {"description"}):
-        bad(key, "missing")
     packages = _names(data.get("packages"), "packages", bad)
     if not packages and "packages" in data:
         bad("packages", "at least one package")

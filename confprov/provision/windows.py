@@ -27,12 +27,12 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import yaml
 from jinja2 import meta
 
 from confprov.config import Config
 from confprov.exceptions import EnvironmentProblem, InputError, Problem
 from confprov.provision import mirror
+from confprov.provision.profiles import read_mapping
 
 # Beside the apt mirror's port, so a run serving both never clashes with itself.
 PACKAGES_PORT = mirror.DEFAULT_PORT + 1
@@ -174,18 +174,11 @@ def _registry(value: list[Any], bad: Any) -> list[dict[str, str]]:
 
 def parse_windows_profile(text: str, source: str) -> WindowsProfile:
     """Check a Windows profile; every problem names the field."""
-    data = yaml.safe_load(text)
-    problems: list[Problem] = []
+    data, problems = read_mapping(text, source, _KEYS)
 
     def bad(key: str, message: str) -> None:
         problems.append(Problem(source, None, key, message))
 
-    if not isinstance(data, dict):
-        raise InputError([Problem(source, None, None, "a profile is a YAML mapping")])
-    for key in sorted(set(data) - _KEYS):
-        bad(key, f"unknown key (known: {', '.join(sorted(_KEYS))})")
-    for key in sorted(_KEYS - set(data) - {"description"}):
-        bad(key, "missing")
     kind = data.get("kind")
     if kind not in KINDS:
         bad("kind", f"must be one of {', '.join(KINDS)}")

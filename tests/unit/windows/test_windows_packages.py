@@ -170,3 +170,16 @@ def test_an_unknown_windows_profile_exits_2_naming_the_known_ones(
     )
     err = capsys.readouterr().err
     assert "unknown Windows client profile 'teams' (known: browser, webex, zoom)" in err
+
+
+def test_a_profile_that_is_an_alias_bomb_is_bad_input_not_expanded() -> None:
+    # Windows profiles are read with the same bounded YAML and key rules as the Linux ones.
+    from confprov.exceptions import InputError
+    from confprov.provision.windows import parse_windows_profile
+
+    levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for prev, name in zip("abcdef", "bcdefg", strict=True):
+        levels.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    with pytest.raises(InputError) as err:
+        parse_windows_profile("\n".join(levels) + "\n", "bomb.yml")
+    assert "bomb.yml" in str(err.value) and "aliases expand" in str(err.value)
