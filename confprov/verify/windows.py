@@ -132,16 +132,19 @@ def _version(
 ) -> Verdict:
     want = pinned.get("windows_check_version", "")
     threshold = f"= {want}" if want else "pinned version installed"
-    if why_unpinned:
+
+    def judged(severity: str, reason: str, value: str | None = None) -> Verdict:
         return Verdict(
             host=host,
             check="client_version",
-            severity="fail",
-            value=None,
-            unit="",
+            severity=severity,
+            value=value,
             threshold=threshold,
-            reason=f"the pinned version is unknown: {why_unpinned}",
+            reason=reason,
         )
+
+    if why_unpinned:
+        return judged("fail", f"the pinned version is unknown: {why_unpinned}")
     if not pinned.get("windows_check_product_code"):
         return Verdict(
             host=host,
@@ -151,36 +154,12 @@ def _version(
         )
     found = [str(v) for v in result.get("versions") or []]
     if want in found:
-        return Verdict(
-            host=host,
-            check="client_version",
-            severity="pass",
-            value=want,
-            unit="",
-            threshold=threshold,
-            reason=f"version {want} installed",
-        )
+        return judged("pass", f"version {want} installed", want)
     if not found:
         code = pinned["windows_check_product_code"]
-        return Verdict(
-            host=host,
-            check="client_version",
-            severity="fail",
-            value=None,
-            unit="",
-            threshold=threshold,
-            reason=f"client missing: ProductCode {code} is not installed",
-        )
+        return judged("fail", f"client missing: ProductCode {code} is not installed")
     reason = f"version {found[0]} installed, {want} pinned: run confprov provision"
-    return Verdict(
-        host=host,
-        check="client_version",
-        severity="fail",
-        value=found[0],
-        unit="",
-        threshold=threshold,
-        reason=reason,
-    )
+    return judged("fail", reason, found[0])
 
 
 def _sip_port(host: str, result: dict[str, Any], config: Config) -> Verdict:
