@@ -183,17 +183,32 @@ def big_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     yield ws
 
 
-# `confprov inventory`, forking workers from 100 files on (normally 2,000: a test stays small).
-FORKING = (
-    "import sys; import confprov.inventory as inv; from confprov.cli import main\n"
-    "inv._PARALLEL_FROM = 100\n"
-    "sys.exit(main(['inventory', '-w', sys.argv[1]]))\n"
-)
+# `confprov inventory`, forking workers from 100 files on (normally 2,000: a test stays small),
+# that stops once it has created `gate` files: it makes the file `marker` and waits for a signal
+# (a signal at a known moment, not one raced against the command's end).
+FORKING = """
+import signal, sys
+import confprov.inventory as inv
+from confprov.cli import main
+inv._PARALLEL_FROM = 100
+gate, marker, created, real = int(sys.argv[2]), sys.argv[3], [0], inv._create
+
+def create(path, data):
+    real(path, data)
+    created[0] += 1
+    if created[0] == gate:
+        open(marker, "w").close()
+        while True:
+            signal.pause()
+
+inv._create = create
+sys.exit(main(["inventory", "-w", sys.argv[1]]))
+"""
 
 
-def _run_inventory(ws: Path) -> subprocess.Popen[bytes]:
+def _run_inventory(ws: Path, gate: int, marker: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-c", FORKING, str(ws)],
+        [sys.executable, "-c", FORKING, str(ws), str(gate), str(marker)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -236,33 +251,19 @@ def test_a_signal_at_any_moment_leaves_old_or_new_and_nothing_behind(
         text.replace(",tv\n", ",projector\n"),
     )
     old, new = _versions(ws, old_text, new_text)
-    total = len(new)
 
     sites.write_text(new_text, encoding="utf-8")
-    started = time.time_ns()
-    proc = _run_inventory(ws)
-
-    def files_written() -> int:
-        """New files so far, wherever they go: a staging folder or the inventory itself."""
-        staged = sum(
-            len(os.listdir(p / "host_vars"))
-            for p in ws.glob(".inventory.*")
-            if (p / "host_vars").is_dir()
-        )
-        in_place = sum(
-            1
-            for entry in os.scandir(ws / "inventory" / "host_vars")
-            if entry.stat(follow_symlinks=False).st_mtime_ns >= started
-        )
-        return staged + in_place
-
-    want = {"staging appears": 0, "half the files written": total // 2}.get(moment, total - 2)
-    reached = _wait_for(lambda: files_written() > want or proc.poll() is not None, 300)
+    changed = sum(1 for rel in new if new[rel] != old.get(rel))
+    # The command holds still once it has written that many files, until the signal comes.
+    gate = {"staging appears": 1, "half the files written": changed // 2}.get(moment, changed)
+    marker = ws.parent / f"gate-{sig.name}-{moment.replace(' ', '-')}"
+    marker.unlink(missing_ok=True)
+    proc = _run_inventory(ws, gate, marker)
+    reached = _wait_for(lambda: marker.exists() or proc.poll() is not None, 300)
     proc.send_signal(sig)
     proc.wait(timeout=60)
-    assert reached
-    if moment != "all files written":  # that one may race the end of the command: either is fine
-        assert proc.returncode != 0, "the signal came after the command had finished"
+    assert reached and marker.exists(), proc.stderr.read().decode() if proc.stderr else ""
+    assert proc.returncode != 0, "the signal came after the command had finished"
     if sig == signal.SIGKILL:
         # Outright killed: the workers die with it; the next run cleans the staging folder.
         assert _wait_for(lambda: not _processes_of(ws), 10)
