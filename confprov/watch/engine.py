@@ -25,14 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from confprov.config import Config
-from confprov.registry import Site
+from confprov.registry import Registry, Site
 from confprov.watch import states
 from confprov.watch.model import Event, HistoryPoint, SiteState, SiteView
 from confprov.watch.states import PROBLEMS, Reading, Rules, Track
-from confprov.watch.store import PROVINCE, Store
+from confprov.watch.store import PROVINCE, UPLINK_PREFIX, Store
 
 HISTORY_S = 300.0  # the sparkline: 5 minutes
 HISTORY_STEP_S = 2.0  # one point per 2 s: 150 points per site
+SILENCE_SLACK_S = 0.02  # read just after a gap runs out, so the silence is past it
 QUERY_PATH = "/v1/sites"
 
 
@@ -51,9 +52,12 @@ class SiteInfo:
     # False when every endpoint runs Windows: no watch agent there (playbooks/watch.yml deploys
     # it to ``endpoints:!os_windows``), so no probe: the site is ``unmeasured``, not ``down``.
     measurable: bool = True
+    # The district (or two-tier group) whose line the site shares, and its display name.
+    uplink: str = ""
+    uplink_name: str = ""
 
     @classmethod
-    def of(cls, site: Site) -> SiteInfo:
+    def of(cls, site: Site, grouping_names: dict[str, str] | None = None) -> SiteInfo:
         return cls(
             slug=site.slug,
             name=site.name,
@@ -64,7 +68,23 @@ class SiteInfo:
             hosts=site.endpoint_hosts,
             router=site.router,
             measurable=site.endpoint_os != "windows",
+            uplink=site.grouping,
+            uplink_name=(grouping_names or {}).get(site.grouping, site.grouping),
         )
+
+
+def event_names(registry: Registry) -> dict[str, str]:
+    """Display names of the event log's sites: every site, and every shared line (its
+    district's or group's name) under its ``uplink:`` key."""
+    names = {s.slug: s.name for s in registry.sites}
+    names.update((UPLINK_PREFIX + k, v) for k, v in registry.grouping_names().items())
+    return names
+
+
+def sites_of(registry: Registry) -> list[SiteInfo]:
+    """The watched sites of a registry (those with an endpoint)."""
+    names = registry.grouping_names()
+    return [SiteInfo.of(s, names) for s in registry.sites if s.endpoints]
 
 
 def collector_address(config: Config) -> tuple[str, int]:
@@ -138,6 +158,15 @@ class Engine:
         }
         self._history_at: dict[str, float] = {}
         self.upstream = ""  # why the conference side is out; "" when fine
+        # Shared lines: uplink -> its measurable sites (two or more), and why each line is out.
+        self.uplinks: dict[str, list[str]] = {}
+        if config.watch.shared_uplink:
+            for info in self.sites.values():
+                if info.uplink and info.measurable:
+                    self.uplinks.setdefault(info.uplink, []).append(info.slug)
+            self.uplinks = {k: v for k, v in self.uplinks.items() if len(v) >= 2}
+        self.uplinks_out: dict[str, str] = {}
+        self._line_back: dict[str, float] = {}  # a line out whose first site is heard again
         self.upstream_since = 0.0
         self.last_ok = 0.0  # when the collector last answered
         self.last_error = ""
@@ -282,6 +311,10 @@ class Engine:
                 self.last_error = error
             upstream = self._upstream(now)
             self._set_upstream(upstream, now)
+            if upstream:
+                self._set_uplinks({}, now)
+            elif report is not None:  # silence is judged on a fresh report only
+                self._set_uplinks(self._uplinks_silent(now), now)
             if report is not None or upstream:
                 for slug in self.sites:
                     self._assess(slug, now)
@@ -332,6 +365,8 @@ class Engine:
         if now - max(self.last_ok, self.started) > self.rules.gap_s:
             detail = self.last_error or "no answer"
             return states.text("collector", lang, detail=detail)
+        if self.last_error:  # the last read failed: nothing new is known until the rule above
+            return self.upstream
         heard = [r.last_reply_at for r in self.readings.values() if r.last_reply_at is not None]
         if len(heard) >= 2 and all(now - t > self.rules.gap_s for t in heard):
             return states.text("silent", lang)
@@ -353,13 +388,72 @@ class Engine:
             self.store.close_incident(PROVINCE, now)
         self.upstream = why
 
+    def _silence(self, slug: str, now: float) -> float:
+        """How long the site has sent nothing (since watching began when never heard)."""
+        return now - (self.readings[slug].last_reply_at or self.watching_since)
+
+    def _uplinks_silent(self, now: float) -> dict[str, str]:
+        """Shared lines out: every site on the line silent, one of them for longer than the gap.
+
+        The others need only half the gap: sites cut together went quiet within one probe of
+        each other, and the first past the gap must not be paged alone a moment before the line
+        is seen as out. Half the gap is still several missed probes (``probe_rate``·gap/2 ≥ 1.5).
+        A line none of whose sites was ever heard is not judged: its sites are ``down`` each,
+        "agent not deployed". A line comes back site by site: it stays out for its silent sites
+        until one gap after the first came back, and only a site still silent then is ``down``
+        on its own.
+        """
+        gap = self.rules.gap_s
+        out: dict[str, str] = {}
+        for uplink, members in self.uplinks.items():
+            if all(self.readings[m].last_reply_at is None for m in members):
+                continue  # never heard at all: agents not deployed, not a line that went silent
+            silence = [self._silence(m, now) for m in members]
+            quiet = sum(t > gap / 2 for t in silence)
+            if uplink in self.uplinks_out and 0 < quiet < len(members):
+                back = self._line_back.setdefault(uplink, now)  # coming back, site by site
+                if now - back <= gap:
+                    out[uplink] = self.uplinks_out[uplink]
+                continue
+            self._line_back.pop(uplink, None)
+            if quiet == len(members) and max(silence) > gap:
+                name = self.sites[members[0]].uplink_name
+                out[uplink] = states.text("uplink", self.rules.lang, name=name, count=len(members))
+        return out
+
+    def _set_uplinks(self, out: dict[str, str], now: float) -> None:
+        """One event and one incident per shared line that goes out or comes back."""
+        for uplink in sorted(out.keys() - self.uplinks_out.keys()):
+            key = UPLINK_PREFIX + uplink
+            heard = [self.readings[m].last_reply_at or now for m in self.uplinks[uplink]]
+            self.store.add_event(
+                now, key, "state", from_state="up", to_state="upstream", text=out[uplink]
+            )
+            self.store.open_incident(key, "upstream", min(max(heard), now), now, out[uplink])
+        for uplink in sorted(self.uplinks_out.keys() - out.keys()):
+            key = UPLINK_PREFIX + uplink
+            self.store.add_event(now, key, "state", from_state="upstream", to_state="up")
+            self.store.close_incident(key, now)
+        self.uplinks_out = out
+
+    def outages(self) -> dict[str, str]:
+        """What could fail above the sites, and why it is out ("" while fine): the conference
+        side (key ``""``) and every shared line (its district's or group's slug)."""
+        with self._lock:
+            out = {"": self.upstream}
+            out.update((uplink, self.uplinks_out.get(uplink, "")) for uplink in self.uplinks)
+            return out
+
     def _assess(self, slug: str, now: float) -> None:
         reading = self.readings[slug]
         if slug in self.routers and reading.router_reachable != self.routers[slug]:
             reading = self.readings[slug] = replace(reading, router_reachable=self.routers[slug])
         if self.sites[slug].measurable:
+            above = self.upstream
+            if not above and self._silence(slug, now) > self.rules.gap_s / 2:
+                above = self.uplinks_out.get(self.sites[slug].uplink, "")  # its line is out
             raw, why = states.assess(
-                reading, self.rules, now, upstream=self.upstream, watching_since=self.watching_since
+                reading, self.rules, now, upstream=above, watching_since=self.watching_since
             )
         else:
             raw, why = states.assess_unmeasured(reading, self.rules)
@@ -427,14 +521,39 @@ class Engine:
                     error = ""
                 except (OSError, ValueError) as exc:
                     report, error = None, f"{address[0]}:{address[1]}: {exc}"
-                self.tick(report, self.clock(), error)
-                wait = self.config.watch.poll_s - (time.monotonic() - started)
+                now = self.clock()
+                self.tick(report, now, error)
+                wait = self.next_wait(now, time.monotonic() - started)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), max(0.0, wait))
+                    await asyncio.wait_for(stop.wait(), wait)
         finally:
             routers.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await routers
+
+    def next_wait(self, now: float, elapsed: float) -> float:
+        """Seconds until the next reading: the regular poll, or sooner where a gap runs out."""
+        wait = self.config.watch.poll_s - elapsed
+        deadline = self.next_silence(now)
+        if deadline is not None:
+            wait = min(wait, deadline - now + SILENCE_SLACK_S)
+        return max(0.0, wait)
+
+    def next_silence(self, now: float) -> float | None:
+        """The soonest moment a site heard within the gap will have been silent for the gap.
+
+        The loop reads the collector then instead of at its next regular poll: a cut is judged
+        ``down`` when the gap runs out, not up to ``poll_s`` later. A site that keeps sending
+        moves its moment on at every reading, so only a silent one costs an extra read.
+        """
+        gap = self.rules.gap_s
+        with self._lock:
+            ends = [
+                r.last_reply_at + gap
+                for r in self.readings.values()
+                if r.last_reply_at is not None and r.last_reply_at + gap > now
+            ]
+        return min(ends, default=None)
 
     async def _router_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -448,5 +567,4 @@ def open_engine(workspace: Path, *, clock: Callable[[], float] = time.time) -> E
     from confprov.workspace import load
 
     loaded = load(workspace)
-    sites = [SiteInfo.of(s) for s in loaded.registry.sites if s.endpoints]
-    return Engine(loaded.config, sites, Store.open(workspace), clock=clock)
+    return Engine(loaded.config, sites_of(loaded.registry), Store.open(workspace), clock=clock)

@@ -98,7 +98,15 @@ class SnapshotCollector(Collector):
             f"{PREFIX}_stale", "1 when no fresh collector data arrives (the board is blind)"
         )
         stale.add_metric([], 1 if self.watch.stale else 0)
-        yield from (info, state, last, rtt, jitter, loss, *flags.values(), sites, stale)
+        above = GaugeMetricFamily(
+            f"{PREFIX}_upstream_down",
+            "1 per outage above the sites: the conference side (uplink=conference) or a shared "
+            "line (uplink=its district or group)",
+            labels=["uplink"],
+        )
+        for uplink, why in sorted(self.watch.outages().items()):
+            above.add_metric([uplink or "conference"], 1 if why else 0)
+        yield from (info, state, last, rtt, jitter, loss, *flags.values(), sites, stale, above)
 
 
 def render(watch: Watch) -> bytes:

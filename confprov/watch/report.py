@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import jinja2
 
 from confprov.watch.model import Event
+from confprov.watch.store import UPLINK_PREFIX
 
 
 class IncidentLike(Protocol):
@@ -134,7 +135,10 @@ def summarise(
     end: float | None = None,
 ) -> SessionReport:
     """Uptime per site from the state events; incidents as the store keeps them."""
-    states = [e for e in events if e.kind == "state" and e.site]
+    # Per site; the conference side's ("") and shared lines' events are incidents only.
+    states = [
+        e for e in events if e.kind == "state" and e.site and not e.site.startswith(UPLINK_PREFIX)
+    ]
     start = min([e.t for e in events] + [i.detected_at for i in incidents], default=time.time())
     end = end if end is not None else time.time()
     per: dict[str, SiteSummary] = {s: SiteSummary(s, n) for s, n in names.items()}
