@@ -9,6 +9,9 @@ time as an argument, so tests drive it with recorded collector reports and their
 The conference side out (collector unreachable for longer than the gap, or no probe from any
 site) puts every site in ``upstream`` and opens ONE province-wide incident: children are not
 paged one by one, and their own state changes into and out of ``upstream`` are not logged.
+A district's shared line out does the same for its sites (confprov/watch/lines.py), with one
+incident for the line. Besides every ``poll_s``, the loop reads the collector the moment a
+site's gap runs out, so a cut is judged then and not up to a poll later.
 """
 
 from __future__ import annotations
@@ -27,9 +30,10 @@ from typing import Any
 from confprov.config import Config
 from confprov.registry import Registry, Site
 from confprov.watch import states
+from confprov.watch.lines import UPLINK_PREFIX, Lines
 from confprov.watch.model import Event, HistoryPoint, SiteState, SiteView
 from confprov.watch.states import PROBLEMS, Reading, Rules, Track
-from confprov.watch.store import PROVINCE, UPLINK_PREFIX, Store
+from confprov.watch.store import PROVINCE, Store
 
 HISTORY_S = 300.0  # the sparkline: 5 minutes
 HISTORY_STEP_S = 2.0  # one point per 2 s: 150 points per site
@@ -158,15 +162,14 @@ class Engine:
         }
         self._history_at: dict[str, float] = {}
         self.upstream = ""  # why the conference side is out; "" when fine
-        # Shared lines: uplink -> its measurable sites (two or more), and why each line is out.
-        self.uplinks: dict[str, list[str]] = {}
+        members: dict[str, list[str]] = {}
         if config.watch.shared_uplink:
             for info in self.sites.values():
                 if info.uplink and info.measurable:
-                    self.uplinks.setdefault(info.uplink, []).append(info.slug)
-            self.uplinks = {k: v for k, v in self.uplinks.items() if len(v) >= 2}
-        self.uplinks_out: dict[str, str] = {}
-        self._line_back: dict[str, float] = {}  # a line out whose first site is heard again
+                    members.setdefault(info.uplink, []).append(info.slug)
+        names = {i.uplink: i.uplink_name for i in self.sites.values()}
+        self.lines = Lines.of(self.rules, members, names)
+        self._by_line: set[str] = set()  # sites shown upstream because their line is out
         self.upstream_since = 0.0
         self.last_ok = 0.0  # when the collector last answered
         self.last_error = ""
@@ -183,6 +186,7 @@ class Engine:
                 track = self.tracks[slug]
                 track.ack_by, track.maint, track.maint_by = mark.ack_by, mark.maint, mark.maint_by
         self.notes = {slug: m.note for slug, m in store.marks().items()}
+        self._resume(store)
 
     # -- the Watch surface --------------------------------------------------------------------
     @property
@@ -311,10 +315,8 @@ class Engine:
                 self.last_error = error
             upstream = self._upstream(now)
             self._set_upstream(upstream, now)
-            if upstream:
-                self._set_uplinks({}, now)
-            elif report is not None:  # silence is judged on a fresh report only
-                self._set_uplinks(self._uplinks_silent(now), now)
+            if report is not None and not upstream:  # on fresh reports only; frozen meanwhile
+                self._judge_lines(now)
             if report is not None or upstream:
                 for slug in self.sites:
                     self._assess(slug, now)
@@ -388,82 +390,93 @@ class Engine:
             self.store.close_incident(PROVINCE, now)
         self.upstream = why
 
+    def _resume(self, store: Store) -> None:
+        """Outages above the sites still open in the store (the engine restarted during one):
+        carried on, so the first fresh reading closes them or keeps them, never leaves them."""
+        for key, incident in store.open_incidents().items():
+            if key == PROVINCE:
+                self.upstream, self.upstream_since = incident.cause, incident.detected_at
+            elif key.startswith(UPLINK_PREFIX) and key[len(UPLINK_PREFIX) :] in self.lines.lines:
+                line = self.lines.lines[key[len(UPLINK_PREFIX) :]]
+                line.why, line.started = incident.cause, incident.started_at
+
     def _silence(self, slug: str, now: float) -> float:
         """How long the site has sent nothing (since watching began when never heard)."""
         return now - (self.readings[slug].last_reply_at or self.watching_since)
 
-    def _uplinks_silent(self, now: float) -> dict[str, str]:
-        """Shared lines out: every site on the line silent, one of them for longer than the gap.
+    def _line_candidate(self, slug: str) -> bool:
+        """Whether the site's line may speak for it: measured, not in maintenance, not already
+        down on its own (its own incident and acknowledgement stay its own)."""
+        track = self.tracks[slug]
+        return (
+            self.sites[slug].measurable
+            and not track.maint
+            and track.underlying is not SiteState.DOWN
+        )
 
-        The others need only half the gap: sites cut together went quiet within one probe of
-        each other, and the first past the gap must not be paged alone a moment before the line
-        is seen as out. Half the gap is still several missed probes (``probe_rate``·gap/2 ≥ 1.5).
-        A line none of whose sites was ever heard is not judged: its sites are ``down`` each,
-        "agent not deployed". A line comes back site by site: it stays out for its silent sites
-        until one gap after the first came back, and only a site still silent then is ``down``
-        on its own.
-        """
-        gap = self.rules.gap_s
-        out: dict[str, str] = {}
-        for uplink, members in self.uplinks.items():
-            if all(self.readings[m].last_reply_at is None for m in members):
-                continue  # never heard at all: agents not deployed, not a line that went silent
-            silence = [self._silence(m, now) for m in members]
-            quiet = sum(t > gap / 2 for t in silence)
-            if uplink in self.uplinks_out and 0 < quiet < len(members):
-                back = self._line_back.setdefault(uplink, now)  # coming back, site by site
-                if now - back <= gap:
-                    out[uplink] = self.uplinks_out[uplink]
-                continue
-            self._line_back.pop(uplink, None)
-            if quiet == len(members) and max(silence) > gap:
-                name = self.sites[members[0]].uplink_name
-                out[uplink] = states.text("uplink", self.rules.lang, name=name, count=len(members))
-        return out
-
-    def _set_uplinks(self, out: dict[str, str], now: float) -> None:
-        """One event and one incident per shared line that goes out or comes back."""
-        for uplink in sorted(out.keys() - self.uplinks_out.keys()):
-            key = UPLINK_PREFIX + uplink
-            heard = [self.readings[m].last_reply_at or now for m in self.uplinks[uplink]]
+    def _judge_lines(self, now: float) -> None:
+        """One event and one incident per shared line that goes out or is over (lines.py)."""
+        opened, closed = self.lines.judge(
+            now,
+            silence=lambda m: self._silence(m, now),
+            heard=lambda m: self.readings[m].last_reply_at is not None,
+            candidate=self._line_candidate,
+        )
+        for line in opened:
             self.store.add_event(
-                now, key, "state", from_state="up", to_state="upstream", text=out[uplink]
+                now, line.key, "state", from_state="up", to_state="upstream", text=line.why
             )
-            self.store.open_incident(key, "upstream", min(max(heard), now), now, out[uplink])
-        for uplink in sorted(self.uplinks_out.keys() - out.keys()):
-            key = UPLINK_PREFIX + uplink
-            self.store.add_event(now, key, "state", from_state="upstream", to_state="up")
-            self.store.close_incident(key, now)
-        self.uplinks_out = out
+            self.store.open_incident(line.key, "upstream", min(line.started, now), now, line.why)
+        for line in closed:
+            self.store.add_event(now, line.key, "state", from_state="upstream", to_state="up")
+            self.store.close_incident(line.key, now)
 
     def outages(self) -> dict[str, str]:
         """What could fail above the sites, and why it is out ("" while fine): the conference
         side (key ``""``) and every shared line (its district's or group's slug)."""
         with self._lock:
-            out = {"": self.upstream}
-            out.update((uplink, self.uplinks_out.get(uplink, "")) for uplink in self.uplinks)
-            return out
+            return {"": self.upstream, **self.lines.out()}
 
     def _assess(self, slug: str, now: float) -> None:
         reading = self.readings[slug]
         if slug in self.routers and reading.router_reachable != self.routers[slug]:
             reading = self.readings[slug] = replace(reading, router_reachable=self.routers[slug])
-        if self.sites[slug].measurable:
-            above = self.upstream
-            if not above and self._silence(slug, now) > self.rules.gap_s / 2:
-                above = self.uplinks_out.get(self.sites[slug].uplink, "")  # its line is out
+        info = self.sites[slug]
+        line = ""  # the reason of its shared line, when that is what it shows
+        if info.measurable:
+            if not self.upstream and self._line_candidate(slug):
+                line = self.lines.covers(info.uplink, self._silence(slug, now), now)
             raw, why = states.assess(
-                reading, self.rules, now, upstream=above, watching_since=self.watching_since
+                reading,
+                self.rules,
+                now,
+                upstream=self.upstream or line,
+                watching_since=self.watching_since,
             )
         else:
             raw, why = states.assess_unmeasured(reading, self.rules)
+            if raw is SiteState.DOWN and not self.upstream:  # router lost: its line's?
+                line = self.lines.covers(info.uplink, float("inf"), now)
+                raw, why = (SiteState.UPSTREAM, line) if line else (raw, why)
         track = self.tracks[slug]
         acked = track.ack_by
         change = states.advance(track, raw, why, now, self.rules)
         if change is None:
             return
         before, after = change.before, change.after
-        if SiteState.UPSTREAM not in (before, after):
+        # The conference side out is one event for the province, not one per site; a line out
+        # is one for the line and one per site (a handful), so its sites' uptime counts it.
+        by_line = slug in self._by_line
+        if after is SiteState.UPSTREAM and line:
+            self._by_line.add(slug)
+        elif before is SiteState.UPSTREAM:
+            self._by_line.discard(slug)
+        if (
+            SiteState.UPSTREAM not in (before, after)
+            or after in PROBLEMS
+            or (after is SiteState.UPSTREAM and line)
+            or (before is SiteState.UPSTREAM and by_line)
+        ):
             self.store.add_event(
                 now, slug, "state", from_state=before.value, to_state=after.value, text=change.why
             )

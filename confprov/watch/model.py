@@ -67,7 +67,7 @@ STATE_LABELS: dict[SiteState, tuple[str, str]] = {
     SiteState.UP: ("đang kết nối", "connected"),
     SiteState.DEGRADED: ("chất lượng kém", "degraded"),
     SiteState.DOWN: ("mất tín hiệu", "signal lost"),
-    SiteState.UPSTREAM: ("lỗi phía hội nghị", "conference side down"),
+    SiteState.UPSTREAM: ("sự cố phía trên", "upstream outage"),  # the reason says which
     SiteState.ACK: ("đã tiếp nhận", "acknowledged"),
     SiteState.MAINT: ("bảo trì", "maintenance"),
     SiteState.UNKNOWN: ("chưa có dữ liệu", "no data yet"),

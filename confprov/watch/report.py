@@ -18,8 +18,8 @@ from typing import Any, Protocol
 
 import jinja2
 
+from confprov.watch.lines import UPLINK_PREFIX
 from confprov.watch.model import Event
-from confprov.watch.store import UPLINK_PREFIX
 
 
 class IncidentLike(Protocol):
@@ -141,7 +141,9 @@ def summarise(
     ]
     start = min([e.t for e in events] + [i.detected_at for i in incidents], default=time.time())
     end = end if end is not None else time.time()
-    per: dict[str, SiteSummary] = {s: SiteSummary(s, n) for s, n in names.items()}
+    per: dict[str, SiteSummary] = {
+        s: SiteSummary(s, n) for s, n in names.items() if not s.startswith(UPLINK_PREFIX)
+    }
     current: dict[str, tuple[str, float]] = {}
     for e in sorted(states, key=lambda e: e.t):
         summary = per.setdefault(e.site, SiteSummary(e.site, e.site))

@@ -22,7 +22,6 @@ from confprov.watch.model import Event
 
 DB_NAME = "watch.sqlite"
 PROVINCE = ""  # the site of a province-wide event (the conference side)
-UPLINK_PREFIX = "uplink:"  # + a district's or group's slug: the site of a shared line's event
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -1,5 +1,6 @@
 """A shared line out (every site of one district silent together) is one `upstream` incident for
-the line, not one page per site; a single site cut on that line is still `down` on its own."""
+the line, one message, not one page per site; a site cut on its own on that line is still `down`
+on its own, and a line comes back, flaps, restarts and meets maintenance without false pages."""
 
 from __future__ import annotations
 
@@ -8,16 +9,19 @@ from dataclasses import replace
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from confprov.watch import metrics
+from confprov.watch import metrics, notify, report
 from confprov.watch.engine import Engine, SiteInfo
 from confprov.watch.store import Store
 
-from .test_engine import CONFIG, Clock, report
+from .test_engine import CONFIG, Clock
+from .test_engine import report as collector_report
 
-GAP = CONFIG.watch.gap_s
-LINE = ("a", "b", "c")  # the communes of district cam-khe share its line
-SITES = [
-    SiteInfo(
+GAP, CLEAN = CONFIG.watch.gap_s, CONFIG.watch.clean_s
+LINE = ("a", "b", "c")  # the district site and communes of Cẩm Khê share its line
+
+
+def site(slug: str, district: str, name: str, measurable: bool = True) -> SiteInfo:
+    return SiteInfo(
         slug=slug,
         name=f"Site {slug}",
         level="commune",
@@ -25,132 +29,211 @@ SITES = [
         contact_name="An",
         contact_phone="0900",
         hosts=(slug,),
-        router="",
+        router=f"198.18.9.{ord(slug)}",
+        measurable=measurable,
         uplink=district,
-        uplink_name=district_name,
+        uplink_name=name,
     )
-    for slug, district, district_name in [
-        *((s, "cam-khe", "Cẩm Khê") for s in LINE),
-        ("d", "doan-hung", "Đoan Hùng"),  # alone on its line: never grouped
-    ]
+
+
+SITES = [
+    *(site(s, "cam-khe", "Cẩm Khê") for s in LINE),
+    site("d", "doan-hung", "Đoan Hùng"),  # alone on its line: never grouped
 ]
+NAMES = {s.slug: s.name for s in SITES} | {"uplink:cam-khe": "Cẩm Khê"}
+
+
+class World:
+    """An engine fed 0.1-s readings: every site replies unless listed silent."""
+
+    def __init__(self, path, config=CONFIG, sites=SITES) -> None:
+        self.path, self.config, self.sites = path, config, sites
+        self.clock = Clock()
+        self.store = Store(path)
+        self.engine = Engine(config, sites, self.store, clock=self.clock)
+        self.ages = {s.slug: 0.1 for s in sites if s.measurable}
+
+    def play(self, seconds: float, silent: set[str] = frozenset()) -> None:
+        end = self.clock.t + seconds
+        while self.clock.t < end - 1e-9:
+            self.clock.t += 0.1
+            for slug, age in self.ages.items():
+                self.ages[slug] = age + 0.1 if slug in silent else 0.1
+            self.engine.tick(collector_report(self.ages), self.clock.t)
+
+    def restart(self) -> None:
+        self.store.close()
+        self.store = Store(self.path)
+        self.engine = Engine(self.config, self.sites, self.store, clock=self.clock)
+
+    def states(self) -> dict[str, str]:
+        return {v.site: v.state.value for v in self.engine.snapshot()}
+
+    def incidents(self) -> list[tuple[str, str, bool]]:
+        return [(i.site, i.state, i.restored_at is None) for i in self.store.incidents()]
+
+    def messages(self) -> list[str]:
+        out: set[str] = set()
+        sent = [notify.message(e, NAMES, "en", out) for e in self.engine.events()]
+        return [title for title, _ in filter(None, sent)]
 
 
 @pytest.fixture
-def engine(tmp_path):
-    def make(config=CONFIG) -> tuple[Engine, Clock]:
-        clock = Clock()
-        store = Store(tmp_path / f"watch-{len(stores)}.sqlite")
-        stores.append(store)
-        return Engine(config, SITES, store, clock=clock), clock
+def world(tmp_path):
+    worlds: list[World] = []
 
-    stores: list[Store] = []
+    def make(**kwargs) -> World:
+        w = World(tmp_path / f"watch-{len(worlds)}.sqlite", **kwargs)
+        worlds.append(w)
+        w.play(1)
+        return w
+
     yield make
-    for store in stores:
-        store.close()
+    for w in worlds:
+        w.store.close()
 
 
-def play(e: Engine, clock: Clock, seconds: float, silent: set[str], ages: dict[str, float]) -> None:
-    """0.1 s steps: sites in ``silent`` age, the others keep replying."""
-    end = clock.t + seconds
-    while clock.t < end - 1e-9:
-        clock.t += 0.1
-        for slug, age in ages.items():
-            ages[slug] = age + 0.1 if slug in silent else 0.1
-        e.tick(report(ages), clock.t)
-
-
-def states(e: Engine) -> dict[str, str]:
-    return {v.site: v.state.value for v in e.snapshot()}
-
-
-def test_a_line_out_is_one_upstream_incident_and_the_sites_are_not_paged(engine) -> None:
-    e, clock = engine()
-    ages = dict.fromkeys("abcd", 0.1)
-    play(e, clock, 1, set(), ages)
-    # The line cut: its three sites stop within one probe (0.2 s) of each other.
-    ages["b"] += 0.1
-    ages["c"] += 0.2
-    play(e, clock, GAP + 1, set(LINE), ages)
-    assert states(e) == {"a": "upstream", "b": "upstream", "c": "upstream", "d": "up"}
-    view = next(v for v in e.snapshot() if v.site == "a")
-    assert "Cẩm Khê's shared line is out" in view.reason and "all 3" in view.reason
-    assert [(i.site, i.state) for i in e.store.incidents()] == [("uplink:cam-khe", "upstream")]
-    site_events = [ev.to_state for ev in e.events() if ev.kind == "state" and ev.site in LINE]
-    assert "down" not in site_events  # nobody paged one by one, not even the first
-    assert e.outages() == {"": "", "cam-khe": view.reason}
+def test_a_line_out_is_one_incident_one_message_and_no_site_paged(world) -> None:
+    w = world()
+    w.ages["b"] += 0.1  # cut together: within a probe of each other
+    w.ages["c"] += 0.2
+    w.play(GAP + 1, set(LINE))
+    assert w.states() == {"a": "upstream", "b": "upstream", "c": "upstream", "d": "up"}
+    reason = next(v for v in w.engine.snapshot() if v.site == "a").reason
+    assert "Cẩm Khê's shared line is out" in reason and "all 3" in reason
+    assert w.incidents() == [("uplink:cam-khe", "upstream", True)]
+    assert w.messages() == ["confprov: Cẩm Khê: shared line: signal lost"]
+    assert w.engine.outages() == {"": "", "cam-khe": reason}
     scrape = {
-        tuple(sorted(s.labels.items())): s.value
-        for f in text_string_to_metric_families(metrics.render(e).decode())
-        if f.name == "confprov_watch_upstream_down"
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for f in text_string_to_metric_families(metrics.render(w.engine).decode())
         for s in f.samples
+        if s.name.endswith(("_conference_side_down", "_shared_line_down"))
     }
-    assert scrape == {(("uplink", "cam-khe"),): 1, (("uplink", "conference"),): 0}
-    # The line back: the sites return after the clean window, the incident is closed.
-    play(e, clock, CONFIG.watch.clean_s + 1, set(), ages)
-    assert set(states(e).values()) == {"up"}
-    [incident] = e.store.incidents()
-    assert incident.restored_at is not None
-    assert e.outages() == {"": "", "cam-khe": ""}
+    assert scrape == {
+        ("confprov_watch_shared_line_down", (("uplink", "cam-khe"),)): 1,
+        ("confprov_watch_conference_side_down", ()): 0,
+    }
+    # Back: the line's incident closes after a clean window, like a site's, with one message.
+    w.play(CLEAN / 2)
+    assert w.incidents() == [("uplink:cam-khe", "upstream", True)]
+    w.play(CLEAN / 2 + 1)
+    assert set(w.states().values()) == {"up"}
+    assert w.incidents() == [("uplink:cam-khe", "upstream", False)]
+    assert w.messages()[-1] == "confprov: Cẩm Khê: shared line: connected"
+    # The report: no row per line, the sites' time behind the line not counted up.
+    summary = report.summarise(w.engine.events(), w.store.incidents(), NAMES)
+    rows = {s.site: s for s in summary.sites}
+    assert set(rows) == {"a", "b", "c", "d"}
+    assert rows["a"].uptime is not None and rows["a"].uptime < 1 and rows["d"].uptime == 1
 
 
-def test_one_site_cut_on_a_shared_line_is_down_on_its_own(engine) -> None:
-    e, clock = engine()
-    ages = dict.fromkeys("abcd", 0.1)
-    play(e, clock, 1, set(), ages)
-    play(e, clock, GAP + 1, {"b"}, ages)
-    assert states(e) == {"a": "up", "b": "down", "c": "up", "d": "up"}
-    assert [(i.site, i.state) for i in e.store.incidents()] == [("b", "down")]
+def test_a_site_still_silent_after_its_line_came_back_is_paged_on_its_own(world) -> None:
+    w = world()
+    w.play(GAP + 1, set(LINE))
+    w.play(GAP + 1, {"c"})  # a and b back; c not, one gap later
+    assert w.states()["c"] == "down"
+    w.play(CLEAN + 1, {"c"})
+    assert w.incidents() == [("uplink:cam-khe", "upstream", False), ("c", "down", True)]
+    assert "confprov: Site c: signal lost" in w.messages()
+    summary = report.summarise(w.engine.events(), w.store.incidents(), NAMES)
+    assert next(s for s in summary.sites if s.site == "c").uptime < 0.5
 
 
-def test_a_lone_site_on_its_line_is_down_not_upstream(engine) -> None:
-    e, clock = engine()
-    ages = dict.fromkeys("abcd", 0.1)
-    play(e, clock, 1, set(), ages)
-    play(e, clock, GAP + 1, {"d"}, ages)
-    assert states(e)["d"] == "down"
+def test_one_site_down_then_another_briefly_quiet_is_no_line_and_keeps_the_ack(world) -> None:
+    w = world()
+    w.play(GAP + 1, {"a"})
+    w.engine.ack("a", "Hà")
+    w.play(20, {"a"})
+    w.play(1.3, {"a", "b", "c"})  # b and c quiet for 1.3 s: not a line
+    w.play(3, {"a"})
+    assert w.states() == {"a": "ack", "b": "up", "c": "up", "d": "up"}
+    assert [i[0] for i in w.incidents()] == ["a"]
 
 
-def test_shared_uplink_off_pages_every_site(engine) -> None:
-    config = replace(CONFIG, watch=replace(CONFIG.watch, shared_uplink=False))
-    e, clock = engine(config)
-    ages = dict.fromkeys("abcd", 0.1)
-    play(e, clock, 1, set(), ages)
-    play(e, clock, GAP + 1, set(LINE), ages)
-    assert states(e) == {"a": "down", "b": "down", "c": "down", "d": "up"}
-    assert sorted(i.site for i in e.store.incidents()) == ["a", "b", "c"]
-    assert e.outages() == {"": ""}
+def test_sites_cut_more_than_half_a_gap_apart_are_paged_one_by_one(world) -> None:
+    w = world()
+    w.play(GAP / 2 + 0.5, {"a"})
+    w.play(GAP / 2 + 0.5, {"a", "b"})
+    w.play(GAP + 1, set(LINE))
+    assert sorted(i[0] for i in w.incidents()) == ["a", "b", "c"]
 
 
-def test_a_district_never_heard_is_down_per_site_not_a_line_out(engine) -> None:
-    """No agent ever reported (not deployed): each site says so, no line is blamed."""
-    e, clock = engine()
-    ages = {"d": 0.1}
-    play(e, clock, GAP + 1, set(), ages)
-    assert states(e) == {"a": "down", "b": "down", "c": "down", "d": "up"}
-    assert "not deployed" in next(v for v in e.snapshot() if v.site == "a").reason
-    assert not any(i.site.startswith("uplink:") for i in e.store.incidents())
+def test_two_sites_of_a_line_cut_together_while_a_third_still_talks_are_no_line(world) -> None:
+    w = world()
+    w.play(GAP + 1, {"b", "c"})
+    assert w.states() == {"a": "up", "b": "down", "c": "down", "d": "up"}
+    assert sorted(i[0] for i in w.incidents()) == ["b", "c"]
 
 
-def test_a_line_coming_back_site_by_site_pages_nobody_and_closes_once(engine) -> None:
-    """Sites of a line return a moment apart: none is paged in between; one still silent a gap
-    after the first came back is down on its own."""
-    e, clock = engine()
-    ages = dict.fromkeys("abcd", 0.1)
-    play(e, clock, 1, set(), ages)
-    play(e, clock, GAP + 1, set(LINE), ages)
-    assert {states(e)[s] for s in LINE} == {"upstream"}
-    play(e, clock, 1.0, {"b", "c"}, ages)  # a back; b and c a second later
-    assert states(e)["b"] == "upstream" and states(e)["c"] == "upstream"
-    play(e, clock, CONFIG.watch.clean_s + 1, set(), ages)
-    assert set(states(e).values()) == {"up"}
-    assert [(i.site, i.restored_at is not None) for i in e.store.incidents()] == [
-        ("uplink:cam-khe", True)
+def test_a_flapping_line_is_one_incident(world) -> None:
+    w = world()
+    for _ in range(8):
+        w.play(GAP + 1, set(LINE))
+        w.play(1.5)
+    assert w.incidents() == [("uplink:cam-khe", "upstream", True)]
+    assert len(w.messages()) == 1
+
+
+def test_a_restart_during_a_line_outage_carries_it_and_closes_it(world) -> None:
+    w = world()
+    w.play(GAP + 1, set(LINE))
+    w.restart()
+    w.play(CLEAN + 1)
+    assert w.incidents() == [("uplink:cam-khe", "upstream", False)]
+    w.play(GAP + 1, set(LINE))  # out again: a new incident, not the old one reopened
+    assert w.incidents() == [
+        ("uplink:cam-khe", "upstream", False),
+        ("uplink:cam-khe", "upstream", True),
     ]
-    # Out again; a and b come back, c does not: after one gap c is down, paged on its own.
-    play(e, clock, GAP + 1, set(LINE), ages)
-    play(e, clock, GAP + 1, {"c"}, ages)
-    assert states(e)["c"] == "down"
-    assert [(i.site, i.state) for i in e.store.incidents() if i.restored_at is None] == [
-        ("c", "down")
-    ]
+
+
+def test_the_conference_side_out_during_a_line_outage_leaves_the_line_open(world) -> None:
+    w = world()
+    w.play(GAP + 1, set(LINE))
+    for _ in range(40):  # the collector unreadable for 4 s
+        w.clock.t += 0.1
+        w.engine.tick(None, w.clock.t, "198.18.1.1:50002: connection refused")
+    w.play(1, set(LINE))
+    opened = [i for i in w.incidents() if i[0] == "uplink:cam-khe"]
+    assert opened == [("uplink:cam-khe", "upstream", True)]
+    assert not any("shared line: connected" in m for m in w.messages())
+
+
+def test_a_district_in_maintenance_is_no_line_outage(world) -> None:
+    w = world()
+    for s in LINE:
+        w.engine.set_maint(s, True, "Hà")
+    w.play(GAP + 1, set(LINE))
+    assert {w.states()[s] for s in LINE} == {"maint"}
+    assert w.incidents() == [] and w.engine.outages()["cam-khe"] == ""
+
+
+def test_a_windows_site_on_a_line_that_is_out_is_behind_it_not_paged(world) -> None:
+    sites = [*SITES, site("w", "cam-khe", "Cẩm Khê", measurable=False)]
+    w = world(sites=sites)
+    w.play(GAP + 1, set(LINE))
+    w.engine.routers["w"] = False  # the next router check: its router lost with the line
+    w.play(1, set(LINE))
+    assert w.states()["w"] == "upstream"
+    assert [i[0] for i in w.incidents()] == ["uplink:cam-khe"]
+
+
+def test_a_district_never_heard_is_down_per_site_not_a_line_out(tmp_path) -> None:
+    """No agent of the district ever reported (not deployed): each site says so."""
+    fresh = World(tmp_path / "never.sqlite")
+    for s in LINE:
+        fresh.ages.pop(s)
+    fresh.play(GAP + 1)
+    assert fresh.states() == {"a": "down", "b": "down", "c": "down", "d": "up"}
+    assert "not deployed" in next(v for v in fresh.engine.snapshot() if v.site == "a").reason
+    assert not any(i[0].startswith("uplink:") for i in fresh.incidents())
+    fresh.store.close()
+
+
+def test_shared_uplink_off_pages_every_site(world) -> None:
+    w = world(config=replace(CONFIG, watch=replace(CONFIG.watch, shared_uplink=False)))
+    w.play(GAP + 1, set(LINE))
+    assert w.states() == {"a": "down", "b": "down", "c": "down", "d": "up"}
+    assert sorted(i[0] for i in w.incidents()) == ["a", "b", "c"]
+    assert w.engine.outages() == {"": ""}
