@@ -509,15 +509,15 @@ class Engine:
         Without history there is no hysteresis and no gap to wait: a site never heard from is
         down now, marks (ack, maintenance) come from the store as for a running engine.
         """
-        self.watching_since = self.started - self.rules.gap_s - 1
+        # Watching since long ago (the collector's start cannot move it: _take keeps the later).
+        self.started = self.watching_since = self.clock() - self.rules.gap_s - 1
         address = collector_address(self.config)
         await self.check_routers()
         try:
             report: dict[str, Any] | None = await fetch_report(address)
             error = ""
         except (OSError, ValueError) as exc:
-            report, error = None, f"{address[0]}:{address[1]}: {exc}"
-            self.started = self.clock() - self.rules.gap_s - 1  # no second chance: upstream
+            report, error = None, f"{address[0]}:{address[1]}: {exc}"  # upstream at once
         self.tick(report, self.clock(), error)
 
     async def run(self, stop: asyncio.Event | None = None) -> None:

@@ -248,3 +248,19 @@ def test_stale_data_after_a_failed_read_is_not_judged_silence(engine) -> None:
             break
     assert set(states(e).values()) == {"upstream"}
     assert e.stale and "connection refused" in e.snapshot()[0].reason
+
+
+def test_poll_once_says_a_site_never_heard_is_down_not_unknown(tmp_path, monkeypatch) -> None:
+    """`watch status` on a collector that answers but never heard one site: that site is down
+    now ("agent not deployed"), not `unknown` for want of a gap to wait (a collector started
+    less than a gap ago is still given one to hear every agent)."""
+
+    async def answer(address, timeout=2.0):
+        return report({"s0": 0.2, "s1": 0.2}, uptime=100.0)
+
+    monkeypatch.setattr("confprov.watch.engine.fetch_report", answer)
+    store = Store(tmp_path / "watch.sqlite")
+    engine = Engine(CONFIG, SITES, store)
+    asyncio.run(engine.poll_once())
+    assert states(engine) == {"s0": "up", "s1": "up", "s2": "down"}
+    store.close()
