@@ -1,10 +1,11 @@
 """CPU of the watch collector alone, on loopback: N simulated agents at 5 probes/s each.
 
-    .venv/bin/python bench/watch_collector.py --seconds 8 [--probe FILE]
+    .venv/bin/python bench/watch_collector.py --seconds 8 [--spread] [--probe FILE]
 
 Starts `probe.py collector` (or the given older copy of probe.py, to compare) on 127.0.0.1,
-sends every agent's probe once per 200 ms (in one burst of N; real agents are spread out) and
-reads the collector's utime+stime from /proc: its share of one core.
+sends every agent's probe once per 200 ms (in one burst of N, or with `--spread` evenly over the
+200 ms, as real agents arrive) and reads the collector's utime+stime from /proc: its share of
+one core.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ def main() -> int:
     parser.add_argument("--agents", type=int, default=298)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--probe", default=str(ROOT / "confprov" / "watch" / "probe.py"))
+    parser.add_argument("--spread", action="store_true", help="agents evenly over 200 ms")
     args = parser.parse_args()
     with socket.socket(type=socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -73,6 +75,8 @@ def main() -> int:
         while time.monotonic() - start < args.seconds:
             burst = time.monotonic()
             for i, s in enumerate(socks):
+                if args.spread:  # the i-th agent's slot in the 200 ms
+                    time.sleep(max(0.0, burst + 0.2 * i / len(socks) - time.monotonic()))
                 probe = p.Probe(site=f"xa-{i}", seq=seq, sent_ns=time.monotonic_ns())
                 s.sendto(p.encode_probe(KEY, probe), ("127.0.0.1", port))
                 sent += 1

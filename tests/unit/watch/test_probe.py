@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import time
 
 import pytest
 
@@ -158,3 +159,24 @@ def test_process_running_finds_by_program_name(tmp_path) -> None:
         (tmp_path / pid / "cmdline").write_bytes(argv0)
     assert p.process_running("baresip", str(tmp_path))
     assert not p.process_running("linphone", str(tmp_path))
+
+
+def test_a_probe_read_late_is_accounted_at_its_arrival_not_at_the_read() -> None:
+    """The collector reads its socket in batches: a probe that waited in the queue keeps the
+    kernel's arrival time (SO_TIMESTAMPNS), so its age, jitter and round trip do not grow by
+    the wait; the reply carries the time it is sent."""
+    collector = p.Collector(KEY, window_s=10, reset_s=3)
+    with socket.socket(type=socket.SOCK_DGRAM) as rx, socket.socket(type=socket.SOCK_DGRAM) as tx:
+        rx.setsockopt(socket.SOL_SOCKET, p.SO_TIMESTAMPNS, 1)
+        rx.bind(("127.0.0.1", 0))
+        rx.setblocking(False)
+        sent = time.monotonic_ns()
+        tx.sendto(p.encode_probe(KEY, p.Probe(site="xa-a", seq=1, sent_ns=sent)), rx.getsockname())
+        time.sleep(0.3)  # the probe waits in the queue: the wait is what is measured here
+        read_at = time.monotonic_ns()
+        assert collector.drain(rx) == 1
+        tx.settimeout(5)
+        reply = p.decode_reply(KEY, tx.recv(128))
+    stats = collector.sites["xa-a"]
+    assert sent <= stats.last_ns < read_at - 200_000_000  # its arrival, not the read
+    assert reply is not None and reply[1] >= read_at  # the reply's time: when it was sent
