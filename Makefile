@@ -12,9 +12,13 @@ setup:
 demo: setup
 	$(CONFPROV) demo
 
+# All shipped Python: the package, the collection's plugins and modules, the roles' modules and
+# action plugins, the benchmarks; and the tests. mypy's file list is in pyproject.toml.
+PYTHON_SOURCES := confprov collections roles bench tests
+
 lint: setup
-	$(VENV)/bin/ruff check confprov tests bench
-	$(VENV)/bin/ruff format --check confprov tests bench
+	$(VENV)/bin/ruff check $(PYTHON_SOURCES)
+	$(VENV)/bin/ruff format --check $(PYTHON_SOURCES)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/ansible-lint --profile production playbooks roles
 
@@ -22,7 +26,7 @@ unit: setup
 	$(VENV)/bin/pytest -m "not lab" tests
 
 test: setup
-	$(VENV)/bin/ruff check confprov tests bench
+	$(VENV)/bin/ruff check $(PYTHON_SOURCES)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/ansible-lint --profile production playbooks roles
 	$(VENV)/bin/pytest tests
