@@ -16,6 +16,8 @@ import pytest
 from confprov import paths, runner, vault
 from confprov.exceptions import InputError
 
+pytestmark = pytest.mark.ansible  # the façade through real ansible-runner
+
 DATA = Path(__file__).parent / "data"
 VAULT_PASSWORD = "vault-pw-Zq81"
 ROUTER_SECRET = "R0uter-S3cret-xyz"

@@ -105,7 +105,7 @@ checks:
     name: {description: check name, type: str, sample: route}
     ok: {description: true passed, false failed, null not run, type: bool}
     detail: {description: what was seen, for a technician, type: str}
-    values: {description: measured values (ms, %, kbit/s), type: dict}
+    values: {description: "measured values (ms, %, kbit/s)", type: dict}
 host:
   description: Address facts used by the checks (gateway, source address).
   returned: always

@@ -32,6 +32,26 @@ attributes:
   idempotent: {support: full}
 """
 
+EXAMPLES = r"""
+- name: Save every endpoint's survey in one task on the controller
+  site_survey_save:
+    dir: "{{ site_survey_dir }}"
+    records: "{{ ansible_play_hosts | confprov.core.survey_records(hostvars, result='state') }}"
+  run_once: true
+"""
+
+RETURN = r"""
+written:
+  description: The file names (without .json) whose content changed (or would, in check mode).
+  type: list
+  elements: str
+  returned: always
+path:
+  description: The one file written to, when a single survey was given (O(name), O(data)).
+  type: str
+  returned: when O(records) is not given
+"""
+
 
 class ActionModule(ActionBase):  # type: ignore[misc]  # Ansible's base is untyped
     TRANSFERS_FILES = False

@@ -1,4 +1,4 @@
-"""The lab's address plan and registry: pure data, runs without root."""
+"""The lab's address plan and registry: pure data, runs without root (so not marked ``lab``)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,6 @@ from confprov.lab.plan import (
 )
 from confprov.lab.workspace import config_text
 from confprov.registry import load_registry
-
-pytestmark = pytest.mark.lab
 
 
 def all_addresses(plan) -> list[str]:
