@@ -227,6 +227,6 @@ def _cmd_reflector(args: argparse.Namespace) -> int:
         result = deploy_reflector(resolve_workspace(args))
         print(result.summary_text())
         return 0 if result.ok else 1
-    from confprov.verify.reflector import run
+    from confprov.verify.reflector import serve_args
 
-    return run(args)
+    return serve_args(args)

@@ -46,7 +46,7 @@ CREATE TABLE IF NOT EXISTS checks (
     site TEXT NOT NULL,
     host TEXT NOT NULL,
     name TEXT NOT NULL,
-    level TEXT NOT NULL,          -- the verdict's severity: pass, warn, fail, skip
+    severity TEXT NOT NULL,       -- the verdict's: pass, warn, fail, skip (was `level`)
     value TEXT,                   -- JSON: a number, a text or null
     unit TEXT NOT NULL,
     threshold TEXT NOT NULL,
@@ -104,7 +104,17 @@ def connect(workspace: Path) -> Iterator[sqlite3.Connection]:
     safefile.refuse_link(db_path(workspace))  # never a database planted elsewhere by a link
     with closing(sqlite3.connect(db_path(workspace))) as conn:
         conn.executescript(SCHEMA)
+        _rename_level_to_severity(conn)
         yield conn
+
+
+def _rename_level_to_severity(conn: sqlite3.Connection) -> None:
+    """A store written before issue #17 calls a check's severity ``level``, the word a site's
+    tier goes by: renamed once, in place, keeping every stored run."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(checks)")}
+    if "level" in columns:
+        with conn:
+            conn.execute("ALTER TABLE checks RENAME COLUMN level TO severity")
 
 
 def now() -> str:
@@ -197,7 +207,7 @@ def load_run(workspace: Path, run_id: int) -> list[SiteResult]:
             (run_id,),
         ).fetchall()
         checks = conn.execute(
-            "SELECT site, host, name, level, value, unit, threshold, reason FROM checks "
+            "SELECT site, host, name, severity, value, unit, threshold, reason FROM checks "
             "WHERE run_id = ? ORDER BY rowid",
             (run_id,),
         ).fetchall()

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from confprov.config import parse_config
 from confprov.exceptions import InputError
+from confprov.lab.lab_workspace import config_text
 from confprov.lab.plan import (
     LAB_RANGE,
     MAX_SITES,
@@ -19,7 +20,6 @@ from confprov.lab.plan import (
     make_plan,
     registry_csv,
 )
-from confprov.lab.workspace import config_text
 from confprov.registry import load_registry
 
 
