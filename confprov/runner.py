@@ -130,7 +130,7 @@ def task_results(
     return [found for _, found in sorted(out, key=lambda pair: pair[0])]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RunResult:
     action: str
     run_dir: Path

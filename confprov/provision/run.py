@@ -28,7 +28,7 @@ REPORT_ROLES = ("conference_client", "endpoint_baseline")
 REPORT_ACTION = "ansible.builtin.debug"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ProvisionOutcome:
     result: runner.RunResult | None
     mirror: mirror.MirrorState | None = None
@@ -132,7 +132,7 @@ def provision(
         try:
             only = runner.retry_limit(workspace, ACTION, within)
         except runner.NothingToRetry as nothing:
-            return ProvisionOutcome(None, notes=[str(nothing)])
+            return ProvisionOutcome(result=None, notes=[str(nothing)])
     chosen = targets.resolve(loaded.registry, limits, only)
     notes: list[str] = []
     if not chosen.hosts and not chosen.windows:
@@ -166,7 +166,9 @@ def provision(
             total=len(chosen.hosts),
         )  # fmt: skip
     surveys = survey.summarise(survey.load(workspace, every))
-    outcome = ProvisionOutcome(result, state, chosen, surveys, notes)
+    outcome = ProvisionOutcome(
+        result=result, mirror=state, targets=chosen, survey=surveys, notes=notes
+    )
     if check:
         outcome.would_change = would_change(result.run_dir)
     return outcome

@@ -65,7 +65,7 @@ CREATE TABLE IF NOT EXISTS site_times (  -- how long each site's endpoint checks
 TREND_CHECKS = ("rtt", "jitter", "loss", "mos")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunInfo:
     id: int
     started: str
@@ -86,7 +86,7 @@ class SitePoint:
     values: dict[str, float]  # TREND_CHECKS measured (worst endpoint), where measured
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Change:
     site: str
     name: str
@@ -167,8 +167,21 @@ def runs(workspace: Path) -> list[RunInfo]:
     if not db_path(workspace).is_file():
         return []
     with connect(workspace) as conn:
-        rows = conn.execute("SELECT * FROM runs ORDER BY id").fetchall()
-    return [RunInfo(*row) for row in rows]
+        rows = conn.execute(
+            "SELECT id, started, finished, scope, run_dir, sites, ready FROM runs ORDER BY id"
+        ).fetchall()
+    return [
+        RunInfo(
+            id=row[0],
+            started=row[1],
+            finished=row[2],
+            scope=row[3],
+            run_dir=row[4],
+            sites=row[5],
+            ready=row[6],
+        )
+        for row in rows
+    ]
 
 
 def run_info(workspace: Path, run_id: int | None) -> RunInfo:
@@ -319,6 +332,12 @@ def changes_since(workspace: Path, run_id: int, names: dict[str, str]) -> list[C
         old = before.get(site)
         if old is None or old[1] != ready:
             out.append(
-                Change(site, names.get(site, site), None if old is None else old[1], ready, reason)
+                Change(
+                    site=site,
+                    name=names.get(site, site),
+                    before=None if old is None else old[1],
+                    after=ready,
+                    reason=reason,
+                )
             )
     return out
