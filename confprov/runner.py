@@ -138,6 +138,12 @@ class RunResult:
     rc: int
     hosts: dict[str, HostResult] = field(default_factory=dict)
 
+    def results(
+        self, *, actions: Collection[str] = (), role: str | None = None
+    ) -> list[TaskResult]:
+        """This run's task results, by the module they ran and their role (task_results)."""
+        return task_results(self.run_dir, actions=actions, role=role)
+
     @property
     def failed_hosts(self) -> list[HostResult]:
         return [h for h in self.hosts.values() if h.status in ("failed", "unreachable")]

@@ -18,7 +18,7 @@ from confprov import runner
 from confprov.config import Config
 from confprov.exceptions import ConfprovError, InputError, Problem
 from confprov.registry import Registry, Site
-from confprov.runner import ProgressCallback, RunResult, run_playbook, task_results
+from confprov.runner import ProgressCallback, RunResult, run_playbook
 from confprov.selection import select
 from confprov.verify import store
 from confprov.verify import windows as win
@@ -82,14 +82,14 @@ def client_vars(config: Config) -> dict[str, str]:
     }
 
 
-def module_results(run_dir: Path) -> dict[str, dict[str, Any]]:
+def module_results(run: RunResult) -> dict[str, dict[str, Any]]:
     """The check module's result per host, from the run's ansible-runner events.
 
     The task's duration (ansible-runner's ``event_data.duration``, seconds) is kept beside the
     result as ``_seconds``: JUnit's time of the site.
     """
     out: dict[str, dict[str, Any]] = {}
-    for task in task_results(run_dir, actions=(MODULE,)):
+    for task in run.results(actions=(MODULE,)):
         if task.status in ("ok", "changed") and not task.item:
             out[task.host] = {**task.res, "_seconds": task.seconds}
     return out
@@ -222,7 +222,7 @@ def verify(
                 on_progress=on_progress,
                 total=len(hosts),
             )
-            modules = module_results(run.run_dir)
+            modules = module_results(run)
         routers = routers_future.result()
     from confprov.provision import survey
 
