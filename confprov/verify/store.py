@@ -307,14 +307,14 @@ def latest_results(workspace: Path, up_to: int | None = None) -> list[SiteResult
 
 
 def not_ready_sites(workspace: Path) -> list[str]:
-    """Sites whose latest verification found them not ready (what --failed-only rechecks)."""
+    """Sites whose latest verification found them not ready (what --retry-failed (--failed-only) rechecks)."""
     if not runs(workspace):
         raise InputError(
             [
                 Problem(
                     str(db_path(workspace)),
                     None,
-                    "--failed-only",
+                    "--retry-failed",
                     "no earlier verification: run `confprov verify` first",
                 )
             ]
