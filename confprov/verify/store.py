@@ -307,7 +307,7 @@ def latest_results(workspace: Path, up_to: int | None = None) -> list[SiteResult
 
 
 def not_ready_sites(workspace: Path) -> list[str]:
-    """Sites whose latest verification found them not ready (what --retry-failed (--failed-only) rechecks)."""
+    """Sites whose latest verification found them not ready (what --retry-failed rechecks)."""
     if not runs(workspace):
         raise InputError(
             [
