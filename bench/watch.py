@@ -257,7 +257,7 @@ def main() -> int:
     parser.add_argument("--sites", type=int, default=6)
     parser.add_argument("--example", help="a shipped province instead of --sites (phu-tho: 298)")
     parser.add_argument("--cuts", type=int, default=20)
-    parser.add_argument("--gaps", type=float, nargs="+", default=[3.0, 2.0])
+    parser.add_argument("--gaps", type=float, nargs="+", default=[2.5, 3.0])
     parser.add_argument("--steady", type=float, default=60.0, help="CPU/traffic interval, s")
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--reuse", metavar="WORKSPACE", help="use lab --name, already up")

@@ -138,7 +138,9 @@ def default_equipment() -> dict[str, list[str]]:
 class Watch:
     """``confprov watch``: probes, collector and the state machine (docs/watch.md)."""
 
-    gap_s: float = 3.0  # no probe for longer than this: the site is down
+    # No probe for longer than this: the site is down. 2.5 s, not 3: detection is the gap, less
+    # the time since the last probe, plus one reading, and should stay within 3 s (docs/watch.md).
+    gap_s: float = 2.5
     clean_s: float = 10.0  # back to up only after this long without a problem
     window_s: float = 30.0  # loss, jitter and round trip are judged over this window
     poll_s: float = 0.5  # how often the controller reads the collector
@@ -150,6 +152,9 @@ class Watch:
     router_interval_s: float = 30.0  # management reachability of every site router, this often
     router_port: int = 22  # TCP port tried on each router's management address
     router_parallel: int = 32  # router checks at once
+    # Sites of one district (or two-tier group) share a line: all silent at once is one
+    # `upstream` incident for that line, not one page per site.
+    shared_uplink: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -204,6 +209,11 @@ _SCALARS = {
 def _coerce(
     value: Any, want: type, *, path: str, line: int | None, key: str, problems: list[Problem]
 ) -> Any:
+    if want is bool:
+        if isinstance(value, bool):
+            return value
+        problems.append(Problem(path, line, key, f"must be true or false, got {value!r}"))
+        return None
     if want is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if want is str and isinstance(value, int | float) and not isinstance(value, bool):
@@ -228,7 +238,7 @@ def _section(
             known = ", ".join(fields)
             problems.append(Problem(path, lines.get(full), full, f"unknown key (known: {known})"))
             continue
-        want = {"str": str, "int": int, "float": float}[str(fields[key].type)]
+        want = {"str": str, "int": int, "float": float, "bool": bool}[str(fields[key].type)]
         coerced = _coerce(value, want, path=path, line=lines.get(full), key=full, problems=problems)
         if coerced is not None:
             kwargs[key] = coerced

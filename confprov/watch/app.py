@@ -306,6 +306,7 @@ class Board:
             "ui": words,
             "lang": lang,
             "labels": labels,
+            "line": "đường truyền chung" if lang == "vi" else "shared line",
             "summary": summary,
             "sparks": sparks,
             "stale_after_s": STALE_AFTER_S,

@@ -86,7 +86,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _cmd_serve(args: argparse.Namespace) -> int:
     from confprov.watch.app import Board, serve
     from confprov.watch.auth import require_token
-    from confprov.watch.engine import open_engine
+    from confprov.watch.engine import event_names, open_engine
     from confprov.watch.restore import Restorer
     from confprov.workspace import load
 
@@ -109,8 +109,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     urls, why_not = load_urls(workspace)
     if why_not:
         print(f"watch: {why_not}", file=sys.stderr, flush=True)
-    names = {s.slug: s.name for s in loaded.registry.sites}
-    notifier = Notifier(urls, names, board.lang) if urls else None
+
+    notifier = Notifier(urls, event_names(loaded.registry), board.lang) if urls else None
 
     async def background(stop: asyncio.Event) -> None:
         """The engine's loop, and the notifications when the vault names where to send them."""
@@ -197,7 +197,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if args.html and not args.html.resolve().parent.is_dir():
         raise InputError([Problem(str(args.html), None, "--html", "its folder does not exist")])
     cliargs.check_targets(args, ("json",))
-    names = {s.slug: s.name for s in load(workspace).registry.sites}
+    from confprov.watch.engine import event_names
+
+    names = event_names(load(workspace).registry)
     store = Store.open(workspace)
     try:
         summary = report.summarise(store.events(), store.incidents(), names)

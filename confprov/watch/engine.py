@@ -9,6 +9,9 @@ time as an argument, so tests drive it with recorded collector reports and their
 The conference side out (collector unreachable for longer than the gap, or no probe from any
 site) puts every site in ``upstream`` and opens ONE province-wide incident: children are not
 paged one by one, and their own state changes into and out of ``upstream`` are not logged.
+A district's shared line out does the same for its sites (confprov/watch/lines.py), with one
+incident for the line. Besides every ``poll_s``, the loop reads the collector the moment a
+site's gap runs out, so a cut is judged then and not up to a poll later.
 """
 
 from __future__ import annotations
@@ -25,14 +28,16 @@ from pathlib import Path
 from typing import Any
 
 from confprov.config import Config
-from confprov.registry import Site
+from confprov.registry import Registry, Site
 from confprov.watch import states
+from confprov.watch.lines import UPLINK_PREFIX, Lines
 from confprov.watch.model import Event, HistoryPoint, SiteState, SiteView
 from confprov.watch.states import PROBLEMS, Reading, Rules, Track
 from confprov.watch.store import PROVINCE, Store
 
 HISTORY_S = 300.0  # the sparkline: 5 minutes
 HISTORY_STEP_S = 2.0  # one point per 2 s: 150 points per site
+SILENCE_SLACK_S = 0.02  # read just after a gap runs out, so the silence is past it
 QUERY_PATH = "/v1/sites"
 
 
@@ -51,9 +56,12 @@ class SiteInfo:
     # False when every endpoint runs Windows: no watch agent there (playbooks/watch.yml deploys
     # it to ``endpoints:!os_windows``), so no probe: the site is ``unmeasured``, not ``down``.
     measurable: bool = True
+    # The district (or two-tier group) whose line the site shares, and its display name.
+    uplink: str = ""
+    uplink_name: str = ""
 
     @classmethod
-    def of(cls, site: Site) -> SiteInfo:
+    def of(cls, site: Site, grouping_names: dict[str, str] | None = None) -> SiteInfo:
         return cls(
             slug=site.slug,
             name=site.name,
@@ -64,7 +72,23 @@ class SiteInfo:
             hosts=site.endpoint_hosts,
             router=site.router,
             measurable=site.endpoint_os != "windows",
+            uplink=site.grouping,
+            uplink_name=(grouping_names or {}).get(site.grouping, site.grouping),
         )
+
+
+def event_names(registry: Registry) -> dict[str, str]:
+    """Display names of the event log's sites: every site, and every shared line (its
+    district's or group's name) under its ``uplink:`` key."""
+    names = {s.slug: s.name for s in registry.sites}
+    names.update((UPLINK_PREFIX + k, v) for k, v in registry.grouping_names().items())
+    return names
+
+
+def sites_of(registry: Registry) -> list[SiteInfo]:
+    """The watched sites of a registry (those with an endpoint)."""
+    names = registry.grouping_names()
+    return [SiteInfo.of(s, names) for s in registry.sites if s.endpoints]
 
 
 def collector_address(config: Config) -> tuple[str, int]:
@@ -138,6 +162,14 @@ class Engine:
         }
         self._history_at: dict[str, float] = {}
         self.upstream = ""  # why the conference side is out; "" when fine
+        members: dict[str, list[str]] = {}
+        if config.watch.shared_uplink:
+            for info in self.sites.values():
+                if info.uplink and info.measurable:
+                    members.setdefault(info.uplink, []).append(info.slug)
+        names = {i.uplink: i.uplink_name for i in self.sites.values()}
+        self.lines = Lines.of(self.rules, members, names)
+        self._by_line: set[str] = set()  # sites shown upstream because their line is out
         self.upstream_since = 0.0
         self.last_ok = 0.0  # when the collector last answered
         self.last_error = ""
@@ -154,6 +186,7 @@ class Engine:
                 track = self.tracks[slug]
                 track.ack_by, track.maint, track.maint_by = mark.ack_by, mark.maint, mark.maint_by
         self.notes = {slug: m.note for slug, m in store.marks().items()}
+        self._resume(store)
 
     # -- the Watch surface --------------------------------------------------------------------
     @property
@@ -282,6 +315,8 @@ class Engine:
                 self.last_error = error
             upstream = self._upstream(now)
             self._set_upstream(upstream, now)
+            if report is not None and not upstream:  # on fresh reports only; frozen meanwhile
+                self._judge_lines(now)
             if report is not None or upstream:
                 for slug in self.sites:
                     self._assess(slug, now)
@@ -332,6 +367,8 @@ class Engine:
         if now - max(self.last_ok, self.started) > self.rules.gap_s:
             detail = self.last_error or "no answer"
             return states.text("collector", lang, detail=detail)
+        if self.last_error:  # the last read failed: nothing new is known until the rule above
+            return self.upstream
         heard = [r.last_reply_at for r in self.readings.values() if r.last_reply_at is not None]
         if len(heard) >= 2 and all(now - t > self.rules.gap_s for t in heard):
             return states.text("silent", lang)
@@ -353,23 +390,93 @@ class Engine:
             self.store.close_incident(PROVINCE, now)
         self.upstream = why
 
+    def _resume(self, store: Store) -> None:
+        """Outages above the sites still open in the store (the engine restarted during one):
+        carried on, so the first fresh reading closes them or keeps them, never leaves them."""
+        for key, incident in store.open_incidents().items():
+            if key == PROVINCE:
+                self.upstream, self.upstream_since = incident.cause, incident.detected_at
+            elif key.startswith(UPLINK_PREFIX) and key[len(UPLINK_PREFIX) :] in self.lines.lines:
+                line = self.lines.lines[key[len(UPLINK_PREFIX) :]]
+                line.why, line.started = incident.cause, incident.started_at
+
+    def _silence(self, slug: str, now: float) -> float:
+        """How long the site has sent nothing (since watching began when never heard)."""
+        return now - (self.readings[slug].last_reply_at or self.watching_since)
+
+    def _line_candidate(self, slug: str) -> bool:
+        """Whether the site's line may speak for it: measured, not in maintenance, not already
+        down on its own (its own incident and acknowledgement stay its own)."""
+        track = self.tracks[slug]
+        return (
+            self.sites[slug].measurable
+            and not track.maint
+            and track.underlying is not SiteState.DOWN
+        )
+
+    def _judge_lines(self, now: float) -> None:
+        """One event and one incident per shared line that goes out or is over (lines.py)."""
+        opened, closed = self.lines.judge(
+            now,
+            silence=lambda m: self._silence(m, now),
+            heard=lambda m: self.readings[m].last_reply_at is not None,
+            candidate=self._line_candidate,
+        )
+        for line in opened:
+            self.store.add_event(
+                now, line.key, "state", from_state="up", to_state="upstream", text=line.why
+            )
+            self.store.open_incident(line.key, "upstream", min(line.started, now), now, line.why)
+        for line in closed:
+            self.store.add_event(now, line.key, "state", from_state="upstream", to_state="up")
+            self.store.close_incident(line.key, now)
+
+    def outages(self) -> dict[str, str]:
+        """What could fail above the sites, and why it is out ("" while fine): the conference
+        side (key ``""``) and every shared line (its district's or group's slug)."""
+        with self._lock:
+            return {"": self.upstream, **self.lines.out()}
+
     def _assess(self, slug: str, now: float) -> None:
         reading = self.readings[slug]
         if slug in self.routers and reading.router_reachable != self.routers[slug]:
             reading = self.readings[slug] = replace(reading, router_reachable=self.routers[slug])
-        if self.sites[slug].measurable:
+        info = self.sites[slug]
+        line = ""  # the reason of its shared line, when that is what it shows
+        if info.measurable:
+            if not self.upstream and self._line_candidate(slug):
+                line = self.lines.covers(info.uplink, self._silence(slug, now), now)
             raw, why = states.assess(
-                reading, self.rules, now, upstream=self.upstream, watching_since=self.watching_since
+                reading,
+                self.rules,
+                now,
+                upstream=self.upstream or line,
+                watching_since=self.watching_since,
             )
         else:
             raw, why = states.assess_unmeasured(reading, self.rules)
+            if raw is SiteState.DOWN and not self.upstream:  # router lost: its line's?
+                line = self.lines.covers(info.uplink, float("inf"), now)
+                raw, why = (SiteState.UPSTREAM, line) if line else (raw, why)
         track = self.tracks[slug]
         acked = track.ack_by
         change = states.advance(track, raw, why, now, self.rules)
         if change is None:
             return
         before, after = change.before, change.after
-        if SiteState.UPSTREAM not in (before, after):
+        # The conference side out is one event for the province, not one per site; a line out
+        # is one for the line and one per site (a handful), so its sites' uptime counts it.
+        by_line = slug in self._by_line
+        if after is SiteState.UPSTREAM and line:
+            self._by_line.add(slug)
+        elif before is SiteState.UPSTREAM:
+            self._by_line.discard(slug)
+        if (
+            SiteState.UPSTREAM not in (before, after)
+            or after in PROBLEMS
+            or (after is SiteState.UPSTREAM and line)
+            or (before is SiteState.UPSTREAM and by_line)
+        ):
             self.store.add_event(
                 now, slug, "state", from_state=before.value, to_state=after.value, text=change.why
             )
@@ -427,14 +534,39 @@ class Engine:
                     error = ""
                 except (OSError, ValueError) as exc:
                     report, error = None, f"{address[0]}:{address[1]}: {exc}"
-                self.tick(report, self.clock(), error)
-                wait = self.config.watch.poll_s - (time.monotonic() - started)
+                now = self.clock()
+                self.tick(report, now, error)
+                wait = self.next_wait(now, time.monotonic() - started)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), max(0.0, wait))
+                    await asyncio.wait_for(stop.wait(), wait)
         finally:
             routers.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await routers
+
+    def next_wait(self, now: float, elapsed: float) -> float:
+        """Seconds until the next reading: the regular poll, or sooner where a gap runs out."""
+        wait = self.config.watch.poll_s - elapsed
+        deadline = self.next_silence(now)
+        if deadline is not None:
+            wait = min(wait, deadline - now + SILENCE_SLACK_S)
+        return max(0.0, wait)
+
+    def next_silence(self, now: float) -> float | None:
+        """The soonest moment a site heard within the gap will have been silent for the gap.
+
+        The loop reads the collector then instead of at its next regular poll: a cut is judged
+        ``down`` when the gap runs out, not up to ``poll_s`` later. A site that keeps sending
+        moves its moment on at every reading, so only a silent one costs an extra read.
+        """
+        gap = self.rules.gap_s
+        with self._lock:
+            ends = [
+                r.last_reply_at + gap
+                for r in self.readings.values()
+                if r.last_reply_at is not None and r.last_reply_at + gap > now
+            ]
+        return min(ends, default=None)
 
     async def _router_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -448,5 +580,4 @@ def open_engine(workspace: Path, *, clock: Callable[[], float] = time.time) -> E
     from confprov.workspace import load
 
     loaded = load(workspace)
-    sites = [SiteInfo.of(s) for s in loaded.registry.sites if s.endpoints]
-    return Engine(loaded.config, sites, Store.open(workspace), clock=clock)
+    return Engine(loaded.config, sites_of(loaded.registry), Store.open(workspace), clock=clock)

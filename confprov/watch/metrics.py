@@ -98,7 +98,22 @@ class SnapshotCollector(Collector):
             f"{PREFIX}_stale", "1 when no fresh collector data arrives (the board is blind)"
         )
         stale.add_metric([], 1 if self.watch.stale else 0)
+        conference = GaugeMetricFamily(
+            f"{PREFIX}_conference_side_down",
+            "1 while the conference side is out (collector unreadable, or no probe from any site)",
+        )
+        lines = GaugeMetricFamily(
+            f"{PREFIX}_shared_line_down",
+            "1 while a district's (or group's) shared line is out: its sites went silent together",
+            labels=["uplink"],
+        )
+        for uplink, why in sorted(self.watch.outages().items()):
+            if uplink:
+                lines.add_metric([uplink], 1 if why else 0)
+            else:
+                conference.add_metric([], 1 if why else 0)
         yield from (info, state, last, rtt, jitter, loss, *flags.values(), sites, stale)
+        yield from (conference, lines)
 
 
 def render(watch: Watch) -> bytes:

@@ -67,7 +67,7 @@ STATE_LABELS: dict[SiteState, tuple[str, str]] = {
     SiteState.UP: ("đang kết nối", "connected"),
     SiteState.DEGRADED: ("chất lượng kém", "degraded"),
     SiteState.DOWN: ("mất tín hiệu", "signal lost"),
-    SiteState.UPSTREAM: ("lỗi phía hội nghị", "conference side down"),
+    SiteState.UPSTREAM: ("sự cố phía trên", "upstream outage"),  # the reason says which
     SiteState.ACK: ("đã tiếp nhận", "acknowledged"),
     SiteState.MAINT: ("bảo trì", "maintenance"),
     SiteState.UNKNOWN: ("chưa có dữ liệu", "no data yet"),
@@ -145,6 +145,10 @@ class Watch(Protocol):
     def stale(self) -> bool: ...
 
     def snapshot(self) -> list[SiteView]: ...
+
+    def outages(self) -> dict[str, str]:
+        """The conference side ("") and each shared line: why it is out, "" while fine."""
+        ...
 
     def history(self, site: str) -> list[HistoryPoint]: ...
 

@@ -6,8 +6,9 @@ confprov.yml: such URLs usually hold a bot token or a password, and confprov.yml
 into the inventory's group_vars, where no secret may land. Nothing is sent when the list is
 absent or empty.
 
-What is sent: a message when an outage opens (a site to ``down``, the conference side to
-``upstream``) and one when it is over (that site or the conference side ``up`` again, a Windows
+What is sent: a message when an outage opens (a site to ``down``, the conference side or a
+shared line to ``upstream``: one message for the line, none per site behind it) and one when it
+is over (that site or the conference side ``up`` again, a Windows
 site ``unmeasured`` again once its router answers), taken from
 the engine's event log: the conference side out is one message, not one per site. Degraded
 sites are on the board only.
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from confprov.exceptions import InputError, Problem
+from confprov.watch.lines import UPLINK_PREFIX
 from confprov.watch.model import Event, SiteState, Watch
 
 VAULT_KEY = "vault_watch_notify"
@@ -57,6 +59,9 @@ def message(
     that went down, then degraded, then up gets its "back" message when it is up."""
     if event.kind != "state":
         return None
+    line = event.site.startswith(UPLINK_PREFIX)
+    if event.site and not line and event.to_state == SiteState.UPSTREAM.value:
+        return None  # a site behind its line or the conference side: that outage's message
     opens = event.to_state in OUTAGES and event.site not in out
     closes = event.site in out and event.to_state in BACK
     if opens:
@@ -65,12 +70,16 @@ def message(
         out.discard(event.site)
     else:
         return None
-    where = (
-        names.get(event.site, event.site)
-        if event.site
-        else ("Phía hội nghị" if lang == "vi" else "Conference side")
-    )
     state = SiteState(event.to_state).label(lang)
+    if not event.site:
+        where = "Phía hội nghị" if lang == "vi" else "Conference side"
+    elif line:
+        name = names.get(event.site, event.site[len(UPLINK_PREFIX) :])
+        where = f"{name}: đường truyền chung" if lang == "vi" else f"{name}: shared line"
+        back = event.to_state in BACK
+        state = (SiteState.UP if back else SiteState.DOWN).label(lang)
+    else:
+        where = names.get(event.site, event.site)
     body = f"{where}: {state}" + (f": {event.text}" if event.text else "")
     return f"confprov: {where}: {state}", body
 

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import jinja2
 
+from confprov.watch.lines import UPLINK_PREFIX
 from confprov.watch.model import Event
 
 
@@ -134,10 +135,15 @@ def summarise(
     end: float | None = None,
 ) -> SessionReport:
     """Uptime per site from the state events; incidents as the store keeps them."""
-    states = [e for e in events if e.kind == "state" and e.site]
+    # Per site; the conference side's ("") and shared lines' events are incidents only.
+    states = [
+        e for e in events if e.kind == "state" and e.site and not e.site.startswith(UPLINK_PREFIX)
+    ]
     start = min([e.t for e in events] + [i.detected_at for i in incidents], default=time.time())
     end = end if end is not None else time.time()
-    per: dict[str, SiteSummary] = {s: SiteSummary(s, n) for s, n in names.items()}
+    per: dict[str, SiteSummary] = {
+        s: SiteSummary(s, n) for s, n in names.items() if not s.startswith(UPLINK_PREFIX)
+    }
     current: dict[str, tuple[str, float]] = {}
     for e in sorted(states, key=lambda e: e.t):
         summary = per.setdefault(e.site, SiteSummary(e.site, e.site))

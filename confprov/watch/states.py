@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from confprov.config import Config
+from confprov.config import Config, Thresholds, Watch
 from confprov.watch.model import SiteState
 
 PROBLEMS = frozenset({SiteState.DOWN, SiteState.DEGRADED})
@@ -52,6 +52,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "đang hồi phục: ổn định {clean:.0f}/{need:g} s",
         "recovering: clean for {clean:.0f} of {need:g} s",
     ),
+    "uplink": (
+        "mất đường truyền chung của {name}: cả {count} điểm cầu cùng mất tín hiệu, "
+        "gọi nhà mạng về đường truyền chung",
+        "{name}'s shared line is out: all {count} of its sites went silent together, "
+        "call the ISP about the shared line",
+    ),
     "collector": (
         "không đọc được bộ thu phía hội nghị: kiểm tra máy chủ hội nghị ({detail})",
         "the conference side's collector cannot be read: check the conference server ({detail})",
@@ -83,12 +89,13 @@ def text(key: str, lang: str, **values: float | str) -> str:
 class Rules:
     """The limits the machine applies: verify's thresholds and the watch settings."""
 
-    gap_s: float = 3.0
-    clean_s: float = 10.0
-    rtt_ms: float = 100.0
-    jitter_ms: float = 30.0
-    loss_pct: float = 1.0
-    lang: str = "vi"
+    # The defaults are confprov.yml's own (one place: confprov/config.py).
+    gap_s: float = Watch.gap_s
+    clean_s: float = Watch.clean_s
+    rtt_ms: float = Thresholds.rtt_ms
+    jitter_ms: float = Thresholds.jitter_ms
+    loss_pct: float = Thresholds.loss_pct
+    lang: str = Config.lang
 
     @classmethod
     def from_config(cls, config: Config) -> Rules:

@@ -28,7 +28,7 @@ def exit_code(doc: dict[str, Any]) -> int:
 
 def read_state(workspace: Path) -> tuple[dict[str, Any], str]:
     """The /api/sites document for the present moment, and the collector's error ("" if none)."""
-    from confprov.watch.engine import Engine, SiteInfo
+    from confprov.watch.engine import Engine, sites_of
     from confprov.watch.store import Store
     from confprov.workspace import load
 
@@ -43,8 +43,7 @@ def read_state(workspace: Path) -> tuple[dict[str, Any], str]:
         scratch.set_mark(
             site, ack_by=mark.ack_by, maint=mark.maint, maint_by=mark.maint_by, note=mark.note
         )
-    sites = [SiteInfo.of(s) for s in loaded.registry.sites if s.endpoints]
-    engine = Engine(loaded.config, sites, scratch)
+    engine = Engine(loaded.config, sites_of(loaded.registry), scratch)
 
     try:
         asyncio.run(engine.poll_once())

@@ -24,6 +24,7 @@ import pytest
 import uvicorn
 from watch_synthetic import EngineFeed
 
+from confprov.config import Watch
 from confprov.watch.app import Board
 
 VISIBLE = (
@@ -114,7 +115,7 @@ def test_board_counter_colours_and_a_pushed_change(browser, feed: EngineFeed) ->
             == "5.0%"
         )
         # A site lost: the stream pushes it, the page shows it without a reload.
-        feed.set(sites[2], age_s=4.0)  # no reply for 4 s: more than the 3-s gap
+        feed.set(sites[2], age_s=4.0)  # no reply for 4 s: more than the gap
         feed.tick()
         browser.wait_for(f"document.getElementById('site-{sites[2]}').className === 'site st-down'")
         browser.wait_for(
@@ -125,7 +126,7 @@ def test_board_counter_colours_and_a_pushed_change(browser, feed: EngineFeed) ->
             browser.js(
                 f"document.getElementById('site-{sites[2]}').querySelector('.why').textContent"
             )
-            == "không nhận được gói đo trong 4 s (ngưỡng 3 s)"
+            == f"không nhận được gói đo trong 4 s (ngưỡng {Watch().gap_s:g} s)"
         )  # the engine's reason, escaped
         # Problems only: the two red/amber sites stay, every other tile is hidden.
         browser.js("document.getElementById('problems').click()")

@@ -231,6 +231,43 @@ def test_a_cut_site_is_down_within_the_gap_and_up_after_the_clean_window(lab, wa
     assert incident.time_to_detect_s <= config.gap_s + config.poll_s + 1.0
 
 
+def test_a_district_cut_whole_is_one_shared_line_incident_not_a_page_per_site(lab, watch):
+    """The district's site and its commune share the district's line: cut both, and the board
+    shows them `upstream` with the line as the reason, one incident for the line."""
+    config = watch.engine.config.watch
+    line = [s for s in lab.plan.sites if s.slug == lab.sites[1] or s.parent == lab.sites[1]]
+    assert len(line) == 2, line  # generated_sites(3): the province, a district, its commune
+    wait_for("every site up", all_up(watch), 30)
+    cut = time.time()
+    for site in line:
+        fault(lab, site.slug, "--down")
+    try:
+        wait_for(
+            "the district's line upstream",
+            lambda: all(watch.states()[s.slug] == "upstream" for s in line),
+            config.gap_s + config.poll_s + 5.0,
+        )
+        assert watch.states()[lab.sites[0]] == "up"
+        assert "shared line" in watch.view(line[1].slug).reason or "đường truyền chung" in (
+            watch.view(line[1].slug).reason
+        )
+        incidents = [(i.site, i.state) for i in watch.engine.store.incidents(cut)]
+        assert (f"uplink:{lab.sites[1]}", "upstream") in incidents
+        assert not [i for i in incidents if i[1] == "down"], incidents  # no site paged
+    finally:
+        for site in line:
+            fault(lab, site.slug, "--clear")
+    wait_for("the line back up", all_up(watch), config.clean_s + 10)
+    key = f"uplink:{lab.sites[1]}"
+    wait_for(
+        "the line's incident closed after its clean window",
+        lambda: all(i.restored_at for i in watch.engine.store.incidents(cut) if i.site == key),
+        config.clean_s + 5,
+    )
+    lines = [i for i in watch.engine.store.incidents(cut) if i.site == key]
+    assert len(lines) == 1, lines  # one incident for the line, however it came back
+
+
 def test_killed_client_flags_the_site(lab, watch):
     site = lab.sites[2]
     wait_for("every site up", all_up(watch), 30)

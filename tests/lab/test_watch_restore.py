@@ -190,6 +190,84 @@ def test_repush_router_from_the_board_brings_the_site_back_audited(lab, board_de
         serve.stop()
 
 
+def restore(lab, site: str, action: str) -> subprocess.CompletedProcess[str]:
+    """`confprov watch restore` as an operator types it."""
+    return subprocess.run(
+        [sys.executable, "-m", "confprov", "watch", "restore", "-w", str(lab.workspace),
+         site, "--action", action, "--who", TECHNICIAN],
+        capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+
+
+def client_pids(lab, site: str) -> list[str]:
+    """PIDs (inside the lab host) of processes named exactly like the client."""
+    found = lab.run(site, ["pgrep", "-x", "baresip"], check=False).stdout
+    return found.split()
+
+
+def test_restart_client_from_the_cli_starts_the_real_client_and_the_site_clears(
+    lab, board_deployed
+):
+    """The stand-in client killed: the site flags it; `watch restore --action client` runs
+    provision --limit SITE, then starts the real baresip; the agent sees it, the site is up."""
+    site = lab.sites[2]
+    serve = Serve(lab.workspace)
+    try:
+        wait_for("every site up", lambda: set(serve.states().values()) == {"up"}, 60)
+        stop_client(lab, site)
+        wait_for(
+            f"{site} flags its client",
+            lambda: _site(serve, site)["client_running"] is False,
+            15,
+        )
+        assert serve.states()[site] == "degraded"
+        started = time.time()
+        done = restore(lab, site, "client")
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert f"{site}: client: ok: provision" in done.stdout
+        assert "started on" in done.stdout, done.stdout  # it was not running: started now
+        assert client_pids(lab, site), "no baresip process on the endpoint"
+        wait_for(
+            f"{site} client seen running",
+            lambda: _site(serve, site)["client_running"] is True,
+            15,
+        )
+        wait_for(f"{site} up again", lambda: serve.states()[site] == "up", 30)
+        actions = [e for e in serve.get(f"api/events?since={started - 1}") if e["kind"] == "action"]
+        assert [(e["site"], e["who"], e["text"].split(":")[0]) for e in actions] == [
+            (site, TECHNICIAN, "client")
+        ] * 2, actions
+        assert actions[1]["text"].startswith("client: ok: provision")
+        # Again: the client runs, so nothing is started a second time.
+        again = restore(lab, site, "client")
+        assert again.returncode == 0 and "it was running" in again.stdout, again.stdout
+    finally:
+        for pid in client_pids(lab, site):  # the real client this test started
+            lab.run(site, ["kill", pid], check=False)
+        start_client(lab, site)
+        serve.stop()
+
+
+def test_reverify_from_the_cli_runs_verify_for_that_site_and_stores_it(lab, board_deployed):
+    """`watch restore --action verify`: `verify --limit SITE` against the real site, its run
+    stored with the site, the outcome audited with the run's id."""
+    from confprov.verify.store import load_run
+
+    site = lab.sites[1]
+    done = restore(lab, site, "verify")
+    assert done.returncode in (0, 1), done.stdout + done.stderr
+    said = done.stdout.strip().splitlines()[-1]
+    assert said.startswith(f"{site}: verify: "), done.stdout
+    run_id = int(said.split("verify run ")[1].split(")")[0])
+    stored = load_run(lab.workspace, run_id)
+    assert [s.site for s in stored] == [site]
+    assert ("ok: ready" in said) == all(s.ready for s in stored)
+
+
+def _site(serve: Serve, site: str) -> dict[str, Any]:
+    return next(s for s in serve.get("api/sites")["sites"] if s["site"] == site)
+
+
 def test_beyond_loopback_every_request_needs_the_token(lab, board_deployed):
     address = lab.plan.controller_mgmt  # the controller's own address on the lab network
     serve = Serve(lab.workspace, bind=address, env={"CONFPROV_WATCH_TOKEN": TOKEN})

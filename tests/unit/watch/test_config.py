@@ -13,7 +13,7 @@ BASE = "conference: {server: a, sip_domain: b}\n"
 
 def test_defaults_when_absent() -> None:
     assert parse_config(BASE, "confprov.yml").watch == Watch()
-    assert Watch().gap_s == 3.0 and Watch().clean_s == 10.0
+    assert Watch().gap_s == 2.5 and Watch().clean_s == 10.0
 
 
 def test_values_are_read_and_ints_become_floats() -> None:
@@ -35,3 +35,11 @@ def test_every_problem_is_reported_with_file_line_and_key() -> None:
 def test_poll_slower_than_the_gap_is_refused() -> None:
     with pytest.raises(InputError, match=r"watch\.poll_s: must not exceed watch\.gap_s"):
         parse_config(BASE + "watch: {gap_s: 1, poll_s: 2, probe_rate: 5}\n", "c.yml")
+
+
+def test_shared_uplink_takes_true_or_false_only() -> None:
+    assert Watch().shared_uplink is True
+    watch = parse_config(BASE + "watch:\n  shared_uplink: false\n", "c.yml").watch
+    assert watch.shared_uplink is False
+    with pytest.raises(InputError, match=r"c\.yml:3: watch\.shared_uplink: must be true or false"):
+        parse_config(BASE + "watch:\n  shared_uplink: 1\n", "c.yml")

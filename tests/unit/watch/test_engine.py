@@ -98,9 +98,27 @@ def test_all_up_then_one_down_then_back_after_clean_window(engine) -> None:
     assert states(e)["s1"] == "up"
     [incident] = e.store.incidents()
     assert incident.site == "s1" and incident.state == "down" and incident.restored_at
-    assert 3.0 < incident.time_to_detect_s <= 4.0
+    gap = CONFIG.watch.gap_s
+    assert gap < incident.time_to_detect_s <= gap + 1.0
     kinds = [(ev.site, ev.from_state, ev.to_state) for ev in e.events() if ev.kind == "state"]
     assert ("s1", "up", "down") in kinds and ("s1", "down", "up") in kinds
+
+
+def test_the_loop_reads_again_when_a_gap_runs_out_not_at_the_next_poll(engine) -> None:
+    """A cut is judged when its gap runs out: the loop's wait ends then, not up to a poll later."""
+    e, clock, _ = engine
+    gap, poll = CONFIG.watch.gap_s, CONFIG.watch.poll_s
+    e.tick(report({"s0": 0.1, "s1": 0.1, "s2": 0.1}), clock.t)
+    assert e.next_wait(clock.t, 0.0) == pytest.approx(poll)  # all sending: the regular poll
+    # s1 silent since a moment ago: its gap runs out 0.2 s from now, before the next poll.
+    e.tick(report({"s0": 0.1, "s1": gap - 0.2, "s2": 0.1}), clock.t)
+    assert e.next_silence(clock.t) == pytest.approx(clock.t + 0.2)
+    wait = e.next_wait(clock.t, 0.0)
+    assert 0.2 < wait < poll
+    clock.t += wait
+    e.tick(report({"s0": 0.1, "s1": gap - 0.2 + wait, "s2": 0.1}), clock.t)
+    assert states(e)["s1"] == "down"
+    assert e.next_wait(clock.t, 0.1) == pytest.approx(poll - 0.1)  # a down site: no extra read
 
 
 def test_collector_gone_is_one_upstream_incident_not_one_per_site(engine) -> None:
@@ -214,3 +232,19 @@ def test_poll_once_judges_at_once_without_waiting_for_the_gap(tmp_path) -> None:
     assert set(states(engine).values()) == {"upstream"}
     assert "127.0.0.1:9" in engine.snapshot()[0].reason
     store.close()
+
+
+def test_stale_data_after_a_failed_read_is_not_judged_silence(engine) -> None:
+    """The collector gone: the sites' last replies age in the engine's memory, not on the wire.
+    The conference side is out for the collector's reason (when the gap since its last answer
+    runs out), never first as "no probe from any site" off data that is no longer read."""
+    e, clock, _ = engine
+    run(e, clock, 1, {"s0": 0.3, "s1": 0.3, "s2": 0.3})
+    last_ok = clock.t
+    while clock.t - last_ok <= CONFIG.watch.gap_s:
+        clock.t += 0.1
+        e.tick(None, clock.t, "198.18.1.1:50002: connection refused")
+        if set(states(e).values()) == {"upstream"}:
+            break
+    assert set(states(e).values()) == {"upstream"}
+    assert e.stale and "connection refused" in e.snapshot()[0].reason

@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,9 @@ RULE_TESTS = Path(__file__).parent / "promtool" / "alerts_test.yml"
 def scrape(tmp_path) -> dict[str, dict[tuple, float]]:
     clock = Clock()
     store = Store(tmp_path / "watch.sqlite")
-    engine = Engine(CONFIG, SITES, store, clock=clock)
+    # One district: its shared line is in the scrape (0 while fine).
+    sites = [replace(s, uplink="d1", uplink_name="District 1") for s in SITES]
+    engine = Engine(CONFIG, sites, store, clock=clock)
     for _ in range(3):
         clock.t += 0.5
         engine.tick(

@@ -8,7 +8,7 @@ from confprov.config import Thresholds, parse_config
 from confprov.watch.model import STATE_LABELS, SiteState, SiteView
 from confprov.watch.states import Reading, Rules, Track, advance, assess, set_mark
 
-RULES = Rules(lang="en")  # gap 3 s, clean 10 s, verify's default thresholds
+RULES = Rules(gap_s=3.0, lang="en")  # gap 3 s, clean 10 s, verify's default thresholds
 GOOD: dict = {
     "rtt_ms": 20.0,
     "jitter_ms": 2.0,
