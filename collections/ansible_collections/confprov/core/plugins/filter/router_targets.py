@@ -127,8 +127,7 @@ def router_targets(
         problems.insert(0, "no router username: set vault_router_username in the vault")
     if problems:
         raise AnsibleFilterError(
-            f"{len(problems)} problem(s) with the routers' values: "
-            + "; ".join(problems[:20])
+            f"{len(problems)} problem(s) with the routers' values: " + "; ".join(problems[:20])
             + " (site values: run `confprov inventory`; passwords: vault_router_passwords[HOST] "
             "or vault_router_password in the workspace's vault.yml, `ansible-vault edit`)"
         )

@@ -204,12 +204,7 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "action": {"type": "str", "default": "push", "choices": ["push", "rollback", "check"]},
-            "routers": {
-                "type": "list",
-                "elements": "dict",
-                "required": True,
-                "options": ROUTER_OPTIONS,
-            },
+            "routers": {"type": "list", "elements": "dict", "required": True, "options": ROUTER_OPTIONS},
             "conference": {"type": "dict", "required": True},
             "workspace": {"type": "path", "required": True},
             "known_hosts": {"type": "path", "required": True},
