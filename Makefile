@@ -4,7 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 CONFPROV := $(VENV)/bin/confprov
 
-.PHONY: setup demo test lint unit clean molecule-windows
+.PHONY: setup demo test lint unit test-unit test-contracts test-ansible test-browser test-lab \
+	molecule molecule-windows clean
 
 setup:
 	bash scripts/setup.sh
@@ -12,17 +13,53 @@ setup:
 demo: setup
 	$(CONFPROV) demo
 
+# All shipped Python: the package, the collection's plugins and modules, the roles' modules and
+# action plugins, the benchmarks; and the tests. mypy's file list is in pyproject.toml.
+PYTHON_SOURCES := confprov collections roles bench tests
+
 lint: setup
-	$(VENV)/bin/ruff check confprov tests bench
-	$(VENV)/bin/ruff format --check confprov tests bench
+	$(VENV)/bin/ruff check $(PYTHON_SOURCES)
+	$(VENV)/bin/ruff format --check $(PYTHON_SOURCES)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/ansible-lint --profile production playbooks roles
 
+# One target per kind of test (markers in pyproject.toml say what each test needs):
+#   test-unit       no root, no Ansible: seconds (an unmarked test that starts Ansible fails it)
+#   test-contracts  every role and plugin against its own specification (tests/contracts)
+#   test-ansible    tests that run Ansible on this machine, no root
+#   test-browser    pages in headless Chromium (tests/browser; skipped where it is missing)
+#   test-lab        root and a rehearsal lab (tests/lab)
+# `make test` (what CI runs) runs all of them.
+PYTEST := $(VENV)/bin/pytest
+
 unit: setup
-	$(VENV)/bin/pytest -m "not lab" tests
+	$(PYTEST) -m "not lab" tests
+
+test-unit: setup
+	$(PYTEST) -m "not lab and not ansible" tests/unit tests/contracts
+
+test-contracts: setup
+	$(PYTEST) tests/contracts
+
+test-ansible: setup
+	$(PYTEST) -m "ansible and not lab" tests
+
+test-browser: setup
+	$(PYTEST) -m "not lab" tests/browser
+
+test-lab: setup
+	$(PYTEST) -m lab tests
+
+# Each role's Molecule scenario on a real lab host (root; each scenario brings up its own lab).
+MOLECULE_ROLES := $(patsubst roles/%/molecule/default/molecule.yml,%,$(wildcard roles/*/molecule/default/molecule.yml))
+
+molecule: setup
+	set -e; for role in $(MOLECULE_ROLES); do \
+		(cd roles/$$role && PATH=$(CURDIR)/$(VENV)/bin:$$PATH molecule test -s default); \
+	done
 
 test: setup
-	$(VENV)/bin/ruff check confprov tests bench
+	$(VENV)/bin/ruff check $(PYTHON_SOURCES)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/ansible-lint --profile production playbooks roles
 	$(VENV)/bin/pytest tests

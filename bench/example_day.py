@@ -20,11 +20,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 CONFPROV = [sys.executable, "-m", "confprov"]
 
 
-def step(name: str, argv: list[str], out: dict, timeout: float = 7200) -> dict:
+def step(name: str, argv: list[str], out: dict[str, Any], timeout: float = 7200) -> dict[str, Any]:
     started = time.monotonic()
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
     took = round(time.monotonic() - started, 1)
@@ -42,7 +43,7 @@ def main() -> int:
     parser.add_argument("--name", default="day")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
-    out: dict = {"example": args.example, "steps": [], "load_before": os.getloadavg()}
+    out: dict[str, Any] = {"example": args.example, "steps": [], "load_before": os.getloadavg()}
     folder = Path(tempfile.mkdtemp(prefix="confprov-day-"))
     ws = folder / "ws"
     w = ["-w", str(ws)]

@@ -34,8 +34,8 @@ import yaml
 
 from confprov import paths, vault
 from confprov.lab import lab as lab_mod
+from confprov.lab.lab_workspace import ssh_argv
 from confprov.lab.plan import generated_sites
-from confprov.lab.workspace import ssh_argv
 from confprov.provision.run import play_vars, prepare_mirror, served
 from confprov.workspace import load
 

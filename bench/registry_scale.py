@@ -230,8 +230,12 @@ def main() -> None:
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
-    med = lambda pairs: statistics.median(t for t, _ in pairs)  # noqa: E731
-    peak = lambda pairs: max(m for _, m in pairs)  # noqa: E731
+    def med(pairs: list[tuple[float, int]]) -> float:
+        return statistics.median(t for t, _ in pairs)
+
+    def peak(pairs: list[tuple[float, int]]) -> int:
+        return max(m for _, m in pairs)
+
     floor = statistics.median(floors)
     print(
         f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "

@@ -33,6 +33,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 LAB = "rtbench"
 # A push where some router did not answer (on this 2-core machine under the lab's own load, a lab
@@ -57,19 +58,19 @@ def lab_up(workspace: Path, name: str = LAB) -> None:
     print(f"lab {name} up in {time.monotonic() - started:.1f} s", file=sys.stderr)
 
 
-def lines_for(targets, conference):
+def lines_for(targets: list[Any], conference: Any) -> dict[str, list[str]]:
     from confprov.routers.configdiff import dialect
     from confprov.routers.platforms import platform
     from confprov.routers.render import render
 
-    out = {}
+    out: dict[str, list[str]] = {}
     for t in targets:
         d = dialect(platform(t.platform))
         out[t.host] = d.commands(d.missing(d.statements(render(t, conference)), []))
     return out
 
 
-def netmiko_push(t, known_hosts, commands: list[str]) -> None:
+def netmiko_push(t: Any, known_hosts: Any, commands: list[str]) -> None:
     from netmiko import ConnectHandler
 
     from confprov.routers.device import HostKeyStore
@@ -104,7 +105,7 @@ def netmiko_push(t, known_hosts, commands: list[str]) -> None:
         conn.disconnect()
 
 
-def pool(targets, known_hosts, lines, workers: int) -> float:
+def pool(targets: list[Any], known_hosts: Any, lines: dict[str, list[str]], workers: int) -> float:
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=workers) as ex:
         futures = {t.host: ex.submit(netmiko_push, t, known_hosts, lines[t.host]) for t in targets}
@@ -116,7 +117,7 @@ def pool(targets, known_hosts, lines, workers: int) -> float:
     return spent
 
 
-def reset(targets, known_hosts, conference, workers: int) -> None:
+def reset(targets: list[Any], known_hosts: Any, conference: Any, workers: int) -> None:
     """Remove what a push adds (untimed), so the next push has the full work again."""
     undo = {}
     for t in targets:
@@ -129,7 +130,7 @@ def reset(targets, known_hosts, conference, workers: int) -> None:
     pool(targets, known_hosts, undo, workers)
 
 
-def engine_push(workspace, targets, conference, workers: int) -> float:
+def engine_push(workspace: Path, targets: list[Any], conference: Any, workers: int) -> float:
     from confprov.routers import engine
     from confprov.routers.targets import known_hosts
 

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import yaml
 
-from confprov.lab.workspace import ssh_argv
+from confprov.lab.lab_workspace import ssh_argv
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULE = ROOT / "roles" / "connection_check" / "library" / "confprov_check.py"

@@ -37,8 +37,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 IP_UDP = 28
@@ -132,12 +134,20 @@ class Bench:
 
 def read_states(path: Path) -> dict[str, str]:
     try:
-        return json.loads(path.read_text())
+        states: dict[str, str] = json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
+    return states
 
 
-def wait_states(path: Path, check, seconds: float) -> dict[str, str]:
+def in_state(slug: str, *wanted: str) -> Callable[[dict[str, str]], bool]:
+    """A check for wait_states: the site's state is one of ``wanted``."""
+    return lambda states: states.get(slug) in wanted
+
+
+def wait_states(
+    path: Path, check: Callable[[dict[str, str]], bool], seconds: float
+) -> dict[str, str]:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         states = read_states(path)
@@ -147,14 +157,14 @@ def wait_states(path: Path, check, seconds: float) -> dict[str, str]:
     raise SystemExit(f"bench: timed out after {seconds:g} s; states: {read_states(path)}")
 
 
-def run(args: argparse.Namespace) -> dict:
+def run(args: argparse.Namespace) -> dict[str, Any]:
     from confprov.config import load_config
     from confprov.lab import lab as lab_mod
     from confprov.lab.plan import example_sites, generated_sites
     from confprov.watch.deploy import deploy
 
     specs = example_sites(args.example) if args.example else generated_sites(args.sites)
-    out: dict = {"sites": len(specs)}
+    out: dict[str, Any] = {"sites": len(specs)}
     if args.reuse:  # a lab of this name already up (e.g. a bench interrupted after `lab up`)
         ws = Path(args.reuse)
     else:
@@ -219,10 +229,10 @@ def run(args: argparse.Namespace) -> dict:
             slugs = [s.slug for s in bench.plan.sites]
             random.seed(1 + n)
             for slug in random.sample(slugs, min(args.cuts, len(slugs))):
-                wait_states(states_file, lambda s, x=slug: s.get(x) in ("up", "degraded"), 60)
+                wait_states(states_file, in_state(slug, "up", "degraded"), 60)
                 start = time.monotonic()
                 bench.fault(slug, down=True)
-                wait_states(states_file, lambda s, x=slug: s.get(x) == "down", 30)
+                wait_states(states_file, in_state(slug, "down"), 30)
                 latencies.append(time.monotonic() - start)
                 bench.fault(slug, down=False)
             out["gaps"][f"{gap:g}"] = {

@@ -15,7 +15,7 @@ import json
 import os
 import shlex
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,22 +32,117 @@ _VAULT_PROMPT = r"Vault password.*:\s*?$"
 HOST_STATES = ("ok", "changed", "failed", "unreachable", "skipped")
 
 
+NOTHING_TO_RETRY = "nothing to retry: the last run had no failed sites"
+
+
 @dataclass(frozen=True)
 class HostResult:
+    """One host's outcome. ``failed_task`` is the failed task's display name, for people;
+    ``failed_action`` (the module's resolved name) and ``failed_role`` say which task it was,
+    for programs: a task's display name can be reworded in a role at any time."""
+
     host: str
     status: str  # one of HOST_STATES: the worst that happened to the host in the run
     changed: int = 0
     failed_task: str = ""
     message: str = ""
+    failed_action: str = ""
+    failed_role: str = ""
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
+class TaskResult:
+    """One task's result on one host, as ansible-runner's event carried it.
+
+    Programs find a task by ``action`` (the module it ran, fully qualified when Ansible resolved
+    it) and ``role`` (the role it lives in, "" for a play's own task), never by ``task``: the
+    display name is for people and may be reworded.
+    """
+
+    host: str
+    action: str
+    role: str
+    task: str
+    status: str  # ok, changed, failed or unreachable
+    item: bool  # one item of a loop (its loop's summary comes as its own result)
+    res: dict[str, Any]
+    seconds: float
+
+    def is_action(self, *names: str) -> bool:
+        """Whether the task ran one of ``names`` (a fully qualified name, or a short one that
+        matches the last part of it: ``confprov_check`` is ``ansible.legacy.confprov_check``)."""
+        return any(self.action == name or self.action.rsplit(".", 1)[-1] == name for name in names)
+
+
+_TASK_EVENTS = {
+    "runner_on_ok": False,
+    "runner_on_failed": False,
+    "runner_on_unreachable": False,
+    "runner_item_on_ok": True,
+}
+
+
+def task_result(event: dict[str, Any]) -> TaskResult | None:
+    """The task result an ansible-runner event carries (None for other events).
+
+    The one parser of job events: the live collector and every reader of a run folder use it.
+    """
+    kind = str(event.get("event", ""))
+    data = event.get("event_data") or {}
+    if kind not in _TASK_EVENTS or not data.get("host"):
+        return None
+    res = data.get("res")
+    res = res if isinstance(res, dict) else {}
+    if kind == "runner_on_unreachable":
+        status = "unreachable"
+    elif kind == "runner_on_failed":
+        status = "failed"
+    else:
+        status = "changed" if res.get("changed") else "ok"
+    duration = data.get("duration")
+    return TaskResult(
+        host=str(data["host"]),
+        action=str(data.get("resolved_action") or data.get("task_action") or ""),
+        role=str(data.get("role") or ""),
+        task=str(data.get("task") or ""),
+        status=status,
+        item=_TASK_EVENTS[kind],
+        res=res,
+        seconds=float(duration) if isinstance(duration, int | float) else 0.0,
+    )
+
+
+def task_results(
+    run_dir: Path, *, actions: Collection[str] = (), role: str | None = None
+) -> list[TaskResult]:
+    """A finished run's task results from its own job events (the audit trail ansible-runner
+    keeps in ``artifacts/*/job_events``), in the order they happened; only tasks that ran one
+    of ``actions`` (any when empty) in ``role`` (any when None)."""
+    out: list[tuple[int, TaskResult]] = []
+    for path in run_dir.glob("artifacts/*/job_events/*.json"):
+        event = json.loads(path.read_text(encoding="utf-8"))
+        found = task_result(event)
+        if found is None or (actions and not found.is_action(*actions)):
+            continue
+        if role is None or found.role == role:
+            counter = event.get("counter")
+            out.append((counter if isinstance(counter, int) else 0, found))
+    return [found for _, found in sorted(out, key=lambda pair: pair[0])]
+
+
+@dataclass(kw_only=True)
 class RunResult:
     action: str
     run_dir: Path
     status: str  # ansible-runner's: successful, failed, timeout, canceled
     rc: int
     hosts: dict[str, HostResult] = field(default_factory=dict)
+
+    def results(
+        self, *, actions: Collection[str] = (), role: str | None = None
+    ) -> list[TaskResult]:
+        """This run's task results, by the module they ran and their role (task_results)."""
+        return task_results(self.run_dir, actions=actions, role=role)
 
     @property
     def failed_hosts(self) -> list[HostResult]:
@@ -125,25 +220,24 @@ class _Collector:
     def __init__(self, progress: Progress, on_progress: ProgressCallback | None) -> None:
         self.progress = progress
         self.on_progress = on_progress
-        self.failures: dict[str, tuple[str, str, str]] = {}
+        self.failures: dict[str, TaskResult] = {}
         self.stats: dict[str, dict[str, int]] = {}
 
     def __call__(self, event: dict[str, Any]) -> bool:
         kind = event.get("event", "")
         data = event.get("event_data", {})
         host = data.get("host", "")
+        found = task_result(event)
         if kind == "playbook_on_task_start":
             self.progress.task = data.get("task", "")
-        elif kind in ("runner_on_failed", "runner_on_unreachable") and not data.get(
-            "ignore_errors"
+        elif (
+            found is not None
+            and found.status in ("failed", "unreachable")
+            and not data.get("ignore_errors")
         ):
-            state = "unreachable" if kind == "runner_on_unreachable" else "failed"
-            self.failures.setdefault(
-                host, (state, data.get("task", ""), _message(data.get("res", {})))
-            )
-            (self.progress.unreachable if state == "unreachable" else self.progress.failed).add(
-                host
-            )
+            self.failures.setdefault(host, found)
+            unreachable = found.status == "unreachable"
+            (self.progress.unreachable if unreachable else self.progress.failed).add(host)
         elif kind == "playbook_on_stats":
             self.stats = {
                 key: dict(data.get(key) or {})
@@ -162,8 +256,16 @@ class _Collector:
         for name in names:
             changed = self.stats.get("changed", {}).get(name, 0)
             if name in self.failures:
-                state, task, message = self.failures[name]
-                out[name] = HostResult(name, state, changed, task, message)
+                failed = self.failures[name]
+                out[name] = HostResult(
+                    name,
+                    failed.status,
+                    changed,
+                    failed.task,
+                    _message(failed.res),
+                    failed_action=failed.action,
+                    failed_role=failed.role,
+                )
             elif self.stats.get("dark", {}).get(name):
                 out[name] = HostResult(name, "unreachable", changed, "", "unreachable")
             elif self.stats.get("failures", {}).get(name):
@@ -205,8 +307,29 @@ def last_run(workspace: Path, action: str) -> dict[str, Any] | None:
     return None
 
 
-def retry_limit(workspace: Path, action: str) -> list[str]:
-    """Hosts that failed or were unreachable in the last run of ``action``."""
+class NothingToRetry(ConfprovError):
+    """``--retry-failed`` (verify: ``--failed-only``) found nothing to retry: every command
+    says so in the same words and exits 0, running nothing (the run asked for has nothing to do,
+    which is success)."""
+
+    exit_code = 0
+
+    def __init__(self, *, limited: bool) -> None:
+        super().__init__(NOTHING_TO_RETRY + (" among those --limit selects" if limited else ""))
+
+
+def retry_selection(failed: Iterable[str], within: Collection[str] | None = None) -> list[str]:
+    """The one rule of ``--retry-failed`` for every command: what failed last time, inside
+    ``--limit`` when one was given (``within``); NothingToRetry when that is nothing."""
+    chosen = sorted(set(failed) if within is None else set(failed) & set(within))
+    if not chosen:
+        raise NothingToRetry(limited=within is not None)
+    return chosen
+
+
+def last_failed(workspace: Path, action: str) -> list[str]:
+    """Hosts that failed or were unreachable in the last run of ``action`` (bad input when
+    there was no such run: nothing to retry from)."""
     data = last_run(workspace, action)
     if data is None:
         raise InputError(
@@ -215,6 +338,11 @@ def retry_limit(workspace: Path, action: str) -> list[str]:
     return sorted(
         name for name, h in data["hosts"].items() if h["status"] in ("failed", "unreachable")
     )
+
+
+def retry_limit(workspace: Path, action: str, within: Collection[str] | None = None) -> list[str]:
+    """The hosts a ``--retry-failed`` run of ``action`` takes (see retry_selection)."""
+    return retry_selection(last_failed(workspace, action), within)
 
 
 def _environment(workspace: Path, run_dir: Path) -> dict[str, str]:

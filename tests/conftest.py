@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,3 +72,44 @@ def build_msi(tmp_path: Path) -> MsiBuilder:
         return dest
 
     return build
+
+
+# --- markers say what a test needs ----------------------------------------------------------
+# A test that starts Ansible must say so (`ansible`, or `lab`, which may run it too), so that a
+# selection without them (`make test-unit`: -m "not lab and not ansible") runs no Ansible. Under
+# such a selection an unmarked test that starts it fails here, naming the marker it lacks: an
+# Ansible program started through subprocess, or a run through the runner façade.
+_ANSIBLE_PROGRAMS = ("ansible", "molecule")
+
+
+def _program(args: object) -> str:
+    first = args if isinstance(args, str | bytes | os.PathLike) else next(iter(args), "")  # type: ignore[call-overload]
+    name = Path(os.fsdecode(first)).name if first else ""
+    return name.split()[0] if name else ""
+
+
+@pytest.fixture(autouse=True)
+def _ansible_only_when_marked(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if "not ansible" not in (request.config.option.markexpr or ""):
+        return  # Ansible may run: nothing to guard
+    if any(request.node.get_closest_marker(m) for m in ("ansible", "lab")):
+        return
+    where = request.node.nodeid
+
+    def refuse(what: str) -> None:
+        pytest.fail(f"{where} runs Ansible ({what}): mark it @pytest.mark.ansible", pytrace=False)
+
+    real_popen = subprocess.Popen
+
+    class Guarded(real_popen):  # type: ignore[misc,valid-type]
+        def __init__(self, args: Any, *rest: Any, **kwargs: Any) -> None:
+            if _program(args).startswith(_ANSIBLE_PROGRAMS):
+                refuse(_program(args))
+            super().__init__(args, *rest, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", Guarded)
+    from confprov import runner
+
+    monkeypatch.setattr(runner, "_run", lambda **_: refuse("ansible-runner"))

@@ -11,13 +11,13 @@ from __future__ import annotations
 from confprov.exceptions import InputError
 from confprov.lab.plan import WAN_IF, LabPlan, LabSite
 from confprov.lab.state import LabState
-from confprov.lab.system import require_root, run
+from confprov.lab.system import require_root, run_command
 
 FAULT_TABLE = "confprov_fault"
 
 
 def _nft(site: LabSite, script: str) -> None:
-    run(["ip", "netns", "exec", site.router_ns, "nft", "-f", "-"], input_text=script)
+    run_command(["ip", "netns", "exec", site.router_ns, "nft", "-f", "-"], input_text=script)
 
 
 def set_loss(site: LabSite, pct: float) -> None:
@@ -40,7 +40,7 @@ def set_rate(site: LabSite, kbit: int) -> None:
         raise InputError(f"--rate {kbit}: at least 8 kbit/s")
     # The bucket holds at least two full frames and about 20 ms of traffic.
     burst = max(3028, kbit * 1000 // 8 // 50)
-    run(
+    run_command(
         [
             "tc",
             "-n",
@@ -62,16 +62,16 @@ def set_rate(site: LabSite, kbit: int) -> None:
 
 
 def set_down(site: LabSite) -> None:
-    run(["ip", "-n", site.router_ns, "link", "set", WAN_IF, "down"])
+    run_command(["ip", "-n", site.router_ns, "link", "set", WAN_IF, "down"])
 
 
 def clear(site: LabSite) -> None:
-    run(
+    run_command(
         ["ip", "netns", "exec", site.router_ns, "nft", "delete", "table", "inet", FAULT_TABLE],
         check=False,
     )
-    run(["tc", "-n", site.router_ns, "qdisc", "del", "dev", WAN_IF, "root"], check=False)
-    run(["ip", "-n", site.router_ns, "link", "set", WAN_IF, "up"])
+    run_command(["tc", "-n", site.router_ns, "qdisc", "del", "dev", WAN_IF, "root"], check=False)
+    run_command(["ip", "-n", site.router_ns, "link", "set", WAN_IF, "up"])
 
 
 def apply(

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from confprov.exceptions import EnvironmentProblem
-from confprov.lab.system import require_root, require_tools, run
+from confprov.lab.system import require_root, require_tools, run_command
 
 IMAGES_DIR = Path("/var/lib/confprov/images")
 SUITE = "bookworm"
@@ -167,7 +167,7 @@ def _build_locked(*, force: bool, log: Path | None) -> tuple[Path, float]:
             f"debootstrap failed (exit {proc.returncode}); see {log_path} "
             f"(mirror {spec['mirror']}, packages {', '.join(PACKAGES)})"
         )
-    run(["chroot", str(root), "/bin/sh", "-c", SETUP_SCRIPT])
+    run_command(["chroot", str(root), "/bin/sh", "-c", SETUP_SCRIPT])
     (work / "recipe.json").write_text(json.dumps(spec, indent=2, sort_keys=True) + "\n")
     (work / "READY").write_text(time.strftime("%Y-%m-%dT%H:%M:%SZ\n", time.gmtime()))
     if final.exists():

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from confprov.exceptions import EnvironmentProblem, InputError, NotReady
 from confprov.lab import containers, hostfs, net
-from confprov.lab import workspace as labws
+from confprov.lab import lab_workspace as labws
 from confprov.lab.image import build_image, cached_image
 from confprov.lab.plan import LabPlan, SiteSpec, check_name, make_plan
 from confprov.lab.state import LABS_DIR, Entry, LabState, all_labs, claim

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from confprov.lab.plan import WAN_IF, LabPlan
 from confprov.lab.state import Entry, LabState
-from confprov.lab.system import LabCommandError, run
+from confprov.lab.system import LabCommandError, run_command
 
 CLONE_NEWNET = 0x40000000
 NETNS_DIR = "/run/netns"
@@ -47,7 +47,7 @@ def _batch(lines: Iterable[str], netns: str | None = None) -> None:
         if netns is None
         else ["ip", "-n", netns, "-force", "-batch", "-"]
     )
-    run(cmd, input_text="\n".join(lines) + "\n")
+    run_command(cmd, input_text="\n".join(lines) + "\n")
 
 
 def create(plan: LabPlan, state: LabState) -> None:
@@ -67,7 +67,7 @@ def create(plan: LabPlan, state: LabState) -> None:
         f"  chain forward {{ type filter hook forward priority -100; policy accept;\n"
         f'    iifname "{plan.bridge}" drop\n    oifname "{plan.bridge}" drop\n  }}\n}}\n'
     )
-    run(["nft", "-f", "-"], input_text=nft)
+    run_command(["nft", "-f", "-"], input_text=nft)
     ensure_neighbour_room(len(plan.sites) * 2 + 1)
 
     lines = [f"netns add {ns}" for ns in all_ns]
@@ -226,15 +226,17 @@ def remove(entries: list[Entry]) -> list[str]:
     lines = [f"netns del {n}" for n in ns] + [f"link del {link}" for link in gone_links]
     if lines:
         # -force: keep going past a link that vanished with its namespace meanwhile.
-        run(["ip", "-force", "-batch", "-"], input_text="\n".join(lines) + "\n", check=False)
+        run_command(
+            ["ip", "-force", "-batch", "-"], input_text="\n".join(lines) + "\n", check=False
+        )
     if ns:
         done.append(f"{len(ns)} namespaces")
     if gone_links:
         done.append(f"{len(gone_links)} links")
     for entry in entries:
         if entry.kind == "nft":
-            proc = run(["nft", "list", "table", "inet", entry.value], check=False)
+            proc = run_command(["nft", "list", "table", "inet", entry.value], check=False)
             if proc.returncode == 0:
-                run(["nft", "delete", "table", "inet", entry.value])
+                run_command(["nft", "delete", "table", "inet", entry.value])
                 done.append(f"nft table {entry.value}")
     return done

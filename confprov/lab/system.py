@@ -33,7 +33,7 @@ def require_tools(tools: Mapping[str, str]) -> None:
         )
 
 
-def run(
+def run_command(
     cmd: Sequence[str], *, input_text: str | None = None, check: bool = True
 ) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(list(cmd), input=input_text, capture_output=True, text=True, check=False)

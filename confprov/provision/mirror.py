@@ -43,7 +43,7 @@ DEFAULT_PORT = 8473
 _ORIGIN = "confprov"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MirrorSpec:
     """What the mirror must hold: ``name=version`` pins and unpinned names."""
 
@@ -63,7 +63,7 @@ class MirrorSpec:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MirrorState:
     path: Path
     built: bool  # False: the existing mirror already matched
@@ -114,7 +114,13 @@ def ensure_mirror(workspace: Path, spec: MirrorSpec, *, rebuild: bool = False) -
         and manifest.get("spec") == spec.as_dict()
         and (target / "InRelease").is_file()
     ):
-        return MirrorState(target, False, manifest["packages"], manifest["size_bytes"], 0.0)
+        return MirrorState(
+            path=target,
+            built=False,
+            packages=manifest["packages"],
+            size_bytes=manifest["size_bytes"],
+            seconds=0.0,
+        )
     return build_mirror(workspace, spec)
 
 
@@ -159,7 +165,13 @@ def build_mirror(workspace: Path, spec: MirrorSpec) -> MirrorState:
         repo.rename(target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return MirrorState(target, True, packages, size, time.monotonic() - started)
+    return MirrorState(
+        path=target,
+        built=True,
+        packages=packages,
+        size_bytes=size,
+        seconds=time.monotonic() - started,
+    )
 
 
 def _require(programs: Iterable[str]) -> None:

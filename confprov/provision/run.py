@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,10 +22,13 @@ CHECK_ACTION = "provision-check"
 ANSIBLE_NEEDS = ("python3-apt",)
 
 
-REPORT_TASK = "Report what a real run would change"
+# --check: the roles whose tasks/report.yml lists what a real run would change, in the one task
+# of that role running REPORT_ACTION (tests/contracts keeps it the only one).
+REPORT_ROLES = ("conference_client", "endpoint_baseline")
+REPORT_ACTION = "ansible.builtin.debug"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ProvisionOutcome:
     result: runner.RunResult | None
     mirror: mirror.MirrorState | None = None
@@ -123,18 +125,18 @@ def provision(
     loaded = load(workspace)
     only: list[str] | None = None
     if retry_failed:
-        only = runner.retry_limit(workspace, ACTION)
-        if not only:
-            return ProvisionOutcome(None, notes=["nothing to retry: no host failed last time"])
+        within = None
+        if limits:
+            limited = targets.resolve(loaded.registry, limits)
+            within = [*limited.hosts, *limited.windows]
+        try:
+            only = runner.retry_limit(workspace, ACTION, within)
+        except runner.NothingToRetry as nothing:
+            return ProvisionOutcome(result=None, notes=[str(nothing)])
     chosen = targets.resolve(loaded.registry, limits, only)
     notes: list[str] = []
     if not chosen.hosts and not chosen.windows:
-        what = (
-            "holds none of the hosts that failed last time"
-            if only is not None and limits
-            else "selects no endpoint"
-        )
-        raise InputError([Problem("--limit", None, ", ".join(limits), what)])
+        raise InputError([Problem("--limit", None, ", ".join(limits), "selects no endpoint")])
     # Everything that can refuse the input is checked before anything is served or run.
     windows = winprov.plan(workspace, loaded.config) if chosen.windows else None
     say(render_workspace_inventory(workspace).text())
@@ -164,7 +166,9 @@ def provision(
             total=len(chosen.hosts),
         )  # fmt: skip
     surveys = survey.summarise(survey.load(workspace, every))
-    outcome = ProvisionOutcome(result, state, chosen, surveys, notes)
+    outcome = ProvisionOutcome(
+        result=result, mirror=state, targets=chosen, survey=surveys, notes=notes
+    )
     if check:
         outcome.would_change = would_change(result.run_dir)
     return outcome
@@ -173,37 +177,32 @@ def provision(
 def would_change(run_dir: Path) -> dict[str, list[str]]:
     """What a --check run found different, per host, from the run's own job events.
 
-    The roles' report task lists each difference (never a file's content); reading the run
-    folder's job_events/ is the audit path ansible-runner keeps for every run.
+    The roles' report task (each REPORT_ROLES role's one ``REPORT_ACTION`` task, found by
+    role and action, never by its display name) lists each difference (never a file's content).
     """
     out: dict[str, list[str]] = {}
-    events = run_dir / "artifacts" / "ansible" / "job_events"
-    for path in sorted(events.glob("*.json")) if events.is_dir() else []:
-        event = json.loads(path.read_text())
-        data = event.get("event_data", {})
-        if event.get("event") == "runner_on_ok" and data.get("task") == REPORT_TASK:
-            messages = data.get("res", {}).get("msg", [])
-            out.setdefault(data.get("host", ""), []).extend(
+    for task in runner.task_results(run_dir):
+        if task.role in REPORT_ROLES and task.is_action(REPORT_ACTION) and not task.item:
+            if task.status not in ("ok", "changed"):
+                continue
+            messages = task.res.get("msg", [])
+            out.setdefault(task.host, []).extend(
                 messages if isinstance(messages, list) else [str(messages)]
             )
-        elif change := _windows_change(event):
+        elif change := _windows_change(task):
             # Windows: stock modules say themselves in check mode what they would change.
-            out.setdefault(data.get("host", ""), []).append(change)
+            out.setdefault(task.host, []).append(change)
     return {host: sorted(set(lines)) for host, lines in sorted(out.items())}
 
 
-def _windows_change(event: dict[str, Any]) -> str:
+def _windows_change(task: runner.TaskResult) -> str:
     """ "task: item" for a changed ansible.windows task (an item or the task itself), else ""."""
-    data = event.get("event_data", {})
-    if not str(data.get("task_action", "")).startswith("ansible.windows."):
+    if not task.action.startswith("ansible.windows.") or task.status != "changed":
         return ""
-    if event.get("event") not in ("runner_on_ok", "runner_item_on_ok"):
+    if "results" in task.res:  # a loop's summary: its items are listed
         return ""
-    res = data.get("res", {})
-    if not res.get("changed") or "results" in res:  # a loop's summary: its items are listed
-        return ""
-    label = res.get("_ansible_item_label", "")
-    return f"{data.get('task', '')}: {label}" if label else str(data.get("task", ""))
+    label = task.res.get("_ansible_item_label", "")
+    return f"{task.task}: {label}" if label else task.task
 
 
 def play_vars(workspace: Path, profile: Profile) -> dict[str, Any]:

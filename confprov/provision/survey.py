@@ -30,7 +30,7 @@ NEEDS: dict[str, tuple[str, Any]] = {
 }
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SurveySummary:
     sites: int = 0
     lacking: dict[str, list[str]] = field(default_factory=dict)  # need -> site names

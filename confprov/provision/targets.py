@@ -13,7 +13,7 @@ from confprov.registry import Registry
 from confprov.selection import select
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Targets:
     groups: tuple[str, ...]  # inventory groups the limits name (empty: every endpoint)
     hosts: tuple[str, ...]  # endpoint hosts the play will run on
@@ -42,5 +42,9 @@ def resolve(
             else:
                 addresses[host] = address
     return Targets(
-        selection.groups, tuple(sorted(addresses)), addresses, tuple(sorted(windows)), windows
+        groups=selection.groups,
+        hosts=tuple(sorted(addresses)),
+        addresses=addresses,
+        windows=tuple(sorted(windows)),
+        windows_addresses=windows,
     )

@@ -44,21 +44,27 @@ def _print_run(args: argparse.Namespace, outcome: object) -> int:
 
 def _run(args: argparse.Namespace, action: str, *, plan: bool = False, backup: str = "") -> int:
     from confprov.routers.run import Settings, run_routers
+    from confprov.runner import NothingToRetry
 
     settings = _settings(args)
     assert isinstance(settings, Settings)
     cliargs.check_targets(args, ("json",))
-    with cliargs.progress(args, f"routers {action}") as progress:
-        outcome = run_routers(
-            resolve_workspace(args),
-            action,
-            plan=plan,
-            limits=args.limit,
-            retry_failed=getattr(args, "retry_failed", False),
-            backup=backup,
-            settings=settings,
-            on_progress=progress,
-        )
+    try:
+        with cliargs.progress(args, f"routers {action}") as progress:
+            outcome = run_routers(
+                resolve_workspace(args),
+                action,
+                plan=plan,
+                limits=args.limit,
+                retry_failed=getattr(args, "retry_failed", False),
+                backup=backup,
+                settings=settings,
+                on_progress=progress,
+            )
+    except NothingToRetry as nothing:  # said as provision and verify say it (confprov.runner)
+        cliargs.emit_json(args, {"routers": {}, "note": str(nothing)})
+        cliargs.say(args, str(nothing))
+        return nothing.exit_code
     return _print_run(args, outcome)
 
 

@@ -149,15 +149,8 @@ def run_routers(
         from confprov.workspace import load
 
         limit = router_hosts(load(workspace).registry, limits)
-    if retry_failed:
-        failed = runner.retry_limit(workspace, name)
-        if limits:
-            inside = set(limit)
-            failed = [h for h in failed if h in inside]
-        if not failed:
-            why = "no router failed last time" + (" among those --limit selects" if limits else "")
-            raise InputError([Problem(str(workspace / runner.RUNS_DIR), None, None, why)])
-        limit = failed
+    if retry_failed:  # NothingToRetry (exit 0) when no router failed last time (in the limit)
+        limit = runner.retry_limit(workspace, name, limit if limits else None)
     render_workspace_inventory(workspace)
     (workspace / runner.RUNS_DIR).mkdir(exist_ok=True)
     sessions = Path(tempfile.mkdtemp(prefix=".sessions-", dir=workspace / runner.RUNS_DIR))

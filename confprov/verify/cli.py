@@ -44,7 +44,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     workspace_arg(p)
     p.add_argument(
-        "--failed-only", action="store_true", help="recheck only sites not ready last time"
+        "--retry-failed",
+        "--failed-only",
+        dest="retry_failed",
+        action="store_true",
+        help="recheck only the sites not ready in their latest run (--failed-only: the same)",
     )
     limit_arg(p)
     p.add_argument("--forks", type=int, default=50, help="parallel hosts (default 50)")
@@ -148,32 +152,32 @@ def _make_report(workspace: Path, run_id: int | None, lang: str | None, scope_al
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
+    from confprov.runner import NothingToRetry
     from confprov.verify.run import verify
 
     workspace = resolve_workspace(args)
     _check_targets(args)
     if args.forks < 1:
         raise InputError([Problem("", None, "--forks", "must be at least 1")])
-    with cliargs.progress(args, "verify") as progress:
-        outcome = verify(
-            workspace,
-            failed_only=args.failed_only,
-            limit=args.limit,
-            forks=args.forks,
-            max_probes=args.max_probes,
-            check_routers=not args.no_router_checks,
-            on_progress=progress,
-        )
-    if outcome is None:
-        which = "of the sites --limit selects, every one" if args.limit else "every site"
-        note = f"no site left to recheck: {which} was ready in its latest run"
-        cliargs.say(args, f"verify: {note}")
+    try:
+        with cliargs.progress(args, "verify") as progress:
+            outcome = verify(
+                workspace,
+                failed_only=args.retry_failed,
+                limit=args.limit,
+                forks=args.forks,
+                max_probes=args.max_probes,
+                check_routers=not args.no_router_checks,
+                on_progress=progress,
+            )
+    except NothingToRetry as nothing:
+        cliargs.say(args, str(nothing))
         if getattr(args, "json", None) is not None:
             from confprov.verify.report import nothing_json
             from confprov.workspace import load
 
-            cliargs.emit_json(args, nothing_json(load(workspace).config.province, note))
-        return 0
+            cliargs.emit_json(args, nothing_json(load(workspace).config.province, str(nothing)))
+        return nothing.exit_code
     report = _make_report(workspace, outcome.run.id, args.lang, outcome.run.scope == "all")
     _render(args, report)
     if outcome.run.run_dir:
@@ -223,6 +227,6 @@ def _cmd_reflector(args: argparse.Namespace) -> int:
         result = deploy_reflector(resolve_workspace(args))
         print(result.summary_text())
         return 0 if result.ok else 1
-    from confprov.verify.reflector import run
+    from confprov.verify.reflector import serve_args
 
-    return run(args)
+    return serve_args(args)

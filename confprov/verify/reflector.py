@@ -90,7 +90,8 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     return parser
 
 
-def run(args: argparse.Namespace) -> int:
+def serve_args(args: argparse.Namespace) -> int:
+    """Serve as ``args`` say (the reflector's own command line, or `confprov reflector`)."""
     if args.pidfile:
         with open(args.pidfile, "w", encoding="ascii") as handle:  # noqa: PTH123 - stdlib only, py3.11
             handle.write(f"{os.getpid()}\n")
@@ -106,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return run(build_parser().parse_args(argv))
+    return serve_args(build_parser().parse_args(argv))
 
 
 if __name__ == "__main__":

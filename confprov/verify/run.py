@@ -8,13 +8,13 @@ conference side's uplink (``uplink_kbps // bitrate_kbps``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from confprov import runner
 from confprov.config import Config
 from confprov.exceptions import ConfprovError, InputError, Problem
 from confprov.registry import Registry, Site
@@ -59,10 +59,12 @@ def probe_limit(config: Config, override: int | None = None) -> int:
 def select_sites(
     workspace: Path, registry: Registry, *, failed_only: bool, limit: Sequence[str]
 ) -> list[Site]:
-    """The sites ``limit`` selects (confprov.selection), narrowed to last run's red ones."""
+    """The sites ``limit`` selects (confprov.selection), narrowed to last run's red ones
+    (runner.retry_selection: the rule of every command's retry; NothingToRetry when none)."""
     chosen = list(select(registry, limit).sites)
     if failed_only:
-        red = set(store.not_ready_sites(workspace))
+        within = [s.slug for s in chosen] if limit else None
+        red = set(runner.retry_selection(store.not_ready_sites(workspace), within))
         chosen = [s for s in chosen if s.slug in red]
     return chosen
 
@@ -80,24 +82,16 @@ def client_vars(config: Config) -> dict[str, str]:
     }
 
 
-def module_results(run_dir: Path) -> dict[str, dict[str, Any]]:
+def module_results(run: RunResult) -> dict[str, dict[str, Any]]:
     """The check module's result per host, from the run's ansible-runner events.
 
     The task's duration (ansible-runner's ``event_data.duration``, seconds) is kept beside the
     result as ``_seconds``: JUnit's time of the site.
     """
     out: dict[str, dict[str, Any]] = {}
-    for events in run_dir.glob("artifacts/*/job_events"):
-        for path in events.glob("*.json"):
-            event = json.loads(path.read_text(encoding="utf-8"))
-            data = event.get("event_data", {})
-            if event.get("event") == "runner_on_ok" and data.get("task_action", "").endswith(
-                MODULE
-            ):
-                res = dict(data.get("res") or {})
-                duration = data.get("duration")
-                res["_seconds"] = float(duration) if isinstance(duration, int | float) else 0.0
-                out[data["host"]] = res
+    for task in run.results(actions=(MODULE,)):
+        if task.status in ("ok", "changed") and not task.item:
+            out[task.host] = {**task.res, "_seconds": task.seconds}
     return out
 
 
@@ -194,15 +188,14 @@ def verify(
     max_probes: int | None = None,
     check_routers: bool = True,
     on_progress: ProgressCallback | None = None,
-) -> Outcome | None:
-    """Verify the chosen sites; None when --failed-only finds no site left to recheck."""
+) -> Outcome:
+    """Verify the chosen sites; runner.NothingToRetry when --failed-only finds no site left
+    to recheck."""
     from confprov.workspace import load, render_workspace_inventory
 
     loaded = load(workspace)
     parallel = min(forks, probe_limit(loaded.config, max_probes))
     sites = select_sites(workspace, loaded.registry, failed_only=failed_only, limit=limit)
-    if not sites and failed_only:
-        return None
     scope = "failed-only" if failed_only else "limit" if limit else "all"
     started = store.now()
     render_workspace_inventory(workspace)
@@ -229,7 +222,7 @@ def verify(
                 on_progress=on_progress,
                 total=len(hosts),
             )
-            modules = module_results(run.run_dir)
+            modules = module_results(run)
         routers = routers_future.result()
     from confprov.provision import survey
 

@@ -46,7 +46,7 @@ CREATE TABLE IF NOT EXISTS checks (
     site TEXT NOT NULL,
     host TEXT NOT NULL,
     name TEXT NOT NULL,
-    level TEXT NOT NULL,          -- the verdict's severity: pass, warn, fail, skip
+    severity TEXT NOT NULL,       -- the verdict's: pass, warn, fail, skip (was `level`)
     value TEXT,                   -- JSON: a number, a text or null
     unit TEXT NOT NULL,
     threshold TEXT NOT NULL,
@@ -65,7 +65,7 @@ CREATE TABLE IF NOT EXISTS site_times (  -- how long each site's endpoint checks
 TREND_CHECKS = ("rtt", "jitter", "loss", "mos")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunInfo:
     id: int
     started: str
@@ -86,7 +86,7 @@ class SitePoint:
     values: dict[str, float]  # TREND_CHECKS measured (worst endpoint), where measured
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Change:
     site: str
     name: str
@@ -104,7 +104,17 @@ def connect(workspace: Path) -> Iterator[sqlite3.Connection]:
     safefile.refuse_link(db_path(workspace))  # never a database planted elsewhere by a link
     with closing(sqlite3.connect(db_path(workspace))) as conn:
         conn.executescript(SCHEMA)
+        _rename_level_to_severity(conn)
         yield conn
+
+
+def _rename_level_to_severity(conn: sqlite3.Connection) -> None:
+    """A store written before issue #17 calls a check's severity ``level``, the word a site's
+    tier goes by: renamed once, in place, keeping every stored run."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(checks)")}
+    if "level" in columns:
+        with conn:
+            conn.execute("ALTER TABLE checks RENAME COLUMN level TO severity")
 
 
 def now() -> str:
@@ -157,8 +167,21 @@ def runs(workspace: Path) -> list[RunInfo]:
     if not db_path(workspace).is_file():
         return []
     with connect(workspace) as conn:
-        rows = conn.execute("SELECT * FROM runs ORDER BY id").fetchall()
-    return [RunInfo(*row) for row in rows]
+        rows = conn.execute(
+            "SELECT id, started, finished, scope, run_dir, sites, ready FROM runs ORDER BY id"
+        ).fetchall()
+    return [
+        RunInfo(
+            id=row[0],
+            started=row[1],
+            finished=row[2],
+            scope=row[3],
+            run_dir=row[4],
+            sites=row[5],
+            ready=row[6],
+        )
+        for row in rows
+    ]
 
 
 def run_info(workspace: Path, run_id: int | None) -> RunInfo:
@@ -197,7 +220,7 @@ def load_run(workspace: Path, run_id: int) -> list[SiteResult]:
             (run_id,),
         ).fetchall()
         checks = conn.execute(
-            "SELECT site, host, name, level, value, unit, threshold, reason FROM checks "
+            "SELECT site, host, name, severity, value, unit, threshold, reason FROM checks "
             "WHERE run_id = ? ORDER BY rowid",
             (run_id,),
         ).fetchall()
@@ -284,14 +307,14 @@ def latest_results(workspace: Path, up_to: int | None = None) -> list[SiteResult
 
 
 def not_ready_sites(workspace: Path) -> list[str]:
-    """Sites whose latest verification found them not ready (what --failed-only rechecks)."""
+    """Sites whose latest verification found them not ready (what --retry-failed rechecks)."""
     if not runs(workspace):
         raise InputError(
             [
                 Problem(
                     str(db_path(workspace)),
                     None,
-                    "--failed-only",
+                    "--retry-failed",
                     "no earlier verification: run `confprov verify` first",
                 )
             ]
@@ -309,6 +332,12 @@ def changes_since(workspace: Path, run_id: int, names: dict[str, str]) -> list[C
         old = before.get(site)
         if old is None or old[1] != ready:
             out.append(
-                Change(site, names.get(site, site), None if old is None else old[1], ready, reason)
+                Change(
+                    site=site,
+                    name=names.get(site, site),
+                    before=None if old is None else old[1],
+                    after=ready,
+                    reason=reason,
+                )
             )
     return out

@@ -13,12 +13,12 @@ are one or two lines each.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from confprov import runner
 from confprov.config import Config
 from confprov.exceptions import InputError
 from confprov.verify.evaluate import CHECK_ORDER, SiteResult, Verdict
@@ -63,13 +63,10 @@ def pinned(workspace: Path, config: Config) -> Findings:
 def results(run_dir: Path) -> dict[str, dict[str, Any]]:
     """The windows_check fact per host, from the run's ansible-runner events."""
     out: dict[str, dict[str, Any]] = {}
-    for events in run_dir.glob("artifacts/*/job_events"):
-        for path in events.glob("*.json"):
-            event = json.loads(path.read_text(encoding="utf-8"))
-            data = event.get("event_data", {})
-            facts = data.get("res", {}).get("ansible_facts", {})
-            if event.get("event") == "runner_on_ok" and FACT in facts:
-                out[data["host"]] = facts[FACT]
+    for task in runner.task_results(run_dir):
+        facts = task.res.get("ansible_facts") or {}
+        if task.status in ("ok", "changed") and not task.item and FACT in facts:
+            out[task.host] = facts[FACT]
     return out
 
 

@@ -67,7 +67,15 @@ def sites() -> list[SiteResult]:
 
 
 def write_page(tmp_path, lang="vi"):
-    run = RunInfo(3, "2026-11-26T07:00:00+00:00", "2026-11-26T07:00:09+00:00", "all", "", 4, 2)
+    run = RunInfo(
+        id=3,
+        started="2026-11-26T07:00:00+00:00",
+        finished="2026-11-26T07:00:09+00:00",
+        scope="all",
+        run_dir="",
+        sites=4,
+        ready=2,
+    )
     page = tmp_path / "report.html"
     page.write_text(
         html_page(
@@ -170,7 +178,15 @@ def test_charts_agree_with_the_table_and_print_hides_the_controls(browser, tmp_p
             SitePoint(run_id=3, started="2026-11-26T07:00:00", ready=False, values={"rtt": 48.0}),
         ]
     }
-    run = RunInfo(3, "2026-11-26T07:00:00+00:00", "2026-11-26T07:00:09+00:00", "all", "", 6, 4)
+    run = RunInfo(
+        id=3,
+        started="2026-11-26T07:00:00+00:00",
+        finished="2026-11-26T07:00:09+00:00",
+        scope="all",
+        run_dir="",
+        sites=6,
+        ready=4,
+    )
     page = tmp_path / "charts.html"
     report = Report(
         run=run,

@@ -78,7 +78,7 @@ class Lab:
         return self.plan.conf_server
 
     def ssh_command(self, address: str, command: str, user: str = "conf") -> list[str]:
-        from confprov.lab.workspace import ssh_argv
+        from confprov.lab.lab_workspace import ssh_argv
 
         return ssh_argv(self.workspace, address, command, user)
 

@@ -279,14 +279,14 @@ def test_a_router_down_fails_its_site_only(lab, routed, tmp_path):
 
 def test_an_unreachable_router_is_reported_others_unaffected(lab, routed, tmp_path):
     """The router's management link down: netmiko cannot log in; its endpoint still works."""
-    from confprov.lab.system import run
+    from confprov.lab.system import run_command
 
     ns = lab.site(2).router_ns
-    run(["ip", "-n", ns, "link", "set", "mgmt", "down"])
+    run_command(["ip", "-n", ns, "link", "set", "mgmt", "down"])
     try:
         rc, data = verify(lab, tmp_path)
     finally:
-        run(["ip", "-n", ns, "link", "set", "mgmt", "up"])
+        run_command(["ip", "-n", ns, "link", "set", "mgmt", "up"])
     assert rc == 1
     red = failing(data)
     assert set(red) == {lab.sites[2]}

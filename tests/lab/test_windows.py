@@ -20,7 +20,7 @@ import pytest
 
 from confprov.cli import main
 
-pytestmark = [pytest.mark.lab, pytest.mark.slow]
+pytestmark = [pytest.mark.lab, pytest.mark.ansible]
 
 
 def windows_copy(lab, tmp_path: Path, build_msi) -> Path:  # type: ignore[no-untyped-def]

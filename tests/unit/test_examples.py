@@ -20,6 +20,7 @@ from tests.unit.test_inventory import BIN, ansible_inventory
 
 
 @pytest.mark.parametrize("xlsx", [False, True], ids=["csv", "xlsx"])
+@pytest.mark.ansible
 def test_starter_goes_init_check_inventory_and_renders_every_router(
     tmp_path: Path, capsys, xlsx: bool
 ) -> None:  # type: ignore[no-untyped-def]

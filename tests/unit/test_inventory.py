@@ -53,6 +53,7 @@ def ansible_inventory(source: Path, env: dict[str, str] | None = None) -> dict:
     return json.loads(out.stdout)
 
 
+@pytest.mark.ansible
 def test_ansible_inventory_parses_it(small_workspace: Path) -> None:
     render_workspace_inventory(small_workspace)
     inv = ansible_inventory(small_workspace / "inventory")
@@ -92,6 +93,7 @@ def test_ansible_inventory_parses_it(small_workspace: Path) -> None:
     assert hv["cam-khe-rt"]["ansible_connection"] == "local"
 
 
+@pytest.mark.ansible
 def test_vault_references_resolve_with_the_vault(small_workspace: Path, tmp_path: Path) -> None:
     """The account is a reference: resolved by Ansible with the vault, never stored in clear."""
     render_workspace_inventory(small_workspace)
@@ -166,6 +168,7 @@ def test_invalid_registry_writes_nothing(
     assert not (small_workspace / "inventory").exists()
 
 
+@pytest.mark.ansible
 def test_inventory_plugin_yields_the_same_inventory(small_workspace: Path) -> None:
     render_workspace_inventory(small_workspace)
     rendered = ansible_inventory(small_workspace / "inventory")
@@ -185,6 +188,7 @@ def test_inventory_plugin_yields_the_same_inventory(small_workspace: Path) -> No
     assert plain(from_plugin) == rendered
 
 
+@pytest.mark.ansible
 def test_plugin_reports_a_bad_registry(small_workspace: Path) -> None:
     with (small_workspace / "sites.csv").open("a", encoding="utf-8") as fh:
         fh.write(",Sở Mới,ministry,,198.18.9.1,,,,,,,,,,,\n")
@@ -214,6 +218,7 @@ def test_example_workspace_has_no_secret_in_clear(tmp_path: Path) -> None:
             assert not any(v in text for v in values), path
 
 
+@pytest.mark.ansible
 def test_repository_example_source_lists_the_province() -> None:
     """ansible.cfg at the top points plain Ansible at inventory/example.confprov.yml."""
     out = subprocess.run(

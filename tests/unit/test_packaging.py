@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
-@pytest.mark.slow
+@pytest.mark.ansible
 def test_wheel_ships_ansible_content_and_it_runs(tmp_path: Path) -> None:
     subprocess.run(
         [

@@ -16,6 +16,8 @@ import pytest
 from confprov import paths, runner, vault
 from confprov.exceptions import InputError
 
+pytestmark = pytest.mark.ansible  # the façade through real ansible-runner
+
 DATA = Path(__file__).parent / "data"
 VAULT_PASSWORD = "vault-pw-Zq81"
 ROUTER_SECRET = "R0uter-S3cret-xyz"
@@ -147,3 +149,66 @@ def test_retry_without_a_previous_run_is_bad_input(ws: Path) -> None:
 def test_missing_inventory_is_bad_input(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="confprov inventory"):
         runner.run_playbook(tmp_path, "ping.yml", action="ping")
+
+
+def test_tasks_are_found_by_action_and_role_not_by_display_name(
+    ws: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The provision roles' report task and a failing task, in copies of the roles whose display
+    names were reworded: provision still finds what would change, the failure still names its
+    role and module (the display name only for people)."""
+    from confprov.provision.run import REPORT_ROLES, would_change
+
+    roles = tmp_path / "roles"
+    for role in REPORT_ROLES:
+        report = (paths.roles_path() / role / "tasks" / "report.yml").read_text()
+        assert "- name: Report what a real run would change" in report
+        (roles / role / "tasks").mkdir(parents=True)
+        (roles / role / "tasks" / "report.yml").write_text(
+            report.replace("Report what a real run would change", f"Reworded in {role}")
+        )
+    (roles / "failing" / "tasks").mkdir(parents=True)
+    (roles / "failing" / "tasks" / "main.yml").write_text(
+        "- name: A display name nobody should rely on\n"
+        "  ansible.builtin.fail:\n    msg: boom\n  when: inventory_hostname == 'bad'\n"
+    )
+    imports = "".join(
+        f"    - name: Report in {role}\n      ansible.builtin.import_role:\n"
+        f"        name: {role}\n        tasks_from: report\n      vars:\n"
+        f"        _{role}_state: {{drift: ['{role} differs on {{{{ inventory_hostname }}}}']}}\n"
+        for role in REPORT_ROLES
+    )
+    (tmp_path / "reworded.yml").write_text(
+        "- name: Reworded roles\n  hosts: good:bad\n  gather_facts: false\n  tasks:\n"
+        f"{imports}"
+        "    - name: Fail in a role\n      ansible.builtin.import_role:\n        name: failing\n"
+    )
+    monkeypatch.setattr(paths, "roles_path", lambda: roles)
+    monkeypatch.setattr(paths, "playbook", lambda name: tmp_path / name)
+    result = runner.run_playbook(ws, "reworded.yml", action="probe", forks=2)
+    bad = result.hosts["bad"]
+    assert (bad.status, bad.failed_role, bad.failed_action) == (
+        "failed",
+        "failing",
+        "ansible.builtin.fail",
+    )
+    assert bad.failed_task == "A display name nobody should rely on"  # shown to people
+    assert (
+        json.loads((result.run_dir / "summary.json").read_text())["hosts"]["bad"]["failed_role"]
+        == "failing"
+    )
+    assert would_change(result.run_dir) == {
+        host: sorted(f"{role} differs on {host}" for role in REPORT_ROLES)
+        for host in ("bad", "good")
+    }
+    found = runner.task_results(result.run_dir, actions=("fail",), role="failing")
+    assert [(t.host, t.status, t.action) for t in found] == [
+        ("bad", "failed", "ansible.builtin.fail")
+    ]
+
+
+def test_retry_limit_keeps_the_limit(ws: Path) -> None:
+    runner.run_playbook(ws, "runner_probe.yml", action="probe", forks=4)
+    assert runner.retry_limit(ws, "probe", within=["gone", "good"]) == ["gone"]
+    with pytest.raises(runner.NothingToRetry):
+        runner.retry_limit(ws, "probe", within=["good"])

@@ -44,7 +44,9 @@ def test_the_mirror_and_its_key_never_go_through_a_planted_link(
     ws.mkdir()
     (ws / planted).symlink_to(elsewhere)
     release, arch = mirror.controller_release()
-    spec = mirror.MirrorSpec("test", ("iputils-ping",), (), release, arch)
+    spec = mirror.MirrorSpec(
+        profile="test", pinned=("iputils-ping",), extra=(), release=release, arch=arch
+    )
     with pytest.raises(InputError, match="is a symbolic link"):
         mirror.build_mirror(ws, spec)
     assert list(elsewhere.iterdir()) == []

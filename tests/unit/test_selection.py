@@ -10,6 +10,7 @@ from confprov.cli import main
 from confprov.exceptions import InputError
 from confprov.registry import Registry
 from confprov.routers.targets import router_hosts
+from confprov.runner import NothingToRetry
 from confprov.selection import select
 from confprov.workspace import load
 
@@ -101,8 +102,9 @@ def test_retry_failed_keeps_the_limit(small_workspace: Path) -> None:
     from confprov.routers.run import run_routers
 
     _last_push(small_workspace, ["sngv-rt", "cam-khe-rt"])
-    with pytest.raises(InputError, match="no router failed last time among those --limit"):
+    with pytest.raises(NothingToRetry, match="no failed sites among those --limit selects") as e:
         run_routers(small_workspace, "push", limits=["yen-tap.cam-khe"], retry_failed=True)
+    assert e.value.exit_code == 0  # as provision and verify: nothing to retry is success
     assert not (small_workspace / "inventory").exists()
 
 

@@ -53,6 +53,7 @@ def test_host_names_without_a_district_are_the_short_name(workspace: Path) -> No
     assert all(s.district == "" for s in reg.sites)
 
 
+@pytest.mark.ansible
 def test_inventory_has_group_and_level_groups(workspace: Path) -> None:
     render_workspace_inventory(workspace)
     inv = ansible_inventory(workspace / "inventory")

@@ -49,6 +49,7 @@ def problems(ws: Path) -> list[str]:
     return [str(p) for p in info.value.problems]
 
 
+@pytest.mark.ansible
 def test_xlsx_and_csv_give_the_same_inventory(tmp_path: Path) -> None:
     csv_ws = tmp_path / "csv"
     shutil.copytree(TWO_TIER, csv_ws)

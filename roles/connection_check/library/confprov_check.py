@@ -1,6 +1,5 @@
 #!/usr/bin/python3
-# Copyright: confprov contributors. GNU General Public License v3.0+.
-# ruff: noqa: E402 - Ansible modules put DOCUMENTATION, EXAMPLES and RETURN before the imports
+# Copyright: confprov developers. Apache License 2.0 (see LICENSE).
 """Every connection check of one endpoint in one task: standard library only (Python 3.11).
 
 The module measures and reports; it judges nothing. Thresholds live on the controller
@@ -106,7 +105,7 @@ checks:
     name: {description: check name, type: str, sample: route}
     ok: {description: true passed, false failed, null not run, type: bool}
     detail: {description: what was seen, for a technician, type: str}
-    values: {description: measured values (ms, %, kbit/s), type: dict}
+    values: {description: "measured values (ms, %, kbit/s)", type: dict}
 host:
   description: Address facts used by the checks (gateway, source address).
   returned: always
@@ -586,7 +585,9 @@ LONG_WINDOW_NS = 15_000_000_000
 BURST_WINDOW_NS = 200_000_000
 
 
-def worst_window_loss(sent_ns: dict[int, int], seen: set[int], window_ns: int) -> tuple[float, float]:
+def worst_window_loss(
+    sent_ns: dict[int, int], seen: set[int], window_ns: int
+) -> tuple[float, float]:
     """Worst loss (%) over any ``window_ns`` of send time, and the window used (s).
 
     Windows start at each packet's send time and must fit inside the probe; a probe shorter
@@ -688,7 +689,7 @@ def media_probe(
                 drain_until = now + max(1_000_000_000, 4 * interval_ns)
             if drain_until is not None and (now >= drain_until or len(seen) >= count):
                 break  # every packet is back, or the stragglers had their second
-            wake = drain_until if seq >= count else start + seq * interval_ns
+            wake = drain_until if drain_until is not None else start + seq * interval_ns
             for _fd, _ev in poller.poll(max(0, (wake - now) / 1e6)):
                 while True:
                     try:
@@ -909,7 +910,7 @@ def run_checks(params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-OPTIONS = {
+OPTIONS: dict[str, tuple[bool, Any]] = {
     # name: (required, default)
     "conference": (True, None),
     "media": (True, None),

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from pathlib import Path
+from typing import Any
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
@@ -30,25 +32,45 @@ attributes:
   idempotent: {support: full}
 """
 
+EXAMPLES = r"""
+- name: Save every endpoint's survey in one task on the controller
+  site_survey_save:
+    dir: "{{ site_survey_dir }}"
+    records: "{{ ansible_play_hosts | confprov.core.survey_records(hostvars, result='state') }}"
+  run_once: true
+"""
 
-class ActionModule(ActionBase):
+RETURN = r"""
+written:
+  description: The file names (without .json) whose content changed (or would, in check mode).
+  type: list
+  elements: str
+  returned: always
+path:
+  description: The one file written to, when a single survey was given (O(name), O(data)).
+  type: str
+  returned: when O(records) is not given
+"""
+
+
+class ActionModule(ActionBase):  # type: ignore[misc]  # Ansible's base is untyped
     TRANSFERS_FILES = False
     _requires_connection = False
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
+    def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = super().run(tmp, task_vars)
         args = self._task.args
         folder = args.get("dir")
-        if "records" in args:
-            records = args.get("records")
-        else:
-            records = {args.get("name"): args.get("data")}
+        records = args.get("records") if "records" in args else {args.get("name"): args.get("data")}
         if not folder or not isinstance(records, dict):
-            raise AnsibleActionFail("site_survey_save needs dir and either name and data, or records")
+            raise AnsibleActionFail(
+                "site_survey_save needs dir and either name and data, or records"
+            )
         for name, data in records.items():
             if not name or not isinstance(name, str) or "/" in name or not isinstance(data, dict):
                 raise AnsibleActionFail(
-                    "site_survey_save: every survey needs a file name (no '/') and a mapping, got %r" % (name,)
+                    "site_survey_save: every survey needs a file name (no '/') and a mapping, "
+                    f"got {name!r}"
                 )
         written = []
         for name, data in sorted(records.items()):
@@ -56,25 +78,25 @@ class ActionModule(ActionBase):
                 written.append(name)
         result.update(changed=bool(written), written=written)
         if "records" not in args:
-            result["path"] = os.path.join(folder, args["name"] + ".json")
+            result["path"] = str(Path(folder, args["name"] + ".json"))
         return result
 
-    def _save(self, folder, name, data):
+    def _save(self, folder: str, name: str, data: dict[str, Any]) -> bool:
         """Write <folder>/<name>.json when its content changed; return whether it did (or would)."""
-        path = os.path.join(folder, name + ".json")
+        path = Path(folder, name + ".json")
         text = json.dumps(data, indent=4, sort_keys=True, ensure_ascii=False) + "\n"
         try:
-            with open(path, encoding="utf-8") as fh:
-                if fh.read() == text:
-                    return False
+            if path.read_text(encoding="utf-8") == text:
+                return False
         except OSError:
             pass
         if self._task.check_mode:
             return True
-        os.makedirs(folder, mode=0o755, exist_ok=True)
-        fd, tmp_path = tempfile.mkstemp(dir=folder, prefix="." + name, suffix=".tmp")
+        Path(folder).mkdir(mode=0o755, parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix="." + name, suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
-        os.chmod(tmp_path, 0o644)
-        os.replace(tmp_path, path)
+        tmp_path = Path(tmp_name)
+        tmp_path.chmod(0o644)
+        tmp_path.replace(path)
         return True

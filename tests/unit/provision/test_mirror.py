@@ -5,6 +5,7 @@ A small package keeps it quick; the closure is resolved by apt as for a bare sys
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import shutil
@@ -34,8 +35,13 @@ def candidate(package: str) -> str:
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, mirror.MirrorSpec]:
     ws = tmp_path_factory.mktemp("ws")
     release, arch = mirror.controller_release()
-    spec = mirror.MirrorSpec("test", (f"iputils-ping={candidate('iputils-ping')}",), (),
-                             release, arch)  # fmt: skip
+    spec = mirror.MirrorSpec(
+        profile="test",
+        pinned=(f"iputils-ping={candidate('iputils-ping')}",),
+        extra=(),
+        release=release,
+        arch=arch,
+    )
     state = mirror.build_mirror(ws, spec)
     assert state.built and state.packages >= 2
     return ws, spec
@@ -89,7 +95,7 @@ def test_an_unchanged_spec_reuses_the_mirror_a_new_one_rebuilds(
     ws, spec = built
     assert not mirror.ensure_mirror(ws, spec).built
     key_before = mirror.public_key(ws)
-    wider = mirror.MirrorSpec(spec.profile, spec.pinned, ("iproute2",), spec.release, spec.arch)
+    wider = dataclasses.replace(spec, extra=("iproute2",))
     state = mirror.ensure_mirror(ws, wider)
     assert state.built
     assert any(p.name.startswith("iproute2_") for p in (ws / mirror.MIRROR_DIR).glob("*.deb"))
@@ -99,7 +105,13 @@ def test_an_unchanged_spec_reuses_the_mirror_a_new_one_rebuilds(
 
 def test_an_unknown_version_is_bad_input_naming_the_field(tmp_path: Path) -> None:
     release, arch = mirror.controller_release()
-    spec = mirror.MirrorSpec("test", ("iputils-ping=0.0-nonexistent",), (), release, arch)
+    spec = mirror.MirrorSpec(
+        profile="test",
+        pinned=("iputils-ping=0.0-nonexistent",),
+        extra=(),
+        release=release,
+        arch=arch,
+    )
     with pytest.raises(mirror.InputError) as err:
         mirror.build_mirror(tmp_path, spec)
     assert "client.version" in str(err.value)

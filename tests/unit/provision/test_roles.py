@@ -1,4 +1,4 @@
-"""The provisioning roles: specs agree with defaults, and the state probe sees what differs.
+"""The provisioning roles: the state probe sees what differs (specs: tests/contracts).
 
 The probe module runs through real ansible-playbook with the local connection on files in a
 temporary folder and on this machine's own dpkg database (no endpoint is needed for it).
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,34 +17,6 @@ import pytest
 import yaml
 
 from confprov import paths
-
-ROLES = (
-    "conference_client",
-    "endpoint_baseline",
-    "site_survey",
-    "windows_client",
-    "windows_baseline",
-    "windows_check",
-)
-_COMMENTED = re.compile(r"^# ([a-z_]+):", re.M)
-
-
-@pytest.mark.parametrize("role", ROLES)
-def test_argument_specs_and_defaults_agree(role: str) -> None:
-    folder = paths.roles_path() / role
-    text = (folder / "defaults" / "main.yml").read_text()
-    defaults: dict[str, Any] = yaml.safe_load(text) or {}
-    documented = set(_COMMENTED.findall(text))
-    spec = yaml.safe_load((folder / "meta" / "argument_specs.yml").read_text())
-    options = spec["argument_specs"]["main"]["options"]
-    assert all(name.startswith(f"{role}_") for name in [*options, *defaults, *documented])
-    for name, option in options.items():
-        if option.get("required"):
-            assert name in documented and name not in defaults, f"{name}: required, so commented"
-        else:
-            assert name in defaults, f"{name}: in the spec, not in defaults/main.yml"
-            assert option.get("default") == defaults[name], name
-    assert set(defaults) | documented == set(options)
 
 
 def play(tmp_path: Path, spec: dict[str, Any], check: bool = False) -> dict[str, Any]:
@@ -94,6 +65,7 @@ def play(tmp_path: Path, spec: dict[str, Any], check: bool = False) -> dict[str,
     return {**result["sections"]["t"], "changed": result["changed"], "survey": result["survey"]}
 
 
+@pytest.mark.ansible
 def test_probe_names_each_difference_and_never_shows_content(tmp_path: Path) -> None:
     user = __import__("pwd").getpwuid(os.getuid()).pw_name
     (tmp_path / "home" / "app").mkdir(parents=True)
@@ -148,11 +120,13 @@ def test_probe_names_each_difference_and_never_shows_content(tmp_path: Path) -> 
     assert state["survey"]["cpu"]["cores"] > 0 and state["survey"]["memory_mb"] > 0
 
 
+@pytest.mark.ansible
 def test_probe_refuses_an_unknown_key_with_its_name(tmp_path: Path) -> None:
     with pytest.raises(AssertionError, match=r"section t: unknown key\(s\) packges"):
         play(tmp_path, {"packges": {"dpkg": ""}})
 
 
+@pytest.mark.ansible
 def test_probe_finds_nothing_to_do_when_all_matches(tmp_path: Path) -> None:
     user = __import__("pwd").getpwuid(os.getuid()).pw_name
     (tmp_path / "home" / "app").mkdir(parents=True, mode=0o700)
@@ -172,6 +146,7 @@ def test_probe_finds_nothing_to_do_when_all_matches(tmp_path: Path) -> None:
     assert state["drift"] == []
 
 
+@pytest.mark.ansible
 def test_survey_file_is_written_once_and_unchanged_after(tmp_path: Path) -> None:
     """The site_survey role's save step, through real ansible-playbook on this machine."""
     playbook = tmp_path / "save.yml"

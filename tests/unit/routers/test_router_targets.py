@@ -89,6 +89,7 @@ def _play(
     )
 
 
+@pytest.mark.ansible
 def test_the_map_gives_what_every_routers_hostvars_give(
     small_workspace: Path, tmp_path: Path
 ) -> None:
@@ -113,6 +114,7 @@ def test_the_map_gives_what_every_routers_hostvars_give(
     assert "own-Pw-2" not in rendered and "shared-Pw-1" not in rendered
 
 
+@pytest.mark.ansible
 def test_the_role_reads_the_map_not_each_routers_hostvars(
     small_workspace: Path, tmp_path: Path
 ) -> None:
@@ -130,6 +132,7 @@ def test_the_role_reads_the_map_not_each_routers_hostvars(
     assert role["sngv-rt"]["wan_gateway"] == "198.19.6.1"
 
 
+@pytest.mark.ansible
 def test_a_router_without_any_password_in_the_vault_is_named(
     small_workspace: Path, tmp_path: Path
 ) -> None:

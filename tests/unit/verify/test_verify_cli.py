@@ -104,5 +104,5 @@ def test_failed_only_with_nothing_to_recheck_still_writes_json_to_stdout(small_w
     data = json.loads(captured.out)  # stdout holds the JSON alone
     assert data["schema"] == SCHEMA
     assert (data["sites"], data["run"], data["summary"]["sites"]) == ([], None, 0)
-    assert "no site left to recheck" in data["note"]
-    assert "no site left to recheck" in captured.err  # the human line moved to stderr
+    assert "nothing to retry: the last run had no failed sites among" in data["note"]
+    assert "nothing to retry" in captured.err  # the human line moved to stderr

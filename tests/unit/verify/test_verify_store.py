@@ -115,3 +115,18 @@ def test_a_results_database_planted_as_a_link_is_refused(tmp_path):
     with pytest.raises(InputError, match="is a symbolic link"):
         save(ws, sample_sites())
     assert not elsewhere.exists()
+
+
+def test_a_store_from_before_the_rename_keeps_its_runs(tmp_path):
+    """Stores written before issue #17 name a check's severity `level` (a site's tier's word):
+    opened now, the column is renamed in place and every stored check reads back the same."""
+    import sqlite3
+
+    run_id = save(tmp_path, sample_sites())
+    before = store.load_run(tmp_path, run_id)
+    with sqlite3.connect(store.db_path(tmp_path)) as conn:
+        conn.execute("ALTER TABLE checks RENAME COLUMN severity TO level")
+    assert store.load_run(tmp_path, run_id) == before
+    with sqlite3.connect(store.db_path(tmp_path)) as conn:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(checks)")}
+    assert "severity" in columns and "level" not in columns

@@ -49,7 +49,13 @@ def sample_sites() -> list[SiteResult]:
 
 def sample_run(run_id: int = 1, scope: str = "all") -> RunInfo:
     return RunInfo(
-        run_id, "2026-11-26T07:00:00+00:00", "2026-11-26T07:00:09+00:00", scope, "/r", 3, 2
+        id=run_id,
+        started="2026-11-26T07:00:00+00:00",
+        finished="2026-11-26T07:00:09+00:00",
+        scope=scope,
+        run_dir="/r",
+        sites=3,
+        ready=2,
     )
 
 

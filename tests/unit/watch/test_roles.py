@@ -19,16 +19,11 @@ ROLES = ("watch_agent", "watch_collector")
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_argument_specs_match_defaults(role):
-    root = REPO / "roles" / role
-    defaults = yaml.safe_load((root / "defaults" / "main.yml").read_text())
-    options = yaml.safe_load((root / "meta" / "argument_specs.yml").read_text())["argument_specs"][
-        "main"
-    ]["options"]
-    assert set(options) == set(defaults)
-    for name, option in options.items():
-        assert name.startswith(f"{role}_")
-        assert option["default"] == defaults[name], name
+def test_the_key_is_never_logged(role):
+    """Specs agree with defaults in tests/contracts; the watch key is the roles' own secret."""
+    options = yaml.safe_load((REPO / "roles" / role / "meta" / "argument_specs.yml").read_text())[
+        "argument_specs"
+    ]["main"]["options"]
     assert options[f"{role}_key"].get("no_log") is True
 
 

@@ -142,6 +142,7 @@ def test_board_shows_the_state_and_counts_it_apart(
     assert 'class="bad"' not in page.split('id="counter"')[0][-40:]
 
 
+@pytest.mark.ansible
 def test_deploy_play_puts_the_agent_on_exactly_the_measurable_sites(small_workspace: Path) -> None:
     """Ansible itself resolves the agent play's host pattern over the rendered inventory: the
     Windows site's endpoints are left out, and they are exactly the sites the engine calls

@@ -39,6 +39,7 @@ def test_the_scenario_converges_twice_and_verifies_outcomes() -> None:
         assert name in docs and name in create
 
 
+@pytest.mark.ansible
 @pytest.mark.skipif(
     bool(MISSING),
     reason=f"no Windows laptop to run on (no Windows host runs here): set {', '.join(MISSING)} "

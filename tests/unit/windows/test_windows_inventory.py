@@ -62,6 +62,7 @@ def test_windows_host_vars_match_golden(small_workspace: Path, connection: str) 
     assert "ansible_connection" not in files["host_vars/yen-tap.cam-khe.yml"]
 
 
+@pytest.mark.ansible
 def test_ssh_is_the_default_with_powershell_and_the_pinned_host_keys(
     small_workspace: Path,
 ) -> None:
@@ -82,6 +83,7 @@ def test_ssh_is_the_default_with_powershell_and_the_pinned_host_keys(
     assert hv["confprov_windows"]["profile"] == "webex"
 
 
+@pytest.mark.ansible
 def test_psrp_validates_the_certificate_against_the_workspace_ca(small_workspace: Path) -> None:
     render_workspace_inventory(with_settings(small_workspace, SETTINGS["psrp"]))
     hv = hostvars(small_workspace)[HOST]
@@ -92,6 +94,7 @@ def test_psrp_validates_the_certificate_against_the_workspace_ca(small_workspace
     assert hv["ansible_psrp_ca_cert"] == str(small_workspace / "windows-ca.pem")
 
 
+@pytest.mark.ansible
 def test_one_site_can_take_another_connection_than_the_rest(small_workspace: Path) -> None:
     with_settings(small_workspace, f"windows_connections: {{{HOST}: winrm}}\n")
     render_workspace_inventory(small_workspace)
@@ -130,6 +133,7 @@ def test_bad_windows_settings_exit_2_naming_the_line(
     assert f"confprov.yml:{line}: " in err  # the line the setting is on
 
 
+@pytest.mark.ansible
 def test_the_password_is_a_vault_reference_resolved_only_by_ansible(
     small_workspace: Path, tmp_path: Path
 ) -> None:
@@ -163,6 +167,7 @@ def test_the_password_is_a_vault_reference_resolved_only_by_ansible(
             assert SECRET not in path.read_text(encoding="utf-8")
 
 
+@pytest.mark.ansible
 def test_the_inventory_plugin_gives_windows_hosts_the_same_connection(
     small_workspace: Path,
 ) -> None:

@@ -115,6 +115,7 @@ def task_arguments(tmp_path: Path, profile: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("profile", winprov.available())
+@pytest.mark.ansible
 def test_task_arguments_per_profile_match_golden(tmp_path: Path, profile: str) -> None:
     """Regenerate after an intended change with ``CONFPROV_UPDATE_GOLDEN=1 pytest``."""
     args = task_arguments(tmp_path, profile)
@@ -129,6 +130,7 @@ def test_task_arguments_per_profile_match_golden(tmp_path: Path, profile: str) -
     assert identity["name"] == SITE["windows_client_site_name"]
 
 
+@pytest.mark.ansible
 def test_the_msi_is_installed_by_product_code_checksum_and_pinned_properties(
     tmp_path: Path,
 ) -> None:
@@ -139,6 +141,7 @@ def test_the_msi_is_installed_by_product_code_checksum_and_pinned_properties(
     assert "ACCEPT_EULA=TRUE" in install["arguments"]
 
 
+@pytest.mark.ansible
 def test_browser_policies_allow_exactly_the_conference_origin(tmp_path: Path) -> None:
     regedit = task_arguments(tmp_path, "browser")["win_regedit"]
     allowed = {
@@ -181,6 +184,7 @@ def windows_tasks() -> list[tuple[str, str, dict[str, Any]]]:
     return found
 
 
+@pytest.mark.ansible
 def test_every_windows_task_uses_only_documented_options() -> None:
     tasks = windows_tasks()
     modules = sorted({m for _, m, _ in tasks})
@@ -243,6 +247,7 @@ def recorded(path: str) -> dict[str, Any]:
         ),
     ],
 )
+@pytest.mark.ansible
 def test_the_check_report_reads_recorded_module_results(
     tmp_path: Path, case: str, expected: dict[str, Any]
 ) -> None:
@@ -274,6 +279,7 @@ def test_the_check_report_reads_recorded_module_results(
     assert json.loads(out.read_text()) == expected
 
 
+@pytest.mark.ansible
 def test_the_plays_pass_ansibles_syntax_check_with_a_windows_host(small_workspace: Path) -> None:
     from confprov.workspace import render_workspace_inventory
 
@@ -295,6 +301,7 @@ def test_the_plays_pass_ansibles_syntax_check_with_a_windows_host(small_workspac
         assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+@pytest.mark.ansible
 def test_the_provision_play_hands_the_role_what_confprov_read_from_the_msi(
     tmp_path: Path,
     build_msi,  # type: ignore[no-untyped-def]

@@ -52,11 +52,11 @@ def fake_run(status: str, fact: dict[str, Any] | None, calls: list[dict[str, Any
             (events / "9-report.json").write_text(json.dumps(event))
         message = "" if status == "ok" else "ssh: connect to host 198.18.5.11 port 22: timed out"
         return RunResult(
-            "verify",
-            run_dir,
-            "successful" if status == "ok" else "failed",
-            0 if status == "ok" else 4,
-            {HOST: HostResult(HOST, status, 0, "", message)},
+            action="verify",
+            run_dir=run_dir,
+            status="successful" if status == "ok" else "failed",
+            rc=0 if status == "ok" else 4,
+            hosts={HOST: HostResult(HOST, status, 0, "", message)},
         )
 
     return run_playbook

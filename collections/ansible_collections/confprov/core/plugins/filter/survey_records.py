@@ -1,4 +1,5 @@
-"""confprov.core.survey_records: every endpoint's survey record, for one save task on the controller."""
+"""confprov.core.survey_records: every endpoint's survey record, for one save task on the
+controller."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from ansible.errors import AnsibleFilterError
 
 DOCUMENTATION = r"""
 name: survey_records
-short_description: Build the site_survey role's records (host, site, site name, survey) of a play's hosts
+short_description: The site_survey role's records (host, site, site name, survey) of some hosts
 description:
   - For each host, reads its site (C(confprov_site)), Vietnamese site name (C(confprov_site_name))
     and the C(survey) of the result it registered under O(result) (a confprov.core.endpoint_state
@@ -16,9 +17,16 @@ description:
     task per endpoint. Hosts whose result has no survey (failed or skipped) are left out.
 positional: _input, hostvars
 options:
-  _input: {description: Host names (usually C(ansible_play_hosts))., type: list, elements: str, required: true}
+  _input:
+    description: Host names (usually C(ansible_play_hosts)).
+    type: list
+    elements: str
+    required: true
   hostvars: {description: C(hostvars)., type: dict, required: true}
-  result: {description: Name of the registered result holding C(survey)., type: str, required: true}
+  result:
+    description: Name of the registered result holding C(survey).
+    type: str
+    required: true
 """
 
 EXAMPLES = r"""

@@ -8,12 +8,13 @@ DOCUMENTATION = r"""
 name: registry
 short_description: The sites of a confprov workspace as an inventory
 description:
-  - Reads a confprov workspace (C(confprov.yml) and its site registry, C(sites.csv) or C(sites.yml)),
-    validates it exactly as C(confprov check) does, and yields the same hosts, groups and variables as
-    the inventory C(confprov inventory) renders into the workspace.
-  - Use it as an AWX inventory source or with C(ansible-inventory -i FILE), where FILE is a YAML file
-    whose name ends in C(.confprov.yml) (or is C(confprov_inventory.yml)).
-  - Secrets are never read here; SIP and router passwords stay references into the workspace's vault.
+  - Reads a confprov workspace (C(confprov.yml) and its site registry, C(sites.csv) or
+    C(sites.yml)), validates it exactly as C(confprov check) does, and yields the same hosts,
+    groups and variables as the inventory C(confprov inventory) renders into the workspace.
+  - Use it as an AWX inventory source or with C(ansible-inventory -i FILE), where FILE is a YAML
+    file whose name ends in C(.confprov.yml) (or is C(confprov_inventory.yml)).
+  - Secrets are never read here; SIP and router passwords stay references into the workspace's
+    vault.
   - Needs the C(confprov) Python package where the plugin runs.
 options:
   plugin:
@@ -33,7 +34,8 @@ plugin: confprov.core.registry
 workspace: /srv/confprov/phu-tho
 """
 
-import os
+from pathlib import Path
+from typing import Any
 
 import yaml
 from ansible.errors import AnsibleParserError
@@ -63,35 +65,33 @@ _TEMPLATED = frozenset(
 )
 
 
-def _vars(data):
+def _vars(data: dict[str, Any] | None) -> dict[str, Any]:
     return {
         key: trust_as_template(value) if key in _TEMPLATED and isinstance(value, str) else value
         for key, value in (data or {}).items()
     }
 
 
-class InventoryModule(BaseInventoryPlugin):
+class InventoryModule(BaseInventoryPlugin):  # type: ignore[misc]  # Ansible's base is untyped
     NAME = "confprov.core.registry"
 
-    def verify_file(self, path):
-        name = os.path.basename(path)
-        return super().verify_file(path) and (
+    def verify_file(self, path: str) -> bool:
+        name = Path(path).name
+        return bool(super().verify_file(path)) and (
             name.endswith((".confprov.yml", ".confprov.yaml")) or name == "confprov_inventory.yml"
         )
 
-    def parse(self, inventory, loader, path, cache=True):
+    def parse(self, inventory: Any, loader: Any, path: str, cache: bool = True) -> None:
         super().parse(inventory, loader, path, cache)
         if _IMPORT_ERROR is not None:
             raise AnsibleParserError(
                 f"confprov.core.registry needs the confprov Python package: {_IMPORT_ERROR}"
             )
         self._read_config_data(path)
-        base = os.path.dirname(os.path.abspath(path))
-        workspace = os.path.join(base, os.path.expanduser(self.get_option("workspace") or base))
-        from pathlib import Path
-
+        base = Path(path).absolute().parent
+        workspace = base / Path(self.get_option("workspace") or base).expanduser()
         try:
-            loaded = load(Path(workspace).resolve())
+            loaded = load(workspace.resolve())
             files = render_files(loaded.workspace, loaded.registry, loaded.config)
         except InputError as exc:
             raise AnsibleParserError(f"confprov workspace {workspace}:\n{exc}") from None
@@ -108,13 +108,12 @@ class InventoryModule(BaseInventoryPlugin):
                 for key, value in _vars(yaml.safe_load(text)).items():
                     self.inventory.set_variable(host, key, value)
 
-    def _add_groups(self, children):
+    def _add_groups(self, children: dict[str, dict[str, Any] | None]) -> None:
         for name, body in children.items():
             group = self.inventory.add_group(name)
             self.inventory.add_child("all", group)
-            body = body or {}
-            for host in body.get("hosts") or {}:
+            for host in (body or {}).get("hosts") or {}:
                 self.inventory.add_host(host, group=group)
-            for child in body.get("children") or {}:
+            for child in (body or {}).get("children") or {}:
                 self.inventory.add_group(child)
                 self.inventory.add_child(group, child)

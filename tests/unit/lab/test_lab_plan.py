@@ -1,4 +1,4 @@
-"""The lab's address plan and registry: pure data, runs without root."""
+"""The lab's address plan and registry: pure data, runs without root (so not marked ``lab``)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from confprov.config import parse_config
 from confprov.exceptions import InputError
+from confprov.lab.lab_workspace import config_text
 from confprov.lab.plan import (
     LAB_RANGE,
     MAX_SITES,
@@ -19,10 +20,7 @@ from confprov.lab.plan import (
     make_plan,
     registry_csv,
 )
-from confprov.lab.workspace import config_text
 from confprov.registry import load_registry
-
-pytestmark = pytest.mark.lab
 
 
 def all_addresses(plan) -> list[str]:
