@@ -61,6 +61,14 @@ def _registry_key(ws: Path, name: str) -> None:
     _add_config(ws, f"registry: {name}")
 
 
+def _add_row(ws: Path, first_cells: str) -> None:
+    sites = ws / "sites.csv"
+    columns = sites.read_text(encoding="utf-8").splitlines()[0].count(",")
+    cells = first_cells.count(",")
+    with sites.open("a", encoding="utf-8") as fh:
+        fh.write(first_cells + "," * (columns - cells) + "\n")
+
+
 def _vault(ws: Path, data: dict[str, object], password: str = PASSWORD) -> None:
     (ws / "vault.yml").write_text(vault.encrypt(data, password))
 
@@ -161,6 +169,23 @@ CASES: dict[str, Case] = {
         lambda ws: (ws / "vault.yml").write_bytes(_encrypt_raw("- a\n- b\n")),
         ["routers", "check"],
         "must hold a YAML mapping",
+    ),
+    "template marker in a confprov.yml value": (
+        lambda ws: _config(
+            ws, "sip_domain: hoinghi.example", "sip_domain: \"{{ lookup('pipe', 'id') }}\""
+        ),
+        ["check"],
+        "confprov.yml:4: conference.sip_domain: holds '{{'",
+    ),
+    "reserved host name as a site id": (
+        lambda ws: _add_row(ws, "conference-server,Hội trường,department,,198.18.9.11"),
+        ["check"],
+        "host name 'conference-server' is reserved",
+    ),
+    "loopback endpoint address": (
+        lambda ws: _add_row(ws, ",Sở Thử,department,,127.0.0.1"),
+        ["inventory"],
+        "loopback",
     ),
     "symlinked inventory": (
         lambda ws: (ws / "inventory").symlink_to(ws.parent),
