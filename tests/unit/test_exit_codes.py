@@ -187,6 +187,16 @@ CASES: dict[str, Case] = {
         ["inventory"],
         "loopback",
     ),
+    "non-ASCII digits in a command-line number (full-width)": (
+        lambda ws: None,
+        ["verify", "--forks", "\uff15"],
+        "argument --forks: not a whole number in ASCII digits",
+    ),
+    "non-ASCII digits in a command-line number (Arabic-Indic)": (
+        lambda ws: None,
+        ["report", "--run", "\u0663"],
+        "argument --run: not a whole number in ASCII digits",
+    ),
     "symlinked inventory": (
         lambda ws: (ws / "inventory").symlink_to(ws.parent),
         ["inventory"],
@@ -205,7 +215,10 @@ def test_bad_input_is_exit_2_with_a_message(
 ) -> None:
     prepare(ws)
     capsys.readouterr()
-    code = main([*argv, "-w", str(ws)])
+    try:
+        code = main([*argv, "-w", str(ws)])
+    except SystemExit as exc:  # argparse's usage errors
+        code = exc.code
     out, err = capsys.readouterr()
     assert code == 2, out + err
     assert message in err, err
