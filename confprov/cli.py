@@ -15,8 +15,13 @@ from confprov.cliargs import (  # noqa: F401 - re-exported for callers of confpr
     WORKSPACE_ENV,
     CleanStream,
     add_common,
+    check_targets,
+    emit_json,
+    json_arg,
+    json_to_stdout,
     limit_arg,
     resolve_workspace,
+    say,
     workspace_arg,
 )
 from confprov.exceptions import ConfprovError, InputError
@@ -30,16 +35,22 @@ def _cmd_init(args: argparse.Namespace) -> int:
     from confprov.workspace import init_workspace
 
     created = init_workspace(Path(args.dir), example=args.example, xlsx=args.xlsx)
-    print(f"workspace ready: {created}")
-    print(f"next: confprov check -w {created}")
+    say(args, f"workspace ready: {created}")
+    say(args, f"next: confprov check -w {created}")
     return 0
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from confprov.workspace import check_workspace
 
+    check_targets(args, ("json",))
     summary = check_workspace(resolve_workspace(args))
-    print(summary.text())
+    if args.quiet:  # nothing on success; a roster difference still shows, on stderr
+        for warning in summary.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+    elif not json_to_stdout(args):
+        print(summary.text())
+    emit_json(args, summary.to_json())
     return 0
 
 
@@ -47,7 +58,7 @@ def _cmd_inventory(args: argparse.Namespace) -> int:
     from confprov.workspace import render_workspace_inventory
 
     report = render_workspace_inventory(resolve_workspace(args))
-    print(report.text())
+    say(args, report.text())
     return 0
 
 
@@ -79,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="validate the registry and config; print a summary")
     workspace_arg(p)
+    json_arg(p, "the summary (sites, endpoints, routers, levels, districts, groups, warnings)")
     p.set_defaults(func=_cmd_check)
 
     p = sub.add_parser("inventory", help="render the Ansible inventory into the workspace")

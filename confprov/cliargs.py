@@ -16,7 +16,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -26,6 +26,7 @@ from confprov.exceptions import InputError, Problem
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
     from confprov.runner import Progress, ProgressCallback
 
@@ -228,17 +229,44 @@ def console(args: argparse.Namespace | None, stream: Any = None) -> Console:
 @functools.cache
 def _console_class() -> type[Console]:
     """rich's Console, cleaning every text segment it writes (``clean``); the segments of its
-    own escape codes (colour, cursor movement) are rendered by rich after, untouched."""
+    own escape codes (colour, cursor movement) are rendered by rich after, untouched. A broken
+    pipe is left to ``cli.main``."""
     from rich.console import Console
     from rich.segment import Segment
 
     class CleanConsole(Console):
+        def on_broken_pipe(self) -> None:
+            """rich would exit 1 itself; ``cli.main`` ends every command alike (141)."""
+            raise BrokenPipeError
+
         def _render_buffer(self, buffer: Iterable[Segment]) -> str:
             return super()._render_buffer(
                 s if s.control else Segment(clean(s.text), s.style, s.control) for s in buffer
             )
 
     return CleanConsole
+
+
+def table(title: str, columns: Sequence[str], right: Sequence[str] = ()) -> Table:
+    """The terminal table every command prints (rich measures Vietnamese text by its cells):
+    a title at the left, no box, ``right`` columns right-aligned (numbers)."""
+    from rich.table import Table
+
+    out = Table(title=title, title_justify="left", box=None, pad_edge=False)
+    for column in columns:
+        out.add_column(column, justify="right" if column in right else "left", overflow="fold")
+    return out
+
+
+def print_table(args: argparse.Namespace, shown: Table) -> None:
+    """``shown`` on the command's human stream: folded to a terminal's width, and at its full
+    width elsewhere (a log or a pipe keeps whole paths on one line, for copying)."""
+    from rich.measure import Measurement
+
+    con = console(args, human_stream(args))
+    if not con.is_terminal:
+        con.width = Measurement.get(con, con.options.update(width=10_000), shown).maximum
+    con.print(shown)
 
 
 # Per-host state tags in the summaries of runs (runner.RunResult, routers): their colours.

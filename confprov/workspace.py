@@ -12,6 +12,7 @@ import shutil
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from confprov import safefile, spreadsheet, vault
 from confprov.config import CONFIG_NAME, Config, load_config
@@ -147,6 +148,20 @@ class CheckSummary:
             out.extend(f"  {name:<{width}} {count:>5}" for name, count in named.items())
         out.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(out)
+
+    def to_json(self) -> dict[str, Any]:
+        """What ``check --json`` writes: the same counts as ``text``, keyed."""
+        reg = self.loaded.registry
+        return {
+            "registry": str(reg.path),
+            "sites": len(reg.sites),
+            "endpoints": reg.endpoint_count,
+            "routers": reg.router_count,
+            "levels": reg.count_levels(),
+            "districts": {d.name: len(reg.members(d)) for d in reg.districts()},
+            "groups": {reg.group_name(slug): len(m) for slug, m in reg.groups().items()},
+            "warnings": list(self.warnings),
+        }
 
 
 def expected_warnings(registry: Registry, expected: dict[str, int]) -> list[str]:
