@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from confprov import safefile, spreadsheet, vault
+from confprov import domain, safefile, spreadsheet, vault
 from confprov.config import CONFIG_NAME, Config, load_config
 from confprov.domain import LEVELS
 from confprov.exceptions import InputError, Problem
@@ -60,6 +60,9 @@ class Loaded:
 def load(workspace: Path) -> Loaded:
     """Config and registry, both validated; all problems of both reported together."""
     problems: list[Problem] = []
+    if why := domain.text_error(str(workspace.resolve())):
+        # Its path is written into the inventory's variables, which Ansible templates again.
+        problems.append(Problem(str(workspace), None, None, f"the workspace's path {why}"))
     config: Config | None = None
     registry: Registry | None = None
     try:

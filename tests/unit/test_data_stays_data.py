@@ -235,3 +235,13 @@ def test_a_formula_like_name_is_text_in_the_written_workbook(tmp_path: Path) -> 
     assert [(c.value, c.data_type) for c in cells] == [(name, "s"), ("+84 Sở B", "s")]
     names = [s.name for s in load_registry(tmp_path / "sites.xlsx").sites]
     assert names[-2:] == [name, "+84 Sở B"]
+
+
+def test_a_workspace_path_with_template_markers_is_refused(small_workspace: Path) -> None:
+    """Its path goes into the inventory's variables (known_hosts, the SSH key), which Ansible
+    templates again: a folder named like a Jinja expression would run on the controller."""
+    odd = small_workspace.parent / "{{ lookup('pipe', 'id') }}"
+    small_workspace.rename(odd)
+    with pytest.raises(InputError) as info:
+        load(odd)
+    assert "template markers" in str(info.value)
