@@ -187,6 +187,19 @@ CASES: dict[str, Case] = {
         ["inventory"],
         "loopback",
     ),
+    "a name that would change the SIP account line": (
+        lambda ws: _add_row(ws, ',"Sở ""A"";auth_pass=x",department,,198.18.9.11'),
+        ["check"],
+        "SIP account line",
+    ),
+    "IPv6 address written two ways": (
+        lambda ws: (
+            _add_row(ws, ",Sở A,department,,2001:db8::9"),
+            _add_row(ws, ",Sở B,department,,2001:DB8:0::9"),
+        ),
+        ["check"],
+        "duplicate address",
+    ),
     "non-ASCII digits in a command-line number (full-width)": (
         lambda ws: None,
         ["verify", "--forks", "\uff15"],
