@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import traceback
@@ -12,31 +13,44 @@ from pathlib import Path
 from confprov import __version__, lock
 from confprov.cliargs import (  # noqa: F401 - re-exported for callers of confprov.cli
     WORKSPACE_ENV,
+    CleanStream,
     add_common,
+    check_targets,
+    emit_json,
+    json_arg,
+    json_to_stdout,
     limit_arg,
     resolve_workspace,
+    say,
     workspace_arg,
 )
 from confprov.exceptions import ConfprovError, InputError
 from confprov.paths import EXAMPLES
 
 Handler = Callable[[argparse.Namespace], int]
+BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a writer whose reader left
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
     from confprov.workspace import init_workspace
 
     created = init_workspace(Path(args.dir), example=args.example, xlsx=args.xlsx)
-    print(f"workspace ready: {created}")
-    print(f"next: confprov check -w {created}")
+    say(args, f"workspace ready: {created}")
+    say(args, f"next: confprov check -w {created}")
     return 0
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from confprov.workspace import check_workspace
 
+    check_targets(args, ("json",))
     summary = check_workspace(resolve_workspace(args))
-    print(summary.text())
+    if args.quiet:  # nothing on success; a roster difference still shows, on stderr
+        for warning in summary.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+    elif not json_to_stdout(args):
+        print(summary.text())
+    emit_json(args, summary.to_json())
     return 0
 
 
@@ -44,7 +58,7 @@ def _cmd_inventory(args: argparse.Namespace) -> int:
     from confprov.workspace import render_workspace_inventory
 
     report = render_workspace_inventory(resolve_workspace(args))
-    print(report.text())
+    say(args, report.text())
     return 0
 
 
@@ -76,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="validate the registry and config; print a summary")
     workspace_arg(p)
+    json_arg(p, "the summary (sites, endpoints, routers, levels, districts, groups, warnings)")
     p.set_defaults(func=_cmd_check)
 
     p = sub.add_parser("inventory", help="render the Ansible inventory into the workspace")
@@ -110,6 +125,27 @@ def _complete(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. Its plain output passes through ``cliargs.clean`` (text from devices
+    and servers never reaches the terminal raw); a reader that goes away (``confprov check |
+    head -1``) ends it quietly, as a tool killed by SIGPIPE would (141)."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = CleanStream(out), CleanStream(err)
+    try:
+        code = _run(argv)
+        sys.stdout.flush()  # a broken pipe shows here, not at the interpreter's exit
+    except BrokenPipeError:
+        # Python's documented recipe (library/signal.html, "Note on SIGPIPE"): point stdout at
+        # /dev/null so the interpreter's last flush cannot fail again.
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, out.fileno())
+        return BROKEN_PIPE
+    finally:
+        sys.stdout, sys.stderr = out, err
+    return code
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     _complete(parser)
     args = parser.parse_args(argv)
@@ -128,6 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("confprov: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        raise  # the reader left: not a bug (main ends quietly)
     except Exception:  # noqa: BLE001 - the last line of defence: report, exit 3
         traceback.print_exc()
         print("confprov: internal error (a bug): please report the trace above", file=sys.stderr)

@@ -10,20 +10,23 @@ façade's events (a live bar on a terminal, a plain line every few seconds in a 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
+import re
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from confprov import domain, safefile
 from confprov.exceptions import InputError, Problem
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
     from confprov.runner import Progress, ProgressCallback
 
@@ -65,6 +68,45 @@ EXAMPLES = {
     "watch deploy": "confprov watch deploy -w phu-tho",
     "watch report": "confprov watch report -w phu-tho --html session.html",
 }
+
+
+# --------------------------------------------------------------------------- the terminal
+
+# What must not reach a terminal raw: domain.CONTROL (C0/C1 controls, zero-width and
+# bidirectional marks) but the line break and the tab. An escape sequence in a SIP reason
+# phrase or a device's answer could retitle the window, clear the screen or hide text; an RTL
+# override makes a name read backwards.
+_UNSAFE = re.compile(r"(?![\n\t])(?:" + domain.CONTROL.pattern + ")")
+
+
+def clean(text: str) -> str:
+    """``text`` with every unsafe character shown as its ``\\uXXXX`` escape (also a valid JSON
+    escape of the same character, so JSON on stdout stays JSON with the same values)."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
+class CleanStream:
+    """A text stream whose plain writes pass through ``clean``; everything else is the raw
+    stream's (``cli.main`` puts one over stdout and stderr for the whole command)."""
+
+    def __init__(self, raw: IO[str]) -> None:
+        self.raw = raw
+
+    def write(self, text: str) -> int:
+        self.raw.write(clean(text))
+        return len(text)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.raw, name)
+
+
+def raw_stream(stream: Any) -> Any:
+    """The stream under a CleanStream (rich's console cleans its own text, below)."""
+    return stream.raw if isinstance(stream, CleanStream) else stream
 
 
 def workspace_arg(parser: argparse.ArgumentParser) -> None:
@@ -119,16 +161,8 @@ def human_stream(args: argparse.Namespace) -> IO[str]:
 
 
 def write_atomic(path: Path, text: str | bytes) -> None:
-    """Whole or not at all: a temporary file beside the target, then a rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.resolve().parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8") if isinstance(text, str) else text)
-        Path(tmp).chmod(0o644)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Whole or not at all, never through a link planted at the path: ``safefile.replace``."""
+    safefile.replace(path, text)
 
 
 def check_targets(args: argparse.Namespace, flags: tuple[str, ...]) -> None:
@@ -179,12 +213,10 @@ def console(args: argparse.Namespace | None, stream: Any = None) -> Console:
     Whether it is a terminal and whether it is coloured are separate: ``--no-color`` on a
     terminal still draws the live progress (cursor movement), only without colour.
     """
-    from rich.console import Console
-
-    out = stream if stream is not None else sys.stdout
+    out = raw_stream(stream if stream is not None else sys.stdout)
     tty = bool(hasattr(out, "isatty") and out.isatty())
     on = color_enabled(args, out)
-    return Console(
+    return _console_class()(
         file=out,
         no_color=not on,
         color_system="auto" if on else None,
@@ -192,6 +224,49 @@ def console(args: argparse.Namespace | None, stream: Any = None) -> Console:
         force_terminal=tty,
         soft_wrap=not tty,
     )
+
+
+@functools.cache
+def _console_class() -> type[Console]:
+    """rich's Console, cleaning every text segment it writes (``clean``); the segments of its
+    own escape codes (colour, cursor movement) are rendered by rich after, untouched. A broken
+    pipe is left to ``cli.main``."""
+    from rich.console import Console
+    from rich.segment import Segment
+
+    class CleanConsole(Console):
+        def on_broken_pipe(self) -> None:
+            """rich would exit 1 itself; ``cli.main`` ends every command alike (141)."""
+            raise BrokenPipeError
+
+        def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+            return super()._render_buffer(
+                s if s.control else Segment(clean(s.text), s.style, s.control) for s in buffer
+            )
+
+    return CleanConsole
+
+
+def table(title: str, columns: Sequence[str], right: Sequence[str] = ()) -> Table:
+    """The terminal table every command prints (rich measures Vietnamese text by its cells):
+    a title at the left, no box, ``right`` columns right-aligned (numbers)."""
+    from rich.table import Table
+
+    out = Table(title=title, title_justify="left", box=None, pad_edge=False)
+    for column in columns:
+        out.add_column(column, justify="right" if column in right else "left", overflow="fold")
+    return out
+
+
+def print_table(args: argparse.Namespace, shown: Table) -> None:
+    """``shown`` on the command's human stream: folded to a terminal's width, and at its full
+    width elsewhere (a log or a pipe keeps whole paths on one line, for copying)."""
+    from rich.measure import Measurement
+
+    con = console(args, human_stream(args))
+    if not con.is_terminal:
+        con.width = Measurement.get(con, con.options.update(width=10_000), shown).maximum
+    con.print(shown)
 
 
 # Per-host state tags in the summaries of runs (runner.RunResult, routers): their colours.
@@ -208,13 +283,38 @@ def print_states(args: argparse.Namespace, text: str) -> None:
     console(args, human_stream(args)).print(out, soft_wrap=True)
 
 
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def whole(text: str) -> int:
+    """A whole-number option in ASCII digits. ``int()`` also takes other scripts' digits
+    (a full-width five would be 5), which no operator means: refused (argparse: exit 2)."""
+    if not _WHOLE.fullmatch(text.strip()):
+        raise argparse.ArgumentTypeError(f"not a whole number in ASCII digits 0-9: {text!r}")
+    return int(text)
+
+
+def decimal(text: str) -> float:
+    """A number option in ASCII digits (``1.5``, ``2e3``); no NaN, no infinity."""
+    if not _DECIMAL.fullmatch(text.strip()):
+        raise argparse.ArgumentTypeError(f"not a number in ASCII digits 0-9: {text!r}")
+    return float(text)
+
+
 def add_common(parser: argparse.ArgumentParser) -> None:
     """Give every command (each leaf parser) ``-q/--quiet`` and ``--no-color``.
 
     Added after all areas registered, so a new command has them without asking; a command that
     defines ``-q`` itself keeps its own help. Each command's example (EXAMPLES) ends its help.
+    Every ``type=int``/``type=float`` option takes ASCII digits only (``whole``, ``decimal``).
     """
     subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    for action in parser._actions:
+        if action.type is int:
+            action.type = whole
+        elif action.type is float:
+            action.type = decimal
     if not subs:
         command = parser.prog.partition(" ")[2]
         if command in EXAMPLES and not parser.epilog:

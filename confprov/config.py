@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from confprov import safefile
+from confprov import domain, safefile
 from confprov.domain import LEVELS
 from confprov.exceptions import InputError, Problem
 from confprov.watch.probe import MIN_SIZE as PROBE_MIN
@@ -260,6 +260,7 @@ def parse_config(text: str, path: str) -> Config:
         raise InputError([Problem(path, line, None, f"not valid YAML: {exc}")]) from None
     if not isinstance(data, dict):
         raise InputError([Problem(path, None, None, "must be a YAML mapping")])
+    _refuse_templates(data, "", lines, path, problems)
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
         if key in _SECTIONS:
@@ -290,6 +291,24 @@ def parse_config(text: str, path: str) -> Config:
     if problems or config is None:
         raise InputError(problems)
     return config
+
+
+def _refuse_templates(
+    value: Any, key: str, lines: dict[str, int], path: str, problems: list[Problem]
+) -> None:
+    """Template markers in any value are refused, as in registry cells (domain.template_error):
+    the values reach Ansible's variables, which Ansible templates again at every play."""
+    if isinstance(value, dict):
+        for name, item in value.items():
+            full = f"{key}.{name}" if key else str(name)
+            if why := domain.template_error(str(name)):
+                problems.append(Problem(path, lines.get(full), full, f"key {why}"))
+            _refuse_templates(item, full, lines, path, problems)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_templates(item, f"{key}[{index}]", lines, path, problems)
+    elif isinstance(value, str) and (why := domain.template_error(value)):
+        problems.append(Problem(path, lines.get(key), key or None, why))
 
 
 def _expected(

@@ -112,12 +112,145 @@ INTERFACE = re.compile(r"^[A-Za-z0-9/._:-]{1,64}$")
 HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
 
 
+def template_error(value: str) -> str | None:
+    """Why ``value`` would be code, not data, where Ansible templates it again, or None.
+
+    Ansible templates every string variable it reads: a ``{{ lookup('pipe', …) }}`` in a
+    registry cell or a ``confprov.yml`` value would run on the controller at the next play.
+    """
+    if TEMPLATE.search(value):
+        return "holds '{{', '{%' or '{#' (template markers are not allowed)"
+    return None
+
+
 def text_error(value: str) -> str | None:
     """Why ``value`` cannot be data anywhere (a config, a template, a file), or None."""
     if CONTROL.search(value):
         return "holds a line break or control character (a tab too); remove it"
-    if TEMPLATE.search(value):
-        return "holds '{{', '{%' or '{#' (template markers are not allowed)"
+    return template_error(value)
+
+
+def comment_text(value: str) -> str:
+    """``value`` made safe for one comment line of a rendered file (a file name, a path).
+
+    A line break in a file name would end the comment and start a line of YAML or config;
+    every control character is shown as ``?`` and template markers are broken up.
+    """
+    return TEMPLATE.sub(lambda m: m.group(0)[0] + " " + m.group(0)[1], CONTROL.sub("?", value))
+
+
+# --------------------------------------------------------------------------- SIP clients
+
+# The site's name is the display name of its SIP account ("UBND xã Yên Tập" <sip:…>) in every
+# client profile (confprov/provision/profiles/*.yml): baresip's accounts line and Linphone's
+# reg_identity quote it. A quote ends the quoted string, '<' '>' start or end the address, ';'
+# starts a parameter (baresip: ``;auth_pass=`` of the account, where it would take effect) and
+# '\' escapes the next character. RFC 3261 lets a quoted string escape a quote, but the clients'
+# parsers differ in whether they undo it, so such names are refused, not escaped.
+SIP_DISPLAY_FORBIDDEN = '"<>;\\'
+
+
+def sip_display_error(name: str) -> str | None:
+    """Why ``name`` cannot be a SIP display name in the client configs, or None."""
+    bad = sorted({c for c in name if c in SIP_DISPLAY_FORBIDDEN})
+    if bad:
+        return (
+            f"holds {' '.join(bad)}, which would change the site's SIP account line in the "
+            "client's config (quotes, < > ; and \\ are not allowed in a name)"
+        )
+    return None
+
+
+# --------------------------------------------------------------------------- inventory names
+
+# Names confprov or Ansible give to hosts and groups of every rendered inventory; a site's host
+# name equal to one would merge two things in Ansible's host patterns ("conference" names the
+# group, "localhost" the controller itself). Site host names are slugs (lower-case letters,
+# digits, '-', '.'), so the prefixed group names (site_…, level_…, os_…) cannot collide.
+CONFERENCE_HOST = "conference-server"
+INVENTORY_GROUPS = ("endpoints", "routers", "conference")
+RESERVED_HOSTS: dict[str, str] = {
+    CONFERENCE_HOST: "confprov's host name for the conference side (conference.management_address)",
+    "localhost": "Ansible's name for the controller itself",
+    "all": "Ansible's group of every host",
+    "ungrouped": "Ansible's group of hosts in no other group",
+    **{g: f"the name of confprov's inventory group {g!r}" for g in INVENTORY_GROUPS},
+}
+
+
+def reserved_host_error(host: str) -> str | None:
+    """Why ``host`` cannot be a site's inventory host name, or None."""
+    if why := RESERVED_HOSTS.get(host):
+        return f"host name {host!r} is reserved: {why}; give the site another id"
+    return None
+
+
+# --------------------------------------------------------------------------- addresses
+
+_HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+_LOOKS_NUMERIC = re.compile(r"^[0-9.]+$")
+
+
+def _ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(value)
+    except ValueError:
+        return None
+
+
+def address_key(value: str) -> str:
+    """``value`` as it compares with other addresses: an IP in its one canonical form
+    (``2001:DB8:0::1`` and ``2001:db8::1`` are one address), a host name case-folded."""
+    address = _ip(value)
+    return address.compressed if address is not None else value.casefold().rstrip(".")
+
+
+def _ip_use_error(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    mapped = getattr(address, "ipv4_mapped", None)
+    if mapped is not None:
+        return _ip_use_error(mapped)
+    for what, hit in (
+        ("a loopback address (the controller itself)", address.is_loopback),
+        ("the unspecified address", address.is_unspecified),
+        ("a multicast address", address.is_multicast),
+        ("the broadcast address", address == ipaddress.IPv4Address("255.255.255.255")),
+        (
+            "a link-local address (not reachable from the controller's network)",
+            address.is_link_local,
+        ),
+        ("a reserved address", address.is_reserved),
+    ):
+        if hit:
+            return f"{what}: give the device's own management address"
+    return None
+
+
+def address_error(value: str) -> str | None:
+    """None when ``value`` can be an endpoint's or router's address (an IP address or a host
+    name that can be a device); else why not.
+
+    Loopback, unspecified, multicast, broadcast, link-local and reserved addresses are refused
+    (also as IPv4-mapped IPv6): a controller must never target itself or a whole network by a
+    typo. A scope id (``fe80::1%eth0``) carries any text and is refused.
+    """
+    address = _ip(value)
+    if address is not None:
+        if getattr(address, "scope_id", None):
+            return f"not a plain IP address {value!r} (a scope id '%…' is not taken)"
+        if why := _ip_use_error(address):
+            return f"{value!r} is {why}"
+        return None
+    return _host_name_error(value)
+
+
+def _host_name_error(value: str) -> str | None:
+    if _LOOKS_NUMERIC.match(value) or ":" in value:
+        return f"invalid IP address {value!r}"
+    if len(value) > 253 or not all(_HOST_LABEL.match(p) for p in value.rstrip(".").split(".")):
+        return f"invalid host name {value!r} (letters, digits, '-' and '.' only)"
+    name = value.casefold().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return f"{value!r} is the controller itself (localhost): give the device's address"
     return None
 
 

@@ -26,14 +26,14 @@ from typing import Any
 import jinja2
 import yaml
 
-from confprov import safefile
+from confprov import domain, safefile
 from confprov.config import Config
 from confprov.exceptions import ConfprovError, InputError, Problem
 from confprov.registry import Registry, Site
 from confprov.windows import connection_vars, connections
 
 INVENTORY_DIR = "inventory"
-CONFERENCE_HOST = "conference-server"
+CONFERENCE_HOST = domain.CONFERENCE_HOST  # reserved: no site may take it
 _OSES_WITH_GROUP = ("debian", "ubuntu", "windows")
 
 
@@ -204,7 +204,9 @@ def iter_files(
         return  # the shared files are the first share's
     yield (
         "hosts.yml",
-        _ENV.get_template("hosts.yml.j2").render(groups=groups, registry_name=registry.path.name),
+        _ENV.get_template("hosts.yml.j2").render(
+            groups=groups, registry_name=domain.comment_text(registry.path.name)
+        ),
     )
     yield (
         "group_vars/all.yml",
@@ -236,7 +238,7 @@ def _site_view(site: Site) -> SimpleNamespace:
     view.name_ascii = site.name_ascii
     view.endpoint_hosts = site.endpoint_hosts
     view.router_host = site.router_host
-    view.file_name = os.path.basename(site.file)
+    view.file_name = domain.comment_text(os.path.basename(site.file))  # a comment line
     return view
 
 

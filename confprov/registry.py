@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import ipaddress
 import itertools
 import re
 from collections import Counter, defaultdict
@@ -52,8 +51,6 @@ ROUTER_SUFFIX = "-rt"
 MAX_FIELD = 200
 
 _SUSPECT = re.compile(domain.CONTROL.pattern + "|" + domain.TEMPLATE.pattern)
-_HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
-_LOOKS_NUMERIC = re.compile(r"^[0-9.]+$")
 _PHONE = re.compile(r"^\+?[0-9 ().-]{6,20}$")
 _SPLIT = re.compile(r"[\s|]+")
 _LOGIN = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}$")
@@ -461,25 +458,6 @@ def _as_text(value: Any) -> str:
     return nfc(str(value)).strip()
 
 
-def _is_ip(value: str) -> bool:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return True
-
-
-def _valid_address(value: str) -> str | None:
-    """None when ``value`` is an IP address or a host name; else why not."""
-    if _is_ip(value):
-        return None
-    if _LOOKS_NUMERIC.match(value) or ":" in value:
-        return f"invalid IP address {value!r}"
-    if len(value) > 253 or not all(_HOST_LABEL.match(p) for p in value.rstrip(".").split(".")):
-        return f"invalid host name {value!r} (letters, digits, '-' and '.' only)"
-    return None
-
-
 _Bad = Callable[[str, str], None]
 
 
@@ -500,6 +478,8 @@ def _clean_fields(row: _Row, bad: _Bad) -> dict[str, str]:
 def _check_identity(text: dict[str, str], bad: _Bad) -> str:
     if not text["name"]:
         bad("name", "empty name: every site needs its name")
+    elif why := domain.sip_display_error(text["name"]):
+        bad("name", why)
     level = domain.level_of(text["level"])
     if not level:
         bad("level", f"unknown level {text['level']!r} (use: {domain.level_help()})")
@@ -515,7 +495,7 @@ def _check_endpoint(text: dict[str, str], default_user: str, bad: _Bad) -> tuple
     if not endpoints:
         bad("endpoint", "no endpoint address: give the laptop's management address")
     for address in endpoints:
-        if why := _valid_address(address):
+        if why := domain.address_error(address):
             bad("endpoint", why)
     text["endpoint_os"] = text["endpoint_os"].casefold() or "debian"
     if text["endpoint_os"] not in OSES:
@@ -530,7 +510,7 @@ def _check_router(text: dict[str, str], bad: _Bad, network: str) -> None:
     """What ``routers plan`` would refuse about this router, refused here (confprov/domain.py)."""
     platform = text["router_platform"] = text["router_platform"].casefold()
     if text["router"]:
-        if why := _valid_address(text["router"]):
+        if why := domain.address_error(text["router"]):
             bad("router", why)
         for column, why in domain.router_row_errors(
             platform,
@@ -792,12 +772,15 @@ def _duplicates(
     what: str,
     problems: list[Problem],
     locate: Locate,
+    *,
+    same_site: bool = False,
 ) -> None:
+    """A problem for each key seen before (``same_site``: also within one site's row)."""
     first: dict[str, tuple[Site, str]] = {}
     for key, site, column in items:
         if not key:
             continue
-        if key in first and first[key][0] is not site:
+        if key in first and (first[key][0] is not site or same_site):
             other, other_column = first[key]
             also = locate(other.line, other_column)
             problems.append(Problem(path, site.line, column, f"duplicate {what} (also on {also})"))
@@ -833,14 +816,16 @@ def build(
     _duplicates(
         path,
         (
-            (address.casefold(), s, column)
+            (domain.address_key(address), s, column)
             for s in sites
             for column, addresses in (("endpoint", s.endpoints), ("router", (s.router,)))
             for address in addresses
+            if address
         ),
         "address",
         problems,
         locate,
+        same_site=True,  # two endpoints on one address, or the router on the endpoint's
     )
     # Host names: a district's slug first, then its communes (which carry it as a suffix).
     slugs: dict[int, str] = {}
@@ -869,6 +854,10 @@ def build(
             _replace(site, slug, slugs.get(id(parent), "") if parent is not None else "", district)
         )
     flagged = {p.line for p in problems}  # a row already reported is not reported twice
+    for s in resolved:
+        for host in dict.fromkeys((s.slug, *s.endpoint_hosts, s.router_host)):
+            if s.line not in flagged and (why := domain.reserved_host_error(host)):
+                problems.append(Problem(path, s.line, "id" if s.id else "name", why))
     _duplicates(
         path,
         (

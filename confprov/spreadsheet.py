@@ -362,6 +362,12 @@ def write_workbook(path: Path, header: list[str], rows: list[list[str]], sheet: 
                 for c, v in zip(header, row, strict=True)
             ]
         )
+        # openpyxl writes a string starting with '=' as a formula, which Excel would evaluate
+        # (a name like '=HYPERLINK(…)'): every text cell is typed as text, so it reads back as
+        # exactly the registry's text (no apostrophe added, unlike the report exports).
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")

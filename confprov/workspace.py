@@ -12,8 +12,9 @@ import shutil
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
-from confprov import safefile, spreadsheet, vault
+from confprov import domain, safefile, spreadsheet, vault
 from confprov.config import CONFIG_NAME, Config, load_config
 from confprov.domain import LEVELS
 from confprov.exceptions import InputError, Problem
@@ -59,6 +60,9 @@ class Loaded:
 def load(workspace: Path) -> Loaded:
     """Config and registry, both validated; all problems of both reported together."""
     problems: list[Problem] = []
+    if why := domain.text_error(str(workspace.resolve())):
+        # Its path is written into the inventory's variables, which Ansible templates again.
+        problems.append(Problem(str(workspace), None, None, f"the workspace's path {why}"))
     config: Config | None = None
     registry: Registry | None = None
     try:
@@ -147,6 +151,20 @@ class CheckSummary:
             out.extend(f"  {name:<{width}} {count:>5}" for name, count in named.items())
         out.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(out)
+
+    def to_json(self) -> dict[str, Any]:
+        """What ``check --json`` writes: the same counts as ``text``, keyed."""
+        reg = self.loaded.registry
+        return {
+            "registry": str(reg.path),
+            "sites": len(reg.sites),
+            "endpoints": reg.endpoint_count,
+            "routers": reg.router_count,
+            "levels": reg.count_levels(),
+            "districts": {d.name: len(reg.members(d)) for d in reg.districts()},
+            "groups": {reg.group_name(slug): len(m) for slug, m in reg.groups().items()},
+            "warnings": list(self.warnings),
+        }
 
 
 def expected_warnings(registry: Registry, expected: dict[str, int]) -> list[str]:

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from rich.markup import escape
+
 from confprov.exceptions import InputError
 from confprov.lab.plan import check_name, example_sites, generated_sites, registry_sites
 from confprov.lab.state import LabState, all_labs
@@ -49,18 +51,41 @@ def _cmd_up(args: argparse.Namespace) -> int:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
+    """Every lab (or ``--name``'s) as a table; exit 1 when one is not fully up."""
+    from dataclasses import asdict
+
+    from confprov import cliargs
     from confprov.lab import lab
 
+    cliargs.check_targets(args, ("json",))
     names = [check_name(args.name)] if args.name else all_labs()
-    if not names:
-        print("no lab")
-        return 0
-    code = 0
-    for name in names:
-        st = lab.status(name)
-        print(st.text())
-        if st.phase != "up" or 0 <= st.running < st.hosts:
-            code = 1
+    states = [lab.status(name) for name in names]
+    cliargs.emit_json(args, {"labs": [asdict(st) for st in states]})
+    code = 1 if any(st.phase != "up" or 0 <= st.running < st.hosts for st in states) else 0
+    if args.quiet:
+        return code
+    if not states:
+        cliargs.say(args, "no lab")
+        return code
+    shown = cliargs.table(
+        "labs",
+        ["lab", "phase", "hosts running", "sites", "addresses", "workspace", "faults"],
+        right=["hosts running", "sites"],
+    )
+    for st in states:
+        style = cliargs.STATE_STYLE["pass" if st.phase == "up" else "fail"]
+        running = f"{st.running}/{st.hosts}" if st.running >= 0 else f"?/{st.hosts} (root)"
+        faults = "; ".join(f"{site}: {', '.join(f)}" for site, f in sorted(st.faults.items()) if f)
+        shown.add_row(
+            escape(st.name),
+            f"[{style}]{escape(st.phase)}[/]",
+            running,
+            str(st.sites),
+            escape(st.block),
+            escape(st.workspace),
+            escape(faults),
+        )
+    cliargs.print_table(args, shown)
     return code
 
 
@@ -111,7 +136,7 @@ def _cmd_image(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from confprov.cliargs import workspace_arg
+    from confprov.cliargs import json_arg, workspace_arg
 
     parser = sub.add_parser("lab", help="a rehearsal province of real hosts and routers here")
     lab_sub = parser.add_subparsers(dest="lab_command", metavar="LAB_COMMAND", required=True)
@@ -135,6 +160,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = lab_sub.add_parser("status", help="what labs run, their workspace and faults")
     p.add_argument("--name", default=None, help="one lab (default: all)")
+    json_arg(p, "every lab's state")
     p.set_defaults(func=_cmd_status)
 
     p = lab_sub.add_parser("down", help="remove everything a lab made (also after a crash)")

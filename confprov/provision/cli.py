@@ -60,13 +60,24 @@ def _cmd_mirror(args: argparse.Namespace) -> int:
 
 
 def _cmd_survey(args: argparse.Namespace) -> int:
+    from rich.markup import escape
+
     from confprov.provision import survey
 
     cliargs.check_targets(args, ("json",))
     summary = survey.summarise(survey.load(resolve_workspace(args)))
     cliargs.emit_json(args, summary.to_json())
-    if not cliargs.json_to_stdout(args):
-        print("\n".join(summary.lines()))
+    if args.quiet:
+        return 0
+    head, *_ = summary.lines()
+    cliargs.say(args, head)
+    if summary.rows() or summary.unreadable:
+        shown = cliargs.table("", ["sites", "lacking", "which"], right=["sites"])
+        for words, names in summary.rows():
+            shown.add_row(str(len(names)), escape(words), escape(", ".join(names)))
+        for name in summary.unreadable:
+            shown.add_row("", "unreadable survey file", escape(name))
+        cliargs.print_table(args, shown)
     return 0
 
 

@@ -38,20 +38,23 @@ class SurveySummary:
     # Sites whose devices no survey read (Windows: stock facts hold no camera, audio or display).
     not_surveyed: list[str] = field(default_factory=list)
 
+    def rows(self) -> list[tuple[str, list[str]]]:
+        """``(what the sites lack, their names)`` for each finding: the lines and the table."""
+        out = [
+            (words, self.lacking[need])
+            for need, (words, _) in NEEDS.items()
+            if self.lacking.get(need)
+        ]
+        if self.not_surveyed:
+            out.append(("with devices not surveyed (Windows)", self.not_surveyed))
+        return out
+
     def lines(self) -> list[str]:
         if not self.sites:
             return ["survey: no site surveyed yet"]
         out = [f"survey: {self.sites} site(s) surveyed"]
-        for need, (words, _) in NEEDS.items():
-            names = self.lacking.get(need, [])
-            if names:
-                shown = ", ".join(names[:5]) + (" …" if len(names) > 5 else "")
-                out.append(f"  {len(names)} site(s) {words}: {shown}")
-        if self.not_surveyed:
-            shown = ", ".join(self.not_surveyed[:5]) + (" …" if len(self.not_surveyed) > 5 else "")
-            out.append(
-                f"  {len(self.not_surveyed)} site(s) with devices not surveyed (Windows): {shown}"
-            )
+        for words, names in self.rows():
+            out.append(f"  {len(names)} site(s) {words}: {_first(names)}")
         out.extend(f"  unreadable survey file: {name}" for name in self.unreadable)
         return out
 
@@ -62,6 +65,10 @@ class SurveySummary:
             "unreadable": self.unreadable,
             "not_surveyed": self.not_surveyed,
         }
+
+
+def _first(names: list[str], shown: int = 5) -> str:
+    return ", ".join(names[:shown]) + (" …" if len(names) > shown else "")
 
 
 def load(workspace: Path, hosts: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:

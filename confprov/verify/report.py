@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from confprov import cliargs
 from confprov.cliargs import STATE_STYLE
 from confprov.config import Thresholds
 from confprov.domain import LEVELS
@@ -83,7 +84,6 @@ def print_terminal(report: Report, console: Console, *, quiet: bool = False) -> 
     --no-color); -q prints the first line only.
     """
     from rich.markup import escape
-    from rich.table import Table
 
     lang, t = report.lang, report.run
     total, ready = len(report.sites), report.ready
@@ -98,9 +98,9 @@ def print_terminal(report: Report, console: Console, *, quiet: bool = False) -> 
         (heading(lang, "by_level"), {label(lang, k): v for k, v in report.by_level().items()}),
         (heading(lang, "by_district"), report.by_district()),
     ):
-        table = Table(title=title, title_justify="left", box=None, pad_edge=False)
-        table.add_column(heading(lang, "name"))
-        table.add_column(label(lang, "ready"), justify="right")
+        table = cliargs.table(
+            title, [heading(lang, "name"), label(lang, "ready")], right=[label(lang, "ready")]
+        )
         for name, (r, n) in rows.items():
             style = STATE_STYLE["pass" if r == n else "fail"]
             table.add_row(escape(name), f"[{style}]{r}/{n}[/]")

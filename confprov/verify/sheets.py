@@ -18,6 +18,7 @@ from typing import Any
 
 import jinja2
 
+from confprov import safefile
 from confprov.exceptions import ConfprovError, InputError, Problem
 from confprov.verify.labels import label
 
@@ -206,9 +207,15 @@ def render(sites: list[dict[str, Any]], lang: str, title: str) -> str:
 
 
 def print_pdf(chromium: str, html: Path, pdf: Path) -> None:
-    """Chromium prints the page (A4 from its @page rule) into ``pdf``, whole or not at all."""
-    tmp = pdf.with_name(f".{pdf.name}.tmp")
+    """Chromium prints the page (A4 from its @page rule) into ``pdf``, whole or not at all.
+
+    Chromium writes into confprov's own temporary folder (a fixed name beside ``pdf`` could be
+    a planted link, which Chromium would follow); ``safefile.replace`` then puts the bytes at
+    ``pdf``.
+    """
     with tempfile.TemporaryDirectory(prefix="confprov-chromium-") as profile:
+        tmp = Path(profile) / "print" / "sheets.pdf"
+        tmp.parent.mkdir()
         cmd = [
             chromium,
             *CHROMIUM_FLAGS,
@@ -221,15 +228,13 @@ def print_pdf(chromium: str, html: Path, pdf: Path) -> None:
                 cmd, capture_output=True, text=True, timeout=PRINT_TIMEOUT_S, check=False
             )
         except subprocess.TimeoutExpired:
-            tmp.unlink(missing_ok=True)
             raise ConfprovError(
                 f"Chromium did not print {html} within {PRINT_TIMEOUT_S} s"
             ) from None
-    if proc.returncode != 0 or not tmp.is_file() or tmp.stat().st_size == 0:
-        tmp.unlink(missing_ok=True)
-        tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
-        raise ConfprovError(f"Chromium could not print {html} (rc {proc.returncode}): {tail}")
-    tmp.replace(pdf)
+        if proc.returncode != 0 or not tmp.is_file() or tmp.stat().st_size == 0:
+            tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
+            raise ConfprovError(f"Chromium could not print {html} (rc {proc.returncode}): {tail}")
+        safefile.replace(pdf, tmp.read_bytes())
 
 
 def write_sheets(

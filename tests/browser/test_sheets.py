@@ -74,3 +74,21 @@ def test_sheets_in_english_html_only(small_workspace, tmp_path, capsys):
     page = (out / "all.html").read_text()
     assert "Operator sheet" in page and "Technician to call" in page
     assert page.count('class="sheet"') == 6
+
+
+def test_the_pdf_is_not_written_through_a_planted_link(small_workspace, tmp_path, chromium):
+    """Links planted at the PDF's path and at the fixed temporary name Chromium once printed
+    to (`.sheets.pdf.tmp`): neither is followed, the files they point to are untouched."""
+    out = tmp_path / "sheets"
+    out.mkdir()
+    victims = {
+        name: tmp_path / f"victim-{i}.txt"
+        for i, name in enumerate(("sheets.pdf", ".sheets.pdf.tmp"))
+    }
+    for name, victim in victims.items():
+        victim.write_text("keep me\n")
+        (out / name).symlink_to(victim)
+    assert main(["sheets", "-w", str(small_workspace), "--out", str(out), "--pdf", "-q"]) == 0
+    assert all(v.read_text() == "keep me\n" for v in victims.values())
+    assert not (out / "sheets.pdf").is_symlink()
+    assert len(PdfReader(out / "sheets.pdf").pages) == 6

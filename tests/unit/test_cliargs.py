@@ -221,3 +221,99 @@ def test_no_color_on_a_terminal_still_draws_progress_live_without_colour():
     assert "<<still running>>" in out, out
     assert "verify" in out.split("<<still running>>")[0], out  # drawn before the end
     assert not re.search(r"\x1b\[[0-9;]*m", out), repr(out)  # no colour/style codes
+
+
+# --- #15 item 4 outside routers: --json on check and lab status, -q, tables -----------------
+
+
+def _lab_state(tmp_path, monkeypatch):
+    """A lab's state as `lab status` reads it, without a lab (no root, no network)."""
+    from confprov.lab import cli as lab_cli
+    from confprov.lab import lab
+
+    status = lab.Status(
+        name="i13t", phase="up", workspace=str(tmp_path / "a-long-workspace-path" / "ws"),
+        block="198.18.192.0/18", sites=3, hosts=7, running=7,
+        faults={"xa-1.huyen-1": ["loss 5%"], "huyen-1": []},
+    )  # fmt: skip
+    monkeypatch.setattr(lab_cli, "all_labs", lambda: ["i13t"])
+    monkeypatch.setattr(lab, "status", lambda name: status)
+    return status
+
+
+def test_json_to_stdout_parses_on_check_and_lab_status(
+    small_workspace, tmp_path, monkeypatch, capsys
+):
+    _lab_state(tmp_path, monkeypatch)
+    capsys.readouterr()
+    assert main(["check", "-w", str(small_workspace), "--json", "-"]) == 0
+    data = json.loads(capsys.readouterr().out)  # stdout holds the JSON only
+    assert (data["sites"], data["endpoints"], data["routers"]) == (6, 7, 5)
+    assert data["levels"]["commune"] == 2 and data["warnings"] == []
+    assert main(["lab", "status", "--json", "-"]) == 0
+    (shown,) = json.loads(capsys.readouterr().out)["labs"]
+    assert shown["name"] == "i13t" and shown["faults"]["xa-1.huyen-1"] == ["loss 5%"]
+
+
+def test_check_json_file_and_the_summary(small_workspace, tmp_path, capsys):
+    out = tmp_path / "check.json"
+    assert main(["check", "-w", str(small_workspace), "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["sites"] == 6
+    assert capsys.readouterr().out.startswith("sites.csv: 6 sites")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["check"], ["inventory"], ["lab", "status"], ["init", "NEW"], ["survey"]],
+    ids=" ".join,
+)
+def test_quiet_prints_nothing_on_success(small_workspace, tmp_path, monkeypatch, capsys, argv):
+    _lab_state(tmp_path, monkeypatch)
+    argv = [str(tmp_path / "new") if a == "NEW" else a for a in argv]
+    if argv[0] != "lab" and argv[0] != "init":
+        argv += ["-w", str(small_workspace)]
+    capsys.readouterr()
+    assert main([*argv, "-q"]) == 0
+    assert capsys.readouterr() == ("", "")
+    if argv[0] == "init":
+        argv[1] += "-2"
+    assert main(argv) == 0  # and without -q, it says something
+    assert capsys.readouterr().out
+
+
+def test_lab_status_is_a_table_with_whole_paths_in_a_log(tmp_path, monkeypatch, capsys):
+    status = _lab_state(tmp_path, monkeypatch)
+    assert main(["lab", "status"]) == 0
+    out = capsys.readouterr().out
+    header, row = out.splitlines()[1:3]
+    assert header.split() == ["lab", "phase", "hosts", "running", "sites", "addresses",
+                              "workspace", "faults"]  # fmt: skip
+    assert row.split()[:6] == ["i13t", "up", "7/7", "3", "198.18.192.0/18", status.workspace]
+    assert "xa-1.huyen-1: loss 5%" in row
+
+
+def test_survey_is_a_table(small_workspace, capsys):
+    folder = small_workspace / "survey"
+    folder.mkdir()
+    for host, site in (("a", "Điểm cầu xã Yên Tập"), ("b", "Sở Ngoại vụ")):
+        (folder / f"{host}.json").write_text(
+            json.dumps(
+                {
+                    "host": host,
+                    "site": host,
+                    "site_name": site,
+                    "cameras": [],
+                    "displays": [],
+                    "audio": [],
+                },
+                ensure_ascii=False,
+            )
+        )
+    assert main(["survey", "-w", str(small_workspace)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "survey: 2 site(s) surveyed"
+    assert lines[1].split() == ["sites", "lacking", "which"]
+    assert lines[2].split()[:4] == ["2", "without", "a", "camera"]
+    assert lines[2].endswith(
+        ("Điểm cầu xã Yên Tập, Sở Ngoại vụ", "Sở Ngoại vụ, Điểm cầu xã Yên Tập")
+    )

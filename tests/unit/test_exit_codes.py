@@ -61,6 +61,14 @@ def _registry_key(ws: Path, name: str) -> None:
     _add_config(ws, f"registry: {name}")
 
 
+def _add_row(ws: Path, first_cells: str) -> None:
+    sites = ws / "sites.csv"
+    columns = sites.read_text(encoding="utf-8").splitlines()[0].count(",")
+    cells = first_cells.count(",")
+    with sites.open("a", encoding="utf-8") as fh:
+        fh.write(first_cells + "," * (columns - cells) + "\n")
+
+
 def _vault(ws: Path, data: dict[str, object], password: str = PASSWORD) -> None:
     (ws / "vault.yml").write_text(vault.encrypt(data, password))
 
@@ -162,6 +170,46 @@ CASES: dict[str, Case] = {
         ["routers", "check"],
         "must hold a YAML mapping",
     ),
+    "template marker in a confprov.yml value": (
+        lambda ws: _config(
+            ws, "sip_domain: hoinghi.example", "sip_domain: \"{{ lookup('pipe', 'id') }}\""
+        ),
+        ["check"],
+        "confprov.yml:4: conference.sip_domain: holds '{{'",
+    ),
+    "reserved host name as a site id": (
+        lambda ws: _add_row(ws, "conference-server,Hội trường,department,,198.18.9.11"),
+        ["check"],
+        "host name 'conference-server' is reserved",
+    ),
+    "loopback endpoint address": (
+        lambda ws: _add_row(ws, ",Sở Thử,department,,127.0.0.1"),
+        ["inventory"],
+        "loopback",
+    ),
+    "a name that would change the SIP account line": (
+        lambda ws: _add_row(ws, ',"Sở ""A"";auth_pass=x",department,,198.18.9.11'),
+        ["check"],
+        "SIP account line",
+    ),
+    "IPv6 address written two ways": (
+        lambda ws: (
+            _add_row(ws, ",Sở A,department,,2001:db8::9"),
+            _add_row(ws, ",Sở B,department,,2001:DB8:0::9"),
+        ),
+        ["check"],
+        "duplicate address",
+    ),
+    "non-ASCII digits in a command-line number (full-width)": (
+        lambda ws: None,
+        ["verify", "--forks", "\uff15"],
+        "argument --forks: not a whole number in ASCII digits",
+    ),
+    "non-ASCII digits in a command-line number (Arabic-Indic)": (
+        lambda ws: None,
+        ["report", "--run", "\u0663"],
+        "argument --run: not a whole number in ASCII digits",
+    ),
     "symlinked inventory": (
         lambda ws: (ws / "inventory").symlink_to(ws.parent),
         ["inventory"],
@@ -180,7 +228,10 @@ def test_bad_input_is_exit_2_with_a_message(
 ) -> None:
     prepare(ws)
     capsys.readouterr()
-    code = main([*argv, "-w", str(ws)])
+    try:
+        code = main([*argv, "-w", str(ws)])
+    except SystemExit as exc:  # argparse's usage errors
+        code = exc.code
     out, err = capsys.readouterr()
     assert code == 2, out + err
     assert message in err, err
