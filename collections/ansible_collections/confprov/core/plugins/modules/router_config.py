@@ -223,7 +223,8 @@ def main() -> None:
     try:
         from confprov.routers import engine
         from confprov.routers.device import Timeouts
-        from confprov.routers.render import Conference, RouterTarget
+        from confprov.routers import targets
+        from confprov.routers.render import Conference
     except ImportError as exc:
         module.fail_json(msg=f"confprov is not importable by {module._name}'s Python: {exc}")
     p = module.params
@@ -235,18 +236,7 @@ def main() -> None:
     )
     jobs = [
         engine.Job(
-            RouterTarget(
-                host=r["host"],
-                address=r["address"],
-                platform=r["platform"],
-                site_name=r["site_name"],
-                wan_interface=r["wan_interface"],
-                wan_gateway=r["wan_gateway"],
-                username=r["username"],
-                password=r["password"],
-                port=r["port"],
-                extra_config=r["extra_config"],
-            ),
+            targets.from_vars(r),
             backup=p["backup"] or None,
         )
         for r in p["routers"]
