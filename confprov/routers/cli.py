@@ -6,12 +6,13 @@ import argparse
 
 from confprov import cliargs
 from confprov.cliargs import limit_arg, resolve_workspace, workspace_arg
+from confprov.routers.settings import DEFAULTS
 
 
 def _settings(args: argparse.Namespace) -> object:
-    from confprov.routers.run import Settings
+    from confprov.routers.settings import RouterSettings
 
-    return Settings(
+    return RouterSettings(
         workers=args.workers,
         connect_timeout=args.connect_timeout,
         command_timeout=args.command_timeout,
@@ -43,10 +44,11 @@ def _print_run(args: argparse.Namespace, outcome: object) -> int:
 
 
 def _run(args: argparse.Namespace, action: str, *, plan: bool = False, backup: str = "") -> int:
-    from confprov.routers.run import Settings, run_routers
+    from confprov.routers.run import run_routers
+    from confprov.routers.settings import RouterSettings
 
     settings = _settings(args)
-    assert isinstance(settings, Settings)
+    assert isinstance(settings, RouterSettings)
     cliargs.check_targets(args, ("json",))
     with cliargs.progress(args, f"routers {action}") as progress:
         outcome = run_routers(
@@ -137,18 +139,28 @@ def _run_options(p: argparse.ArgumentParser, *, retry: bool = True) -> None:
             action="store_true",
             help="only the routers that failed or did not answer in the last run of this command",
         )
-    p.add_argument("--workers", type=int, default=50, help="routers worked on at once (50)")
+    d = DEFAULTS
     p.add_argument(
-        "--connect-timeout", type=float, default=10.0, help="seconds to connect and log in (10)"
+        "--workers", type=int, default=d.workers, help=f"routers worked on at once ({d.workers})"
     )
     p.add_argument(
-        "--command-timeout", type=float, default=30.0, help="seconds for one command's output (30)"
+        "--connect-timeout",
+        type=float,
+        default=d.connect_timeout,
+        help=f"seconds to connect and log in ({d.connect_timeout:g})",
+    )
+    p.add_argument(
+        "--command-timeout",
+        type=float,
+        default=d.command_timeout,
+        help=f"seconds for one command's output ({d.command_timeout:g})",
     )
     p.add_argument(
         "--confirm-minutes",
         type=int,
-        default=5,
-        help="IOS/Junos: minutes before an unconfirmed change reverts itself (5)",
+        default=d.confirm_minutes,
+        help="IOS/Junos: minutes before an unconfirmed change reverts itself "
+        f"({d.confirm_minutes})",
     )
     p.add_argument(
         "--no-session-logs",

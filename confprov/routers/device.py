@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from confprov.routers.platforms import Platform, platform
 from confprov.routers.render import RouterTarget
+from confprov.routers.settings import DEFAULTS, RouterSettings
 
 UNREACHABLE = "unreachable"
 FAILED = "failed"
@@ -39,8 +40,12 @@ class Connection(Protocol):
 
 @dataclass(frozen=True)
 class Timeouts:
-    connect: float = 10.0  # TCP connect, SSH banner and authentication, each
-    command: float = 30.0  # one command's output
+    connect: float = DEFAULTS.connect_timeout  # TCP connect, SSH banner and authentication, each
+    command: float = DEFAULTS.command_timeout  # one command's output
+
+    @classmethod
+    def of(cls, settings: RouterSettings) -> Timeouts:
+        return cls(connect=settings.connect_timeout, command=settings.command_timeout)
 
 
 class DeviceError(Exception):

@@ -40,6 +40,7 @@ from confprov.routers.device import (
 )
 from confprov.routers.platforms import Platform, platform
 from confprov.routers.render import Conference, RouterTarget, render
+from confprov.routers.settings import DEFAULTS, RouterSettings
 
 ACTIONS = ("plan", "push", "rollback", "rollback-plan", "check")
 OK, CHANGED = "ok", "changed"
@@ -72,12 +73,32 @@ class RouterResult:
 
 @dataclass(frozen=True)
 class Options:
+    """One run's settings as the engine uses them (derived from RouterSettings), and where."""
+
     workspace: Path
     known_hosts: Path
     timeouts: Timeouts = field(default_factory=Timeouts)
-    workers: int = 50
+    workers: int = DEFAULTS.workers
     session_dir: Path | None = None
-    confirm_minutes: int = 5  # IOS revert timer / Junos commit confirmed
+    confirm_minutes: int = DEFAULTS.confirm_minutes  # IOS revert timer / Junos commit confirmed
+
+    @classmethod
+    def of(
+        cls,
+        settings: RouterSettings,
+        *,
+        workspace: Path,
+        known_hosts: Path,
+        session_dir: Path | None = None,
+    ) -> Options:
+        return cls(
+            workspace=workspace,
+            known_hosts=known_hosts,
+            timeouts=Timeouts.of(settings),
+            workers=settings.workers,
+            session_dir=session_dir,
+            confirm_minutes=settings.confirm_minutes,
+        )
 
 
 class Rejected(Exception):

@@ -11,27 +11,22 @@ import json
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from confprov import runner
 from confprov.exceptions import ConfprovError, InputError, Problem
 from confprov.routers.engine import RouterResult
+from confprov.routers.settings import ROLE_PREFIX, SHARED, RouterSettings
 
 PLAYBOOK = "routers.yml"
 MODULE = "confprov.core.router_config"
 SESSIONS = "sessions"
 
 
-@dataclass(frozen=True)
-class Settings:
-    workers: int = 50
-    connect_timeout: float = 10.0
-    command_timeout: float = 30.0
-    confirm_minutes: int = 5
-    session_logs: bool = True
-    extra_config: dict[str, str] = field(default_factory=dict)
+# The one settings object (confprov/routers/settings.py), under the name callers know.
+Settings = RouterSettings
 
 
 @dataclass
@@ -136,8 +131,6 @@ def run_routers(
     settings = settings or Settings()
     if action not in ("push", "rollback", "check"):
         raise InputError(f"unknown routers action {action!r}")
-    if settings.workers < 1 or settings.connect_timeout <= 0 or settings.command_timeout <= 0:
-        raise InputError("--workers and the timeouts must be positive")
     if action == "push":
         name = "routers-plan" if plan else "routers-push"
     else:
@@ -162,15 +155,18 @@ def run_routers(
     (workspace / runner.RUNS_DIR).mkdir(exist_ok=True)
     sessions = Path(tempfile.mkdtemp(prefix=".sessions-", dir=workspace / runner.RUNS_DIR))
     extra: dict[str, Any] = {
-        "router_config_action": action,
-        "router_config_backup": backup,
-        "router_config_workers": settings.workers,
-        "router_config_connect_timeout": settings.connect_timeout,
-        "router_config_command_timeout": settings.command_timeout,
-        "router_config_confirm_minutes": settings.confirm_minutes,
-        "router_config_session_log_dir": str(sessions) if settings.session_logs else "",
-        "router_config_extra_config": settings.extra_config,
+        ROLE_PREFIX + name: list(value) if isinstance(value, tuple) else value
+        for name in SHARED
+        for value in [getattr(settings, name)]
     }
+    extra.update(
+        {
+            "router_config_action": action,
+            "router_config_backup": backup,
+            "router_config_session_log_dir": str(sessions) if settings.session_logs else "",
+            "router_config_extra_config": dict(settings.extra_config),
+        }
+    )
     try:
         result = runner.run_playbook(
             workspace,

@@ -328,3 +328,41 @@ def test_unknown_or_changed_host_key_is_refused_and_trust_pins_it(lab, pristine)
         assert res.returncode == 0, res.stdout + res.stderr
     finally:
         known.write_text(original)
+
+
+def test_the_module_gives_what_the_api_gives_on_real_routers(lab, pristine, tmp_path):
+    """The router_config module is a thin adapter: run as Ansible runs it (its own process),
+    its JSON equals the API's for the same routers, conference and settings (a plan: read-only)."""
+    from dataclasses import asdict
+
+    from confprov.routers import api
+    from confprov.routers.settings import RouterSettings
+    from confprov.routers.targets import as_vars, known_hosts, workspace_routers
+    from tests.unit.routers.test_routers_api import comparable, run_module
+
+    targets, conference = workspace_routers(lab.workspace)
+    conf = asdict(conference)
+    del conf["audio_ports"], conf["video_ports"]
+    args = {
+        "routers": [as_vars(t) for t in targets],
+        "conference": conf,
+        "workspace": str(lab.workspace),
+        "known_hosts": str(known_hosts(lab.workspace)),
+        "workers": 2,
+    }
+    module = run_module(args, tmp_path, check=True)
+    settings = RouterSettings(workers=2)
+    ours = api.result_json(
+        api.apply(
+            "push",
+            targets,
+            conference,
+            settings,
+            workspace=lab.workspace,
+            known_hosts=known_hosts(lab.workspace),
+            check=True,
+        )
+    )
+    assert comparable(module) == comparable(ours)
+    assert module["changed_routers"] == sorted(f"{slug}-rt" for slug in lab.sites)
+    assert {slug: running(lab, slug) for slug in lab.sites} == pristine

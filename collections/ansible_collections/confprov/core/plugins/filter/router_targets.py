@@ -61,6 +61,7 @@ RETURN = r"""
 _value: {description: One mapping per router., type: list, elements: dict}
 """
 
+
 def _from_hostvars(hostvars: Any) -> Any:
     """A host outside the map: its site values and credentials from its own hostvars."""
 
@@ -105,7 +106,8 @@ def router_targets(
     except targets.TargetProblems as exc:
         problems = exc.problems
         raise AnsibleFilterError(
-            f"{len(problems)} problem(s) with the routers' values: " + "; ".join(problems[:20])
+            f"{len(problems)} problem(s) with the routers' values: "
+            + "; ".join(problems[:20])
             + " (site values: run `confprov inventory`; passwords: vault_router_passwords[HOST] "
             "or vault_router_password in the workspace's vault.yml, `ansible-vault edit`)"
         ) from None
