@@ -9,7 +9,7 @@ tests/lab/test_routers.py).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +33,12 @@ def apply(
     session_dir: Path | None = None,
     backup: str = "",
     check: bool = False,
+    stop: Callable[[], bool] | None = None,
 ) -> dict[str, RouterResult]:
-    """Push, roll back or check ``targets`` (``check``: plan only, change nothing)."""
+    """Push, roll back or check ``targets`` (``check``: plan only, change nothing).
+
+    ``stop`` (see ``engine.run``): once true, routers not yet started are left alone.
+    """
     if action not in MODULE_ACTIONS:
         raise ValueError(action)
     if check and action == "push":
@@ -52,7 +56,7 @@ def apply(
         settings, workspace=workspace, known_hosts=known_hosts, session_dir=session_dir
     )
     jobs = [engine.Job(t, backup=backup or None) for t in targets]
-    return engine.run(action, jobs, conference, opts)
+    return engine.run(action, jobs, conference, opts, stop=stop)
 
 
 def result_json(results: Mapping[str, RouterResult]) -> dict[str, Any]:
@@ -80,15 +84,18 @@ def result_json(results: Mapping[str, RouterResult]) -> dict[str, Any]:
 def from_module(params: Mapping[str, Any], *, check_mode: bool) -> dict[str, Any]:
     """The module's parameters as :func:`apply` takes them, and its JSON result."""
     settings = RouterSettings(**{k: params[k] for k in SHARED})
-    results = apply(
-        params["action"],
-        [from_vars(r) for r in params["routers"]],
-        Conference.from_vars(params["conference"]),
-        settings,
-        workspace=Path(params["workspace"]),
-        known_hosts=Path(params["known_hosts"]),
-        session_dir=Path(params["session_log_dir"]) if params.get("session_log_dir") else None,
-        backup=params.get("backup") or "",
-        check=check_mode,
-    )
+    stop_file = Path(params["stop_file"]) if params.get("stop_file") else None
+    with engine.stop_on_signals(stop_file) as stop:
+        results = apply(
+            params["action"],
+            [from_vars(r) for r in params["routers"]],
+            Conference.from_vars(params["conference"]),
+            settings,
+            workspace=Path(params["workspace"]),
+            known_hosts=Path(params["known_hosts"]),
+            session_dir=Path(params["session_log_dir"]) if params.get("session_log_dir") else None,
+            backup=params.get("backup") or "",
+            check=check_mode,
+            stop=stop,
+        )
     return result_json(results)

@@ -3,10 +3,28 @@
 from __future__ import annotations
 
 import argparse
+import re
 
 from confprov import cliargs
 from confprov.cliargs import limit_arg, resolve_workspace, workspace_arg
-from confprov.routers.settings import DEFAULTS
+from confprov.routers.settings import DEFAULTS, MAX_CONNECT_ATTEMPTS
+
+
+def shown(text: str) -> str:
+    """``text`` from a router (its config, its errors) made safe for a terminal.
+
+    A device's output is not ours: an escape sequence in a description or an error message
+    would reach the operator's terminal and act there (move the cursor, rewrite what was
+    printed, set the window title). Every control, zero-width and bidirectional character
+    (domain.CONTROL, the registry's own rule) is printed escaped (``\\x1b``); line breaks stay.
+    """
+    from confprov.domain import CONTROL
+
+    def escape(match: re.Match[str]) -> str:
+        char = match.group(0)
+        return char if char == "\n" else char.encode("unicode_escape").decode("ascii")
+
+    return CONTROL.sub(escape, text)
 
 
 def _settings(args: argparse.Namespace) -> object:
@@ -17,6 +35,7 @@ def _settings(args: argparse.Namespace) -> object:
         connect_timeout=args.connect_timeout,
         command_timeout=args.command_timeout,
         confirm_minutes=args.confirm_minutes,
+        connect_attempts=args.connect_attempts,
         session_logs=not args.no_session_logs,
     )
 
@@ -32,14 +51,15 @@ def _print_run(args: argparse.Namespace, outcome: object) -> int:
     if show_diff and not args.quiet:
         for r in outcome.routers.values():
             if r.diff:
-                print(f"--- {r.host} ({r.platform}, {r.address})")
-                print(r.diff)
+                print(shown(f"--- {r.host} ({r.platform}, {r.address})"))
+                print(shown(r.diff))
     elif not args.quiet:
         for r in sorted(outcome.routers.values(), key=lambda r: r.host):
             if r.changed and not r.failed:
-                print(f"  {'CHANGED':<11} {r.host}: {r.message}")
+                print(shown(f"  {'CHANGED':<11} {r.host}: {r.message}"))
     lines = outcome.summary().splitlines()
-    cliargs.print_states(args, "\n".join(lines[:1] if args.quiet and not outcome.failed else lines))
+    text = "\n".join(lines[:1] if args.quiet and not outcome.failed else lines)
+    cliargs.print_states(args, shown(text))
     return outcome.exit_code
 
 
@@ -84,7 +104,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     cliargs.emit_json(args, {h: c.to_json() for h, c in checks.items()})
     if not args.quiet and not cliargs.json_to_stdout(args):
         for check in checks.values():
-            print(check.line())
+            print(shown(check.line()))
     bad = [c for c in checks.values() if not c.ok]
     print(
         f"check: {len(checks)} routers: {len(checks) - len(bad)} ok, {len(bad)} not ready",
@@ -125,7 +145,7 @@ def _cmd_trust(args: argparse.Namespace) -> int:
     confirm = None if args.yes else ask_on_terminal
     results = trust(resolve_workspace(args), args.hosts, replace=args.replace, confirm=confirm)
     for result in results:
-        print(result.line())
+        print(shown(result.line()))
     raise_if_refused(results)
     return 0
 
@@ -161,6 +181,13 @@ def _run_options(p: argparse.ArgumentParser, *, retry: bool = True) -> None:
         default=d.confirm_minutes,
         help="IOS/Junos: minutes before an unconfirmed change reverts itself "
         f"({d.confirm_minutes})",
+    )
+    p.add_argument(
+        "--connect-attempts",
+        type=int,
+        default=d.connect_attempts,
+        help="attempts to open a router's session when it does not answer, only ever before "
+        f"any line is sent ({d.connect_attempts}; at most {MAX_CONNECT_ATTEMPTS})",
     )
     p.add_argument(
         "--no-session-logs",

@@ -7,22 +7,27 @@ the run's per-host summary, so `summary.json` and `--retry-failed` count routers
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
+import signal
+import sys
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from confprov import runner
+from confprov import runner, safefile
 from confprov.exceptions import ConfprovError, InputError, Problem
-from confprov.routers.engine import RouterResult
+from confprov.routers.engine import INTERRUPTED, RouterResult, left_in
 from confprov.routers.settings import ROLE_PREFIX, SHARED, RouterSettings
 
 PLAYBOOK = "routers.yml"
 MODULE = "confprov.core.router_config"
 SESSIONS = "sessions"
+STOP_FILE = ".stop"  # in the sessions folder while the play runs: created on SIGINT/SIGTERM
 
 
 # The one settings object (confprov/routers/settings.py), under the name callers know.
@@ -35,6 +40,12 @@ class RoutersRun:
     run_dir: Path
     routers: dict[str, RouterResult]
     plan: bool = False
+    interrupted: bool = False  # SIGINT/SIGTERM came: no router was started after it
+    kind: str = "push"  # the module's action: push, rollback or check
+
+    @property
+    def not_started(self) -> list[RouterResult]:
+        return [r for r in self.routers.values() if r.status == INTERRUPTED]
 
     @property
     def failed(self) -> list[RouterResult]:
@@ -54,23 +65,37 @@ class RoutersRun:
             "plan": self.plan,
             "run_dir": str(self.run_dir),
             "routers": {h: r.to_json() for h, r in sorted(self.routers.items())},
+            "interrupted": self.interrupted,
         }
 
     def summary(self) -> str:
         verb = "would change" if self.plan else "changed"
         failed = self.failed
         unreachable = sum(1 for r in failed if r.status == "unreachable")
+        stopped = len(self.not_started)
         lines = [
             f"{self.action}: {len(self.routers)} routers: {len(self.changed)} {verb}, "
             f"{len(self.routers) - len(self.changed) - len(failed)} unchanged, "
-            f"{len(failed) - unreachable} failed, {unreachable} unreachable"
+            f"{len(failed) - unreachable - stopped} failed, {unreachable} unreachable"
+            + (f", {stopped} interrupted" if stopped else "")
         ]
         if self.routers and not self.changed and not failed:
             lines.append("nothing to change" if self.plan else "nothing changed")
         lines.extend(
             f"  {r.status.upper():<11} {r.host}: {r.message}"
             for r in sorted(failed, key=lambda r: r.host)
+            if r.status != INTERRUPTED
         )
+        if self.interrupted or stopped:
+            lines.append(
+                "interrupted: no router was started after it; each router is left:"
+                if not self.plan
+                else "interrupted: no router was read after it:"
+            )
+            lines.extend(
+                f"  {r.host}: {left_in(r, self.kind) if not self.plan else r.message}"
+                for r in sorted(self.routers.values(), key=lambda r: r.host)
+            )
         lines.append(f"run folder: {self.run_dir}")
         return "\n".join(lines)
 
@@ -102,15 +127,16 @@ def _rewrite_summary(result: runner.RunResult, routers: dict[str, RouterResult])
     result.hosts = {
         h: runner.HostResult(
             h,
-            r.status,
+            # Not started (interrupted) is "failed" to the run's states: --retry-failed takes it.
+            "failed" if r.status == INTERRUPTED else r.status,
             int(r.changed),
             "" if not r.failed else "router_config",
             r.message if r.failed else "",
         )
         for h, r in routers.items()
     }
-    (result.run_dir / runner.SUMMARY).write_text(
-        json.dumps(result.to_json(), indent=2, ensure_ascii=False)
+    safefile.replace(
+        result.run_dir / runner.SUMMARY, json.dumps(result.to_json(), indent=2, ensure_ascii=False)
     )
 
 
@@ -152,8 +178,8 @@ def run_routers(
             raise InputError([Problem(str(workspace / runner.RUNS_DIR), None, None, why)])
         limit = failed
     render_workspace_inventory(workspace)
-    (workspace / runner.RUNS_DIR).mkdir(exist_ok=True)
-    sessions = Path(tempfile.mkdtemp(prefix=".sessions-", dir=workspace / runner.RUNS_DIR))
+    runs = safefile.real_dir(workspace, runner.RUNS_DIR)  # never through a link
+    sessions = Path(tempfile.mkdtemp(prefix=".sessions-", dir=runs))
     extra: dict[str, Any] = {
         ROLE_PREFIX + name: list(value) if isinstance(value, tuple) else value
         for name in SHARED
@@ -167,20 +193,25 @@ def run_routers(
             "router_config_extra_config": dict(settings.extra_config),
         }
     )
+    stop_file = sessions / STOP_FILE
+    extra["router_config_stop_file"] = str(stop_file)
     try:
-        result = runner.run_playbook(
-            workspace,
-            PLAYBOOK,
-            action=name,
-            limit=limit,
-            check=plan,
-            diff=True,
-            extra_vars=extra,
-            on_progress=on_progress,
-        )
+        with _stop_between_routers(stop_file) as stopped:
+            result = runner.run_playbook(
+                workspace,
+                PLAYBOOK,
+                action=name,
+                limit=limit,
+                check=plan,
+                diff=True,
+                extra_vars=extra,
+                on_progress=on_progress,
+                cancel=lambda: False,  # never killed mid-push: stopped between routers instead
+            )
     except BaseException:
         shutil.rmtree(sessions, ignore_errors=True)
         raise
+    stop_file.unlink(missing_ok=True)
     sessions.rename(result.run_dir / SESSIONS)
     routers = module_results(result.run_dir)
     if routers is None:
@@ -192,4 +223,40 @@ def run_routers(
             f"{name}: the router_config task gave no result\n{result.summary_text()}"
         )
     _rewrite_summary(result, routers)
-    return RoutersRun(name, result.run_dir, routers, plan)
+    return RoutersRun(
+        name, result.run_dir, routers, plan, interrupted=stopped.is_set(), kind=action
+    )
+
+
+@contextlib.contextmanager
+def _stop_between_routers(stop_file: Path) -> Iterator[threading.Event]:
+    """On SIGINT or SIGTERM during the play: create ``stop_file`` (the module starts no further
+    router), say so, and let the play end by itself, so that every router is either unchanged,
+    pushed and confirmed, or reverting on its own timer, and the summary says which.
+
+    The play runs in its own session (ansible-runner's pty): a terminal's Ctrl-C reaches only
+    this process, and ansible-runner would otherwise kill the play, its module in mid-push.
+    """
+    stopped = threading.Event()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        if not stopped.is_set():
+            stopped.set()
+            with contextlib.suppress(FileExistsError):
+                safefile.create(stop_file, b"", mode=0o600)
+            print(
+                f"{signal.Signals(signum).name}: no further router is started; the routers under "
+                "way finish (pushed and confirmed, or reverted); waiting for them.",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    previous: dict[signal.Signals, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, on_signal)
+    try:
+        yield stopped
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

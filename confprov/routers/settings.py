@@ -15,6 +15,8 @@ from typing import Any
 
 from confprov.exceptions import InputError
 
+MAX_CONNECT_ATTEMPTS = 5  # bounded: a dead router costs at most this many connect timeouts
+
 
 @dataclass(frozen=True, kw_only=True)
 class RouterSettings:
@@ -24,6 +26,9 @@ class RouterSettings:
     connect_timeout: float = 10.0  # TCP connect, SSH banner and login, each
     command_timeout: float = 30.0  # one command's output
     confirm_minutes: int = 5  # IOS revert timer / Junos commit confirmed
+    # Attempts to open a router's session (tenacity, exponential backoff between them): a router
+    # that did not answer is tried again, only ever before any line was sent to it.
+    connect_attempts: int = 3
     # UDP port ranges of the conference's audio (DSCP EF) and video (AF41), low and high.
     audio_ports: tuple[int, int] = (16384, 24575)
     video_ports: tuple[int, int] = (24576, 32767)
@@ -36,6 +41,8 @@ class RouterSettings:
             raise InputError("--workers and the timeouts must be positive")
         if self.confirm_minutes < 1:
             raise InputError("--confirm-minutes must be at least 1")
+        if not 1 <= self.connect_attempts <= MAX_CONNECT_ATTEMPTS:
+            raise InputError(f"--connect-attempts must be 1 to {MAX_CONNECT_ATTEMPTS}")
         for name in ("audio_ports", "video_ports"):
             ports = getattr(self, name)
             if len(ports) != 2:
@@ -59,6 +66,7 @@ SHARED = (
     "connect_timeout",
     "command_timeout",
     "confirm_minutes",
+    "connect_attempts",
     "audio_ports",
     "video_ports",
 )

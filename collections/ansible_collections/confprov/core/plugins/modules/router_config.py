@@ -91,6 +91,19 @@ options:
     description: Minutes after which a router with a confirmed commit reverts on its own unless confirmed.
     type: int
     default: 5
+  connect_attempts:
+    description:
+      - Attempts to open each router's session when it does not answer (exponential backoff
+        between them), only ever before any line was sent to it; at most 5.
+    type: int
+    default: 3
+  stop_file:
+    description:
+      - When this file appears (or the module gets SIGINT, SIGTERM or SIGHUP), no further router
+        is started; the routers under way finish (pushed and confirmed, or reverted) and the
+        others are reported C(interrupted), unchanged. C(confprov routers push) creates it on
+        Ctrl-C.
+    type: path
   session_log_dir:
     description: Folder for one netmiko session log per router (the password is filtered out); empty for none.
     type: path
@@ -211,6 +224,8 @@ ARGUMENT_SPEC = {
     "connect_timeout": {"type": "float", "default": 10},
     "command_timeout": {"type": "float", "default": 30},
     "confirm_minutes": {"type": "int", "default": 5},
+    "connect_attempts": {"type": "int", "default": 3},
+    "stop_file": {"type": "path"},
     "session_log_dir": {"type": "path"},
     "audio_ports": {"type": "list", "elements": "int", "default": [16384, 24575]},
     "video_ports": {"type": "list", "elements": "int", "default": [24576, 32767]},

@@ -1,0 +1,56 @@
+"""What `confprov routers` writes and prints: never through a link, nothing raw from a device."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from confprov import safefile
+from confprov.exceptions import InputError
+from confprov.routers import cli
+from confprov.routers.engine import RouterResult
+from confprov.routers.run import RoutersRun
+
+HOSTILE = "desc \x1b]0;owned\x07\x1b[2J\r\u202egnp.exe"
+
+
+def args(**extra: object) -> argparse.Namespace:
+    return argparse.Namespace(quiet=False, json=None, diff=True, no_color=True, **extra)
+
+
+def test_router_output_reaches_the_terminal_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A device's escape sequences (set the title, clear the screen, carriage return, a
+    right-to-left override) are printed as text, in the diff and in the summary."""
+    result = RouterResult(
+        "r-rt",
+        "198.18.0.13",
+        "frr",
+        status="failed",
+        diff=f"+ interface wan / {HOSTILE}",
+        message=f"refused: % Unknown command: {HOSTILE}",
+    )
+    run = RoutersRun("routers-push", tmp_path, {"r-rt": result})
+    assert cli._print_run(args(), run) == 1
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\r" not in out and "\u202e" not in out and "\x07" not in out
+    assert r"desc \x1b]0;owned\x07\x1b[2J\r\u202egnp.exe" in out
+    assert out.count("\n") >= 3, "line breaks stay line breaks"
+
+
+def test_session_logs_are_never_written_through_a_link(tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere"
+    target.write_text("keep")
+    (tmp_path / "r-rt.log").symlink_to(target)
+    with pytest.raises(InputError, match="symbolic link"):
+        safefile.append(tmp_path / "r-rt.log")
+    assert target.read_text() == "keep"
+    with safefile.append(tmp_path / "s-rt.log") as log:
+        log.write(b"attempt 1\n")
+    with safefile.append(tmp_path / "s-rt.log") as log:
+        log.write(b"attempt 2\n")
+    assert (tmp_path / "s-rt.log").read_bytes() == b"attempt 1\nattempt 2\n"
+    assert (tmp_path / "s-rt.log").stat().st_mode & 0o777 == 0o600
