@@ -45,7 +45,7 @@ class PushFailed(Exception):
     """Not every router took the push."""
 
 
-def lab_up(workspace: Path, name: str = LAB) -> None:
+def lab_up(workspace: Path, name: str = LAB, sites: int = 0) -> None:
     from confprov.lab import lab as lab_mod
     from confprov.lab.plan import example_sites
     from confprov.lab.state import LabState
@@ -53,7 +53,8 @@ def lab_up(workspace: Path, name: str = LAB) -> None:
     if LabState(name).exists():
         lab_mod.down(name)
     started = time.monotonic()
-    lab_mod.up(name, example_sites("phu-tho"), workspace)
+    chosen = example_sites("phu-tho")
+    lab_mod.up(name, chosen[:sites] if sites else chosen, workspace)
     print(f"lab {name} up in {time.monotonic() - started:.1f} s", file=sys.stderr)
 
 
@@ -174,6 +175,12 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="use a lab already up")
     parser.add_argument("--lab", default=LAB, help=f"the lab's name (default {LAB})")
     parser.add_argument("--keep", action="store_true", help="leave the lab up afterwards")
+    parser.add_argument(
+        "--sites",
+        type=int,
+        default=0,
+        help="only the example's first N sites (a smaller lab when the machine is loaded); 0: all",
+    )
     parser.add_argument("--no-sequential", action="store_true")
     parser.add_argument(
         "--modes",
@@ -188,7 +195,7 @@ def main() -> None:
     from confprov.workspace import render_workspace_inventory
 
     if not args.reuse:
-        lab_up(args.workspace, args.lab)
+        lab_up(args.workspace, args.lab, args.sites)
     try:
         ws = args.workspace
         render_workspace_inventory(ws)

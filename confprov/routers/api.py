@@ -9,10 +9,14 @@ tests/lab/test_routers.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+import json
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from confprov import safefile
 from confprov.routers import engine
 from confprov.routers.engine import RouterResult
 from confprov.routers.render import Conference, RouterTarget
@@ -34,6 +38,7 @@ def apply(
     backup: str = "",
     check: bool = False,
     stop: Callable[[], bool] | None = None,
+    on_result: Callable[[RouterResult], None] | None = None,
 ) -> dict[str, RouterResult]:
     """Push, roll back or check ``targets`` (``check``: plan only, change nothing).
 
@@ -56,7 +61,7 @@ def apply(
         settings, workspace=workspace, known_hosts=known_hosts, session_dir=session_dir
     )
     jobs = [engine.Job(t, backup=backup or None) for t in targets]
-    return engine.run(action, jobs, conference, opts, stop=stop)
+    return engine.run(action, jobs, conference, opts, stop=stop, on_result=on_result)
 
 
 def result_json(results: Mapping[str, RouterResult]) -> dict[str, Any]:
@@ -81,11 +86,34 @@ def result_json(results: Mapping[str, RouterResult]) -> dict[str, Any]:
     return out
 
 
+PROGRESS_KEYS = ("host", "status")  # one JSON line per router, as it ends
+
+
+@contextlib.contextmanager
+def _progress(path: Path | None) -> Iterator[Callable[[RouterResult], None] | None]:
+    """Each router's end as one JSON line in ``path`` (``confprov routers`` reads it while the
+    play runs: a progress with a total, though Ansible sees one task)."""
+    if path is None:
+        yield None
+        return
+    lock = threading.Lock()
+    with safefile.append(path, 0o600) as fh:
+
+        def write(result: RouterResult) -> None:
+            line = json.dumps({k: getattr(result, k) for k in PROGRESS_KEYS}) + "\n"
+            with lock:
+                fh.write(line.encode())
+                fh.flush()
+
+        yield write
+
+
 def from_module(params: Mapping[str, Any], *, check_mode: bool) -> dict[str, Any]:
     """The module's parameters as :func:`apply` takes them, and its JSON result."""
     settings = RouterSettings(**{k: params[k] for k in SHARED})
     stop_file = Path(params["stop_file"]) if params.get("stop_file") else None
-    with engine.stop_on_signals(stop_file) as stop:
+    progress = Path(params["progress_file"]) if params.get("progress_file") else None
+    with engine.stop_on_signals(stop_file) as stop, _progress(progress) as on_result:
         results = apply(
             params["action"],
             [from_vars(r) for r in params["routers"]],
@@ -97,5 +125,6 @@ def from_module(params: Mapping[str, Any], *, check_mode: bool) -> dict[str, Any
             backup=params.get("backup") or "",
             check=check_mode,
             stop=stop,
+            on_result=on_result,
         )
     return result_json(results)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
+from typing import Any
 
 from confprov import cliargs
 from confprov.cliargs import limit_arg, resolve_workspace, workspace_arg
@@ -103,14 +105,36 @@ def _cmd_check(args: argparse.Namespace) -> int:
     checks = check_routers(resolve_workspace(args), args.limit or None)
     cliargs.emit_json(args, {h: c.to_json() for h, c in checks.items()})
     if not args.quiet and not cliargs.json_to_stdout(args):
-        for check in checks.values():
-            print(shown(check.line()))
+        _check_table(args, checks)
     bad = [c for c in checks.values() if not c.ok]
     print(
         f"check: {len(checks)} routers: {len(checks) - len(bad)} ok, {len(bad)} not ready",
         file=cliargs.human_stream(args),
     )
     return 1 if bad else 0
+
+
+def _check_table(args: argparse.Namespace, checks: dict[str, Any]) -> None:
+    """`routers check` as a rich table (as verify prints its summary): router, address, state,
+    why; the state coloured on a terminal (cliargs.TAG_STYLE), device text escaped."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    styles = {"OK": "green", "NOT READY": cliargs.TAG_STYLE["FAILED"]}
+    styles["UNREACHABLE"] = cliargs.TAG_STYLE["UNREACHABLE"]
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for column in ("router", "address", "state"):
+        table.add_column(column, no_wrap=True)  # whole names: a script can read the table
+    table.add_column("why", overflow="fold")
+    for check in checks.values():
+        state = "OK" if check.ok else ("NOT READY" if check.reachable else "UNREACHABLE")
+        table.add_row(
+            escape(check.host),
+            escape(check.address),
+            f"[{styles[state]}]{state}[/]",
+            escape(shown(check.error)),
+        )
+    cliargs.console(args, sys.stdout).print(table)
 
 
 def _cmd_backups(args: argparse.Namespace) -> int:

@@ -643,12 +643,14 @@ def run(
     connector: Connector | None = None,
     *,
     stop: Callable[[], bool] | None = None,
+    on_result: Callable[[RouterResult], None] | None = None,
 ) -> dict[str, RouterResult]:
     """Every router at once (``opts.workers`` at a time); results by host, in job order.
 
     ``stop``: asked before each router starts; once true, the routers not yet started are
     ``interrupted`` (nothing sent) while those under way finish (pushed and confirmed, or
-    reverted): a run is stopped between routers, never inside one.
+    reverted): a run is stopped between routers, never inside one. ``on_result`` is called
+    with each router's result as it ends (from its worker thread): progress.
     """
     if action not in ACTIONS:
         raise ValueError(action)
@@ -658,12 +660,20 @@ def run(
     if connector is None:
         connector, close = _connector(opts)
     workers = max(1, min(opts.workers, len(jobs)))
+
+    def _one(
+        action: str, job: Job, conference: Conference, opts: Options, connector: Connector
+    ) -> RouterResult:
+        result = run_one(action, job, conference, opts, connector, stop=stop)
+        if on_result is not None:
+            with contextlib.suppress(Exception):  # a display must never cost a router's result
+                on_result(result)
+        return result
+
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="router") as pool:
             results = list(
-                pool.map(
-                    lambda job: run_one(action, job, conference, opts, connector, stop=stop), jobs
-                )
+                pool.map(lambda job: _one(action, job, conference, opts, connector), jobs)
             )
     finally:
         close()

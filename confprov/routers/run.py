@@ -28,6 +28,8 @@ PLAYBOOK = "routers.yml"
 MODULE = "confprov.core.router_config"
 SESSIONS = "sessions"
 STOP_FILE = ".stop"  # in the sessions folder while the play runs: created on SIGINT/SIGTERM
+PROGRESS_FILE = ".progress"  # there too: one JSON line per router as it ends (the module's)
+POLL_S = 0.5
 
 
 # The one settings object (confprov/routers/settings.py), under the name callers know.
@@ -195,8 +197,13 @@ def run_routers(
     )
     stop_file = sessions / STOP_FILE
     extra["router_config_stop_file"] = str(stop_file)
+    extra["router_config_progress_file"] = str(sessions / PROGRESS_FILE)
+    total = len(limit) if limit else _router_count(workspace)
     try:
-        with _stop_between_routers(stop_file) as stopped:
+        with (
+            _stop_between_routers(stop_file) as stopped,
+            _router_progress(sessions / PROGRESS_FILE, total, on_progress),
+        ):
             result = runner.run_playbook(
                 workspace,
                 PLAYBOOK,
@@ -205,13 +212,13 @@ def run_routers(
                 check=plan,
                 diff=True,
                 extra_vars=extra,
-                on_progress=on_progress,
                 cancel=lambda: False,  # never killed mid-push: stopped between routers instead
             )
     except BaseException:
         shutil.rmtree(sessions, ignore_errors=True)
         raise
     stop_file.unlink(missing_ok=True)
+    (sessions / PROGRESS_FILE).unlink(missing_ok=True)
     sessions.rename(result.run_dir / SESSIONS)
     routers = module_results(result.run_dir)
     if routers is None:
@@ -226,6 +233,63 @@ def run_routers(
     return RoutersRun(
         name, result.run_dir, routers, plan, interrupted=stopped.is_set(), kind=action
     )
+
+
+def _router_count(workspace: Path) -> int:
+    from confprov.workspace import load
+
+    return sum(1 for site in load(workspace).registry.sites if site.router)
+
+
+@contextlib.contextmanager
+def _router_progress(
+    path: Path, total: int, on_progress: Callable[[runner.Progress], None] | None
+) -> Iterator[None]:
+    """Routers done/failed/unreachable of ``total``, from the module's progress file, polled
+    while the play runs (Ansible's own events see one task for all routers), and once at the
+    end. The display is the one every command uses (confprov.cliargs.progress)."""
+    if on_progress is None:
+        yield
+        return
+    progress = runner.Progress(total=total, task="routers")
+    offset = 0
+    done = threading.Event()
+
+    def poll() -> None:
+        nonlocal offset
+        try:
+            with path.open("rb") as fh:
+                fh.seek(offset)
+                data = fh.read()
+        except FileNotFoundError:
+            data = b""
+        complete = data[: data.rfind(b"\n") + 1]
+        offset += len(complete)
+        for line in complete.splitlines():
+            try:
+                item = json.loads(line)
+                host, status = str(item["host"]), str(item["status"])
+            except (ValueError, KeyError, TypeError):
+                continue
+            bucket = {"unreachable": progress.unreachable, "failed": progress.failed}
+            bucket.get(status, progress.failed if status == INTERRUPTED else progress.done).add(
+                host
+            )
+        on_progress(progress)
+
+    def loop() -> None:
+        while not done.wait(POLL_S):
+            poll()
+
+    on_progress(progress)
+    thread = threading.Thread(target=loop, name="routers-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+        poll()
 
 
 @contextlib.contextmanager

@@ -414,6 +414,10 @@ def test_sigint_during_a_push_leaves_each_router_unchanged_or_pushed_and_says_wh
             proc.wait()
     assert proc.returncode == 1, out + err
     assert "SIGINT: no further router is started" in err
+    # Not a terminal: plain progress lines, routers of a total (the not started count as failed).
+    n = len(lab.sites)
+    assert f"routers push: 0/{n} done" in err
+    assert f"routers push: {n}/{n} done (2 failed, 0 unreachable)" in err, err
     assert "1 changed, 0 unchanged, 0 failed, 0 unreachable, 2 interrupted" in out, out
     assert f"  {first}: pushed and confirmed" in out
     saved = lab.run(first, ["cat", "/etc/frr/frr.conf"]).stdout
@@ -426,3 +430,15 @@ def test_sigint_during_a_push_leaves_each_router_unchanged_or_pushed_and_says_wh
     res = confprov(lab, "routers", "push", "--retry-failed")
     assert res.returncode == 0, res.stdout + res.stderr
     assert f"push: {len(others)} routers: {len(others)} changed" in res.stdout
+
+
+def test_routers_check_prints_a_table_of_every_router(lab, pristine):
+    res = confprov(lab, "routers", "check")
+    assert res.returncode == 1, res.stdout + res.stderr
+    rows = [line.split() for line in res.stdout.splitlines()]
+    assert rows[0] == ["router", "address", "state", "why"]
+    for slug in lab.sites:
+        row = next(r for r in rows if r and r[0] == f"{slug}-rt")
+        assert row[2:4] == ["NOT", "READY"], row  # "why" may wrap onto the next line
+    assert "intended line(s)" in res.stdout and "missing" in res.stdout
+    assert f"check: {len(lab.sites)} routers: 0 ok, {len(lab.sites)} not ready" in res.stdout

@@ -104,6 +104,11 @@ options:
         others are reported C(interrupted), unchanged. C(confprov routers push) creates it on
         Ctrl-C.
     type: path
+  progress_file:
+    description:
+      - A file to which each router's end is appended as one JSON line (V(host), V(status)), as
+        it happens; C(confprov routers) shows a progress with a total from it.
+    type: path
   session_log_dir:
     description: Folder for one netmiko session log per router (the password is filtered out); empty for none.
     type: path
@@ -226,6 +231,7 @@ ARGUMENT_SPEC = {
     "confirm_minutes": {"type": "int", "default": 5},
     "connect_attempts": {"type": "int", "default": 3},
     "stop_file": {"type": "path"},
+    "progress_file": {"type": "path"},
     "session_log_dir": {"type": "path"},
     "audio_ports": {"type": "list", "elements": "int", "default": [16384, 24575]},
     "video_ports": {"type": "list", "elements": "int", "default": [24576, 32767]},
