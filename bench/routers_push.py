@@ -144,7 +144,7 @@ def engine_push(workspace, targets, conference, workers: int) -> float:
     return spent
 
 
-def cli_push(workspace: Path, workers: int, *extra: str) -> float:
+def cli_push(workspace: Path, workers: int, count: int, *extra: str) -> float:
     confprov = Path(sys.executable).parent / "confprov"
     started = time.monotonic()
     argv = [str(confprov), "routers", "push", "-w", str(workspace), "-q", "--workers", str(workers)]
@@ -155,7 +155,7 @@ def cli_push(workspace: Path, workers: int, *extra: str) -> float:
         check=False,
     )
     spent = time.monotonic() - started
-    if proc.returncode != 0 or " 298 changed" not in proc.stdout:
+    if proc.returncode != 0 or f" {count} changed" not in proc.stdout:
         raise PushFailed(f"confprov push failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}")
     return spent
 
@@ -221,9 +221,9 @@ def main() -> None:
                         elif mode == "engine":
                             spent = engine_push(ws, targets, conference, args.workers)
                         elif mode == "confprov-no-logs":
-                            spent = cli_push(ws, args.workers, "--no-session-logs")
+                            spent = cli_push(ws, args.workers, len(targets), "--no-session-logs")
                         else:
-                            spent = cli_push(ws, args.workers)
+                            spent = cli_push(ws, args.workers, len(targets))
                         break
                     except PushFailed as exc:
                         redone[mode] += 1
