@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from confprov import vault
 from confprov.exceptions import InputError, Problem
-from confprov.registry import Registry, Site
 from confprov.routers.render import Conference, RouterTarget
-from confprov.selection import names, select
-from confprov.workspace import load
+
+if TYPE_CHECKING:  # the filter imports this module inside ansible-playbook: only what it needs
+    from confprov.registry import Registry, Site
 
 KNOWN_HOSTS = "known_hosts"
 
@@ -128,6 +127,8 @@ def router_hosts(registry: Registry, limits: Sequence[str]) -> list[str]:
 
     Sites without a router are passed over; a selection holding none is refused (exit 2).
     """
+    from confprov.selection import names, select
+
     chosen = select(registry, limits).sites
     hosts = [s.router_host for s in chosen if s.router]
     if not hosts:
@@ -149,6 +150,9 @@ def workspace_routers(
     workspace: Path, limit: Sequence[str] | None = None, *, credentials: bool = True
 ) -> tuple[list[RouterTarget], Conference]:
     """Every router of the workspace (or of the sites ``limit`` selects), and the conference."""
+    from confprov import vault
+    from confprov.workspace import load
+
     loaded = load(workspace)
     wanted = set(router_hosts(loaded.registry, limit)) if limit else None
     chosen = [
