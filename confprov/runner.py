@@ -376,10 +376,14 @@ def run_playbook(
     on_progress: ProgressCallback | None = None,
     verbose: bool = False,
     total: int = 0,
+    cancel: Callable[[], bool] | None = None,
 ) -> RunResult:
     """Run one of confprov's playbooks against the workspace's rendered inventory.
 
     ``total`` is how many hosts the run covers, for the progress display (0: unknown).
+    ``cancel``: asked by ansible-runner while the play runs (true: it kills the play). Given,
+    ansible-runner leaves SIGINT/SIGTERM to the caller (``routers push`` stops between routers
+    instead: killing its one module run mid-push is what it must never do).
     """
     inventory = workspace / "inventory"
     if not (inventory / "hosts.yml").is_file():
@@ -420,6 +424,7 @@ def run_playbook(
                 quiet=True,
                 event_handler=collector,
                 settings={"suppress_ansible_output": True},
+                **({"cancel_callback": cancel} if cancel is not None else {}),
             )
     finally:
         _scrub_environment(run_dir, envvars)

@@ -22,6 +22,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
 from confprov.exceptions import InputError, Problem
 
@@ -67,6 +68,26 @@ def create(path: Path, data: bytes, mode: int = 0o644) -> None:
             view = view[os.write(fd, view) :]
     finally:
         os.close(fd)
+
+
+def append(path: Path, mode: int = 0o600) -> BinaryIO:
+    """``path`` opened to add to as it goes (a log written while a session runs, which
+    :func:`replace` cannot do: a log must hold what happened even if the process dies).
+
+    Never through a link (``O_NOFOLLOW``: a link planted at ``path`` is refused, ELOOP), in a
+    real folder; created with ``mode`` when absent, appended to when present.
+    """
+    folder = path.parent
+    if folder.is_symlink() or not folder.is_dir():
+        raise _refuse(folder, "is not a real folder (a link, or absent)")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, mode)
+    except OSError as exc:
+        if path.is_symlink():
+            refuse_link(path)
+        raise exc from None
+    return os.fdopen(fd, "ab")
 
 
 def replace(path: Path, data: bytes | str, mode: int = 0o644) -> None:

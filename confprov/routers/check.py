@@ -6,12 +6,13 @@ connection code as a push (pinned host keys, timeouts) reads each router's runni
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from confprov.routers import engine
 from confprov.routers.device import Timeouts
+from confprov.routers.settings import DEFAULTS, RouterSettings
 from confprov.routers.targets import known_hosts, workspace_routers
 
 
@@ -42,17 +43,23 @@ def check_routers(
     workspace: Path,
     limit: list[str] | None = None,
     *,
-    workers: int = 50,
+    workers: int = DEFAULTS.workers,
     timeouts: Timeouts | None = None,
+    settings: RouterSettings | None = None,
 ) -> dict[str, RouterCheck]:
-    """Every router of the workspace (or ``limit``, router hosts or addresses), checked at once."""
+    """Every router of the workspace (or ``limit``, router hosts or addresses), checked at once.
+
+    ``settings`` (confprov/routers/settings.py) gives workers and timeouts; ``workers`` and
+    ``timeouts`` are kept for callers that pass only those.
+    """
     targets, conference = workspace_routers(workspace, limit)
-    opts = engine.Options(
-        workspace=workspace,
-        known_hosts=known_hosts(workspace),
-        timeouts=timeouts or Timeouts(),
-        workers=workers,
-    )
+    if settings is None:
+        settings = RouterSettings(workers=workers)
+        if timeouts is not None:
+            settings = replace(
+                settings, connect_timeout=timeouts.connect, command_timeout=timeouts.command
+            )
+    opts = engine.Options.of(settings, workspace=workspace, known_hosts=known_hosts(workspace))
     results = engine.run("check", [engine.Job(t) for t in targets], conference, opts)
     return {
         host: RouterCheck(

@@ -3,19 +3,41 @@
 from __future__ import annotations
 
 import argparse
+import re
+import sys
+from typing import Any
 
 from confprov import cliargs
 from confprov.cliargs import limit_arg, resolve_workspace, workspace_arg
+from confprov.routers.settings import DEFAULTS, MAX_CONNECT_ATTEMPTS
+
+
+def shown(text: str) -> str:
+    """``text`` from a router (its config, its errors) made safe for a terminal.
+
+    A device's output is not ours: an escape sequence in a description or an error message
+    would reach the operator's terminal and act there (move the cursor, rewrite what was
+    printed, set the window title). Every control, zero-width and bidirectional character
+    (domain.CONTROL, the registry's own rule) is printed escaped (``\\x1b``); line breaks stay.
+    """
+    from confprov.domain import CONTROL
+
+    def escape(match: re.Match[str]) -> str:
+        char = match.group(0)
+        return char if char == "\n" else char.encode("unicode_escape").decode("ascii")
+
+    return CONTROL.sub(escape, text)
 
 
 def _settings(args: argparse.Namespace) -> object:
-    from confprov.routers.run import Settings
+    from confprov.routers.settings import RouterSettings
 
-    return Settings(
+    return RouterSettings(
         workers=args.workers,
         connect_timeout=args.connect_timeout,
         command_timeout=args.command_timeout,
         confirm_minutes=args.confirm_minutes,
+        connect_attempts=args.connect_attempts,
         session_logs=not args.no_session_logs,
     )
 
@@ -31,23 +53,25 @@ def _print_run(args: argparse.Namespace, outcome: object) -> int:
     if show_diff and not args.quiet:
         for r in outcome.routers.values():
             if r.diff:
-                print(f"--- {r.host} ({r.platform}, {r.address})")
-                print(r.diff)
+                print(shown(f"--- {r.host} ({r.platform}, {r.address})"))
+                print(shown(r.diff))
     elif not args.quiet:
         for r in sorted(outcome.routers.values(), key=lambda r: r.host):
             if r.changed and not r.failed:
-                print(f"  {'CHANGED':<11} {r.host}: {r.message}")
+                print(shown(f"  {'CHANGED':<11} {r.host}: {r.message}"))
     lines = outcome.summary().splitlines()
-    cliargs.print_states(args, "\n".join(lines[:1] if args.quiet and not outcome.failed else lines))
+    text = "\n".join(lines[:1] if args.quiet and not outcome.failed else lines)
+    cliargs.print_states(args, shown(text))
     return outcome.exit_code
 
 
 def _run(args: argparse.Namespace, action: str, *, plan: bool = False, backup: str = "") -> int:
-    from confprov.routers.run import Settings, run_routers
+    from confprov.routers.run import run_routers
+    from confprov.routers.settings import RouterSettings
     from confprov.runner import NothingToRetry
 
     settings = _settings(args)
-    assert isinstance(settings, Settings)
+    assert isinstance(settings, RouterSettings)
     cliargs.check_targets(args, ("json",))
     try:
         with cliargs.progress(args, f"routers {action}") as progress:
@@ -87,14 +111,36 @@ def _cmd_check(args: argparse.Namespace) -> int:
     checks = check_routers(resolve_workspace(args), args.limit or None)
     cliargs.emit_json(args, {h: c.to_json() for h, c in checks.items()})
     if not args.quiet and not cliargs.json_to_stdout(args):
-        for check in checks.values():
-            print(check.line())
+        _check_table(args, checks)
     bad = [c for c in checks.values() if not c.ok]
     print(
         f"check: {len(checks)} routers: {len(checks) - len(bad)} ok, {len(bad)} not ready",
         file=cliargs.human_stream(args),
     )
     return 1 if bad else 0
+
+
+def _check_table(args: argparse.Namespace, checks: dict[str, Any]) -> None:
+    """`routers check` as a rich table (as verify prints its summary): router, address, state,
+    why; the state coloured on a terminal (cliargs.TAG_STYLE), device text escaped."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    styles = {"OK": "green", "NOT READY": cliargs.TAG_STYLE["FAILED"]}
+    styles["UNREACHABLE"] = cliargs.TAG_STYLE["UNREACHABLE"]
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for column in ("router", "address", "state"):
+        table.add_column(column, no_wrap=True)  # whole names: a script can read the table
+    table.add_column("why", overflow="fold")
+    for check in checks.values():
+        state = "OK" if check.ok else ("NOT READY" if check.reachable else "UNREACHABLE")
+        table.add_row(
+            escape(check.host),
+            escape(check.address),
+            f"[{styles[state]}]{state}[/]",
+            escape(shown(check.error)),
+        )
+    cliargs.console(args, sys.stdout).print(table)
 
 
 def _cmd_backups(args: argparse.Namespace) -> int:
@@ -129,7 +175,7 @@ def _cmd_trust(args: argparse.Namespace) -> int:
     confirm = None if args.yes else ask_on_terminal
     results = trust(resolve_workspace(args), args.hosts, replace=args.replace, confirm=confirm)
     for result in results:
-        print(result.line())
+        print(shown(result.line()))
     raise_if_refused(results)
     return 0
 
@@ -143,18 +189,35 @@ def _run_options(p: argparse.ArgumentParser, *, retry: bool = True) -> None:
             action="store_true",
             help="only the routers that failed or did not answer in the last run of this command",
         )
-    p.add_argument("--workers", type=int, default=50, help="routers worked on at once (50)")
+    d = DEFAULTS
     p.add_argument(
-        "--connect-timeout", type=float, default=10.0, help="seconds to connect and log in (10)"
+        "--workers", type=int, default=d.workers, help=f"routers worked on at once ({d.workers})"
     )
     p.add_argument(
-        "--command-timeout", type=float, default=30.0, help="seconds for one command's output (30)"
+        "--connect-timeout",
+        type=float,
+        default=d.connect_timeout,
+        help=f"seconds to connect and log in ({d.connect_timeout:g})",
+    )
+    p.add_argument(
+        "--command-timeout",
+        type=float,
+        default=d.command_timeout,
+        help=f"seconds for one command's output ({d.command_timeout:g})",
     )
     p.add_argument(
         "--confirm-minutes",
         type=int,
-        default=5,
-        help="IOS/Junos: minutes before an unconfirmed change reverts itself (5)",
+        default=d.confirm_minutes,
+        help="IOS/Junos: minutes before an unconfirmed change reverts itself "
+        f"({d.confirm_minutes})",
+    )
+    p.add_argument(
+        "--connect-attempts",
+        type=int,
+        default=d.connect_attempts,
+        help="attempts to open a router's session when it does not answer, only ever before "
+        f"any line is sent ({d.connect_attempts}; at most {MAX_CONNECT_ATTEMPTS})",
     )
     p.add_argument(
         "--no-session-logs",

@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from confprov import safefile
 from confprov.routers.platforms import Platform, platform
 from confprov.routers.render import RouterTarget
+from confprov.routers.settings import DEFAULTS, RouterSettings
 
 UNREACHABLE = "unreachable"
 FAILED = "failed"
@@ -39,8 +41,12 @@ class Connection(Protocol):
 
 @dataclass(frozen=True)
 class Timeouts:
-    connect: float = 10.0  # TCP connect, SSH banner and authentication, each
-    command: float = 30.0  # one command's output
+    connect: float = DEFAULTS.connect_timeout  # TCP connect, SSH banner and authentication, each
+    command: float = DEFAULTS.command_timeout  # one command's output
+
+    @classmethod
+    def of(cls, settings: RouterSettings) -> Timeouts:
+        return cls(connect=settings.connect_timeout, command=settings.command_timeout)
 
 
 class DeviceError(Exception):
@@ -185,9 +191,9 @@ def connect(
         )
     log: Any = None
     if session_log is not None:
-        # Opened here with mode 0600; netmiko hides the password in it (its no_log filter).
-        fd = os.open(session_log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        log = os.fdopen(fd, "wb")
+        # Mode 0600, never through a link, appended to (a retried connection keeps the log of
+        # the attempt before); netmiko hides the password in it (its no_log filter).
+        log = safefile.append(session_log, 0o600)
     try:
         conn = _driver(plat)(
             device_type=plat.device_type,

@@ -16,9 +16,12 @@ router's result, never the others'.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -40,9 +43,19 @@ from confprov.routers.device import (
 )
 from confprov.routers.platforms import Platform, platform
 from confprov.routers.render import Conference, RouterTarget, render
+from confprov.routers.settings import DEFAULTS, RouterSettings
 
 ACTIONS = ("plan", "push", "rollback", "rollback-plan", "check")
 OK, CHANGED = "ok", "changed"
+# Not started: the run was stopped (SIGINT, SIGTERM, SIGHUP, or the CLI's stop file) before this
+# router's turn; nothing was sent to it. Counted as failed: --retry-failed takes it up.
+INTERRUPTED = "interrupted"
+# Between two attempts to open a session: 0.5 s, then 1 s, 2 s … (tenacity), at most this.
+RETRY_WAIT_MAX = 4.0
+# Test hook (tests/lab/test_routers.py): hold a push at a known point. A folder; a router whose
+# ``<host>.hold`` is in it stops after its lines were sent, before its check, writes
+# ``<host>.held`` and waits for ``<host>.go``. Unset in any real run.
+HOLD_ENV = "CONFPROV_ROUTERS_HOLD"
 
 
 @dataclass
@@ -62,7 +75,7 @@ class RouterResult:
 
     @property
     def failed(self) -> bool:
-        return self.status in (FAILED, UNREACHABLE)
+        return self.status in (FAILED, UNREACHABLE, INTERRUPTED)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -72,12 +85,34 @@ class RouterResult:
 
 @dataclass(frozen=True)
 class Options:
+    """One run's settings as the engine uses them (derived from RouterSettings), and where."""
+
     workspace: Path
     known_hosts: Path
     timeouts: Timeouts = field(default_factory=Timeouts)
-    workers: int = 50
+    workers: int = DEFAULTS.workers
     session_dir: Path | None = None
-    confirm_minutes: int = 5  # IOS revert timer / Junos commit confirmed
+    confirm_minutes: int = DEFAULTS.confirm_minutes  # IOS revert timer / Junos commit confirmed
+    connect_attempts: int = DEFAULTS.connect_attempts  # before any line is sent, never after
+
+    @classmethod
+    def of(
+        cls,
+        settings: RouterSettings,
+        *,
+        workspace: Path,
+        known_hosts: Path,
+        session_dir: Path | None = None,
+    ) -> Options:
+        return cls(
+            workspace=workspace,
+            known_hosts=known_hosts,
+            timeouts=Timeouts.of(settings),
+            workers=settings.workers,
+            session_dir=session_dir,
+            confirm_minutes=settings.confirm_minutes,
+            connect_attempts=settings.connect_attempts,
+        )
 
 
 class Rejected(Exception):
@@ -351,6 +386,7 @@ def push_router(
     try:
         try:
             _apply(conn, plat, d, change, opts, armed=armed)
+            _hold(target.host)
             after = read_running(conn, plat, opts)  # also proves the router still answers
             result.missing = [" / ".join(p) for p in d.absent(want, d.statements(after))]
             _require_present(result.missing)
@@ -376,6 +412,42 @@ def push_router(
         f"{len(leaves(change.add))} line(s) added, {len(change.remove)} removed" + _noted(change)
     )
     return result
+
+
+def _hold(host: str) -> None:
+    """The test hook of :data:`HOLD_ENV` (a no-op unless a test set it)."""
+    folder = os.environ.get(HOLD_ENV)
+    if not folder or not (Path(folder) / f"{host}.hold").exists():
+        return
+    (Path(folder) / f"{host}.held").touch()
+    deadline = time.monotonic() + 300
+    while not (Path(folder) / f"{host}.go").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def left_in(result: RouterResult, action: str) -> str:
+    """The state a push (or rollback) left the router in, for an operator who stopped the run."""
+    simple = {
+        INTERRUPTED: "unchanged (not started: the run was interrupted)",
+        CHANGED: "pushed and confirmed" if action == "push" else "restored and saved",
+        OK: "unchanged (nothing to change)",
+    }
+    if result.status in simple:
+        return simple[result.status]
+    if result.reverted:
+        return "unchanged (reverted to the backup)"
+    if action == "push" and not result.backup:  # the backup is taken before the first line
+        return "unchanged (nothing was sent)"
+    if result.status == UNREACHABLE and result.platform in SELF_REVERTING:
+        return f"reverting on its own timer ({SELF_REVERTING[result.platform]})"
+    return "MAY HOLD PART OF THE CHANGE: see the message and the backup"
+
+
+# Platforms whose device undoes an unconfirmed change by itself (docs/routers.md).
+SELF_REVERTING = {
+    "cisco_ios": "configure terminal revert timer",
+    "juniper_junos": "commit confirmed",
+}
 
 
 def _noted(change: Change) -> str:
@@ -472,13 +544,39 @@ class Job:
 Connector = Callable[[RouterTarget, Options], Session]
 
 
+def _transient(exc: BaseException) -> bool:
+    """Worth another attempt: no answer, a lost or timed-out login. Never a refused host key or
+    login (``failed``): trying again would not change it."""
+    return isinstance(exc, DeviceError) and exc.kind == UNREACHABLE
+
+
 def _connector(opts: Options) -> tuple[Connector, Callable[[], None]]:
-    """Sessions for one run: the known_hosts file is read once for all of them."""
+    """Sessions for one run: the known_hosts file is read once for all of them.
+
+    Opening a session is retried (tenacity, ``opts.connect_attempts``, exponential backoff) when
+    the router did not answer: that is before any line is sent. Once a session is open, nothing
+    is retried: a session lost mid-push is reported (the platform's own timer or a rollback
+    undoes it), never pushed again on a new one.
+    """
+    from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+
     store = HostKeyStore(opts.known_hosts)
 
     def open_session(target: RouterTarget, opts: Options) -> Session:
         log = opts.session_dir / f"{target.host}.log" if opts.session_dir else None
-        return connect(target, store, opts.timeouts, log)
+        retrying = Retrying(
+            stop=stop_after_attempt(opts.connect_attempts),
+            wait=wait_exponential(multiplier=0.5, max=RETRY_WAIT_MAX),
+            retry=retry_if_exception(_transient),
+            reraise=True,
+        )
+        try:
+            return retrying(connect, target, store, opts.timeouts, log)
+        except DeviceError as exc:
+            tries = retrying.statistics.get("attempt_number", 1)
+            if tries > 1:
+                raise DeviceError(exc.kind, f"{exc} ({tries} attempts)") from None
+            raise
 
     return open_session, store.close
 
@@ -489,11 +587,17 @@ def run_one(
     conference: Conference,
     opts: Options,
     connector: Connector,
+    *,
+    stop: Callable[[], bool] | None = None,
 ) -> RouterResult:
     """One router, start to end; every failure becomes its result."""
     started = time.monotonic()
     target = job.target
     result = RouterResult(target.host, target.address, target.platform)
+    if stop is not None and stop():
+        result.status = INTERRUPTED
+        result.message = "not started: the run was interrupted; nothing was sent to it"
+        return result
     try:
         backup = None
         candidate = ""
@@ -537,8 +641,17 @@ def run(
     conference: Conference,
     opts: Options,
     connector: Connector | None = None,
+    *,
+    stop: Callable[[], bool] | None = None,
+    on_result: Callable[[RouterResult], None] | None = None,
 ) -> dict[str, RouterResult]:
-    """Every router at once (``opts.workers`` at a time); results by host, in job order."""
+    """Every router at once (``opts.workers`` at a time); results by host, in job order.
+
+    ``stop``: asked before each router starts; once true, the routers not yet started are
+    ``interrupted`` (nothing sent) while those under way finish (pushed and confirmed, or
+    reverted): a run is stopped between routers, never inside one. ``on_result`` is called
+    with each router's result as it ends (from its worker thread): progress.
+    """
     if action not in ACTIONS:
         raise ValueError(action)
     if opts.session_dir is not None:
@@ -547,11 +660,40 @@ def run(
     if connector is None:
         connector, close = _connector(opts)
     workers = max(1, min(opts.workers, len(jobs)))
+
+    def _one(
+        action: str, job: Job, conference: Conference, opts: Options, connector: Connector
+    ) -> RouterResult:
+        result = run_one(action, job, conference, opts, connector, stop=stop)
+        if on_result is not None:
+            with contextlib.suppress(Exception):  # a display must never cost a router's result
+                on_result(result)
+        return result
+
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="router") as pool:
             results = list(
-                pool.map(lambda job: run_one(action, job, conference, opts, connector), jobs)
+                pool.map(lambda job: _one(action, job, conference, opts, connector), jobs)
             )
     finally:
         close()
     return {r.host: r for r in results}
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop_file: Path | None = None) -> Iterator[Callable[[], bool]]:
+    """A ``stop`` for :func:`run`: true once SIGINT, SIGTERM or SIGHUP arrived, or ``stop_file``
+    exists (how the CLI, whose Ctrl-C does not reach the play's processes, says stop).
+
+    The signals' handlers (main thread only) only set the flag: routers under way finish.
+    """
+    flag = threading.Event()
+    previous: dict[signal.Signals, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            previous[sig] = signal.signal(sig, lambda *_: flag.set())
+    try:
+        yield lambda: flag.is_set() or (stop_file is not None and stop_file.exists())
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -20,11 +20,12 @@ import jinja2
 from confprov import domain
 from confprov.exceptions import InputError
 from confprov.routers.platforms import Platform, platform
+from confprov.routers.settings import DEFAULTS
 
 # Media ports the conference's clients use, split so audio and video can be marked apart
 # (DSCP EF and AF41). Overridable per run (router_config_audio_ports / _video_ports).
-AUDIO_PORTS = (16384, 24575)
-VIDEO_PORTS = (24576, 32767)
+AUDIO_PORTS = DEFAULTS.audio_ports
+VIDEO_PORTS = DEFAULTS.video_ports
 DESCRIPTION_PREFIX = domain.DESCRIPTION_PREFIX
 
 

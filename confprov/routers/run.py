@@ -7,31 +7,33 @@ the run's per-host summary, so `summary.json` and `--retry-failed` count routers
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
+import signal
+import sys
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from confprov import runner
+from confprov import runner, safefile
 from confprov.exceptions import ConfprovError, InputError, Problem
-from confprov.routers.engine import RouterResult
+from confprov.routers.engine import INTERRUPTED, RouterResult, left_in
+from confprov.routers.settings import ROLE_PREFIX, SHARED, RouterSettings
 
 PLAYBOOK = "routers.yml"
 MODULE = "confprov.core.router_config"
 SESSIONS = "sessions"
+STOP_FILE = ".stop"  # in the sessions folder while the play runs: created on SIGINT/SIGTERM
+PROGRESS_FILE = ".progress"  # there too: one JSON line per router as it ends (the module's)
+POLL_S = 0.5
 
 
-@dataclass(frozen=True)
-class Settings:
-    workers: int = 50
-    connect_timeout: float = 10.0
-    command_timeout: float = 30.0
-    confirm_minutes: int = 5
-    session_logs: bool = True
-    extra_config: dict[str, str] = field(default_factory=dict)
+# The one settings object (confprov/routers/settings.py), under the name callers know.
+Settings = RouterSettings
 
 
 @dataclass
@@ -40,6 +42,12 @@ class RoutersRun:
     run_dir: Path
     routers: dict[str, RouterResult]
     plan: bool = False
+    interrupted: bool = False  # SIGINT/SIGTERM came: no router was started after it
+    kind: str = "push"  # the module's action: push, rollback or check
+
+    @property
+    def not_started(self) -> list[RouterResult]:
+        return [r for r in self.routers.values() if r.status == INTERRUPTED]
 
     @property
     def failed(self) -> list[RouterResult]:
@@ -59,23 +67,37 @@ class RoutersRun:
             "plan": self.plan,
             "run_dir": str(self.run_dir),
             "routers": {h: r.to_json() for h, r in sorted(self.routers.items())},
+            "interrupted": self.interrupted,
         }
 
     def summary(self) -> str:
         verb = "would change" if self.plan else "changed"
         failed = self.failed
         unreachable = sum(1 for r in failed if r.status == "unreachable")
+        stopped = len(self.not_started)
         lines = [
             f"{self.action}: {len(self.routers)} routers: {len(self.changed)} {verb}, "
             f"{len(self.routers) - len(self.changed) - len(failed)} unchanged, "
-            f"{len(failed) - unreachable} failed, {unreachable} unreachable"
+            f"{len(failed) - unreachable - stopped} failed, {unreachable} unreachable"
+            + (f", {stopped} interrupted" if stopped else "")
         ]
         if self.routers and not self.changed and not failed:
             lines.append("nothing to change" if self.plan else "nothing changed")
         lines.extend(
             f"  {r.status.upper():<11} {r.host}: {r.message}"
             for r in sorted(failed, key=lambda r: r.host)
+            if r.status != INTERRUPTED
         )
+        if self.interrupted or stopped:
+            lines.append(
+                "interrupted: no router was started after it; each router is left:"
+                if not self.plan
+                else "interrupted: no router was read after it:"
+            )
+            lines.extend(
+                f"  {r.host}: {left_in(r, self.kind) if not self.plan else r.message}"
+                for r in sorted(self.routers.values(), key=lambda r: r.host)
+            )
         lines.append(f"run folder: {self.run_dir}")
         return "\n".join(lines)
 
@@ -107,15 +129,16 @@ def _rewrite_summary(result: runner.RunResult, routers: dict[str, RouterResult])
     result.hosts = {
         h: runner.HostResult(
             h,
-            r.status,
+            # Not started (interrupted) is "failed" to the run's states: --retry-failed takes it.
+            "failed" if r.status == INTERRUPTED else r.status,
             int(r.changed),
             "" if not r.failed else "router_config",
             r.message if r.failed else "",
         )
         for h, r in routers.items()
     }
-    (result.run_dir / runner.SUMMARY).write_text(
-        json.dumps(result.to_json(), indent=2, ensure_ascii=False)
+    safefile.replace(
+        result.run_dir / runner.SUMMARY, json.dumps(result.to_json(), indent=2, ensure_ascii=False)
     )
 
 
@@ -136,8 +159,6 @@ def run_routers(
     settings = settings or Settings()
     if action not in ("push", "rollback", "check"):
         raise InputError(f"unknown routers action {action!r}")
-    if settings.workers < 1 or settings.connect_timeout <= 0 or settings.command_timeout <= 0:
-        raise InputError("--workers and the timeouts must be positive")
     if action == "push":
         name = "routers-plan" if plan else "routers-push"
     else:
@@ -152,32 +173,45 @@ def run_routers(
     if retry_failed:  # NothingToRetry (exit 0) when no router failed last time (in the limit)
         limit = runner.retry_limit(workspace, name, limit if limits else None)
     render_workspace_inventory(workspace)
-    (workspace / runner.RUNS_DIR).mkdir(exist_ok=True)
-    sessions = Path(tempfile.mkdtemp(prefix=".sessions-", dir=workspace / runner.RUNS_DIR))
+    runs = safefile.real_dir(workspace, runner.RUNS_DIR)  # never through a link
+    sessions = Path(tempfile.mkdtemp(prefix=".sessions-", dir=runs))
     extra: dict[str, Any] = {
-        "router_config_action": action,
-        "router_config_backup": backup,
-        "router_config_workers": settings.workers,
-        "router_config_connect_timeout": settings.connect_timeout,
-        "router_config_command_timeout": settings.command_timeout,
-        "router_config_confirm_minutes": settings.confirm_minutes,
-        "router_config_session_log_dir": str(sessions) if settings.session_logs else "",
-        "router_config_extra_config": settings.extra_config,
+        ROLE_PREFIX + name: list(value) if isinstance(value, tuple) else value
+        for name in SHARED
+        for value in [getattr(settings, name)]
     }
+    extra.update(
+        {
+            "router_config_action": action,
+            "router_config_backup": backup,
+            "router_config_session_log_dir": str(sessions) if settings.session_logs else "",
+            "router_config_extra_config": dict(settings.extra_config),
+        }
+    )
+    stop_file = sessions / STOP_FILE
+    extra["router_config_stop_file"] = str(stop_file)
+    extra["router_config_progress_file"] = str(sessions / PROGRESS_FILE)
+    total = len(limit) if limit else _router_count(workspace)
     try:
-        result = runner.run_playbook(
-            workspace,
-            PLAYBOOK,
-            action=name,
-            limit=limit,
-            check=plan,
-            diff=True,
-            extra_vars=extra,
-            on_progress=on_progress,
-        )
+        with (
+            _stop_between_routers(stop_file) as stopped,
+            _router_progress(sessions / PROGRESS_FILE, total, on_progress),
+        ):
+            result = runner.run_playbook(
+                workspace,
+                PLAYBOOK,
+                action=name,
+                limit=limit,
+                check=plan,
+                diff=True,
+                extra_vars=extra,
+                cancel=lambda: False,  # never killed mid-push: stopped between routers instead
+            )
     except BaseException:
         shutil.rmtree(sessions, ignore_errors=True)
         raise
+    stop_file.unlink(missing_ok=True)
+    (sessions / PROGRESS_FILE).unlink(missing_ok=True)
     sessions.rename(result.run_dir / SESSIONS)
     routers = module_results(result.run_dir)
     if routers is None:
@@ -189,4 +223,97 @@ def run_routers(
             f"{name}: the router_config task gave no result\n{result.summary_text()}"
         )
     _rewrite_summary(result, routers)
-    return RoutersRun(name, result.run_dir, routers, plan)
+    return RoutersRun(
+        name, result.run_dir, routers, plan, interrupted=stopped.is_set(), kind=action
+    )
+
+
+def _router_count(workspace: Path) -> int:
+    from confprov.workspace import load
+
+    return sum(1 for site in load(workspace).registry.sites if site.router)
+
+
+@contextlib.contextmanager
+def _router_progress(
+    path: Path, total: int, on_progress: Callable[[runner.Progress], None] | None
+) -> Iterator[None]:
+    """Routers done/failed/unreachable of ``total``, from the module's progress file, polled
+    while the play runs (Ansible's own events see one task for all routers), and once at the
+    end. The display is the one every command uses (confprov.cliargs.progress)."""
+    if on_progress is None:
+        yield
+        return
+    progress = runner.Progress(total=total, task="routers")
+    offset = 0
+    done = threading.Event()
+
+    def poll() -> None:
+        nonlocal offset
+        try:
+            with path.open("rb") as fh:
+                fh.seek(offset)
+                data = fh.read()
+        except FileNotFoundError:
+            data = b""
+        complete = data[: data.rfind(b"\n") + 1]
+        offset += len(complete)
+        for line in complete.splitlines():
+            try:
+                item = json.loads(line)
+                host, status = str(item["host"]), str(item["status"])
+            except (ValueError, KeyError, TypeError):
+                continue
+            bucket = {"unreachable": progress.unreachable, "failed": progress.failed}
+            bucket.get(status, progress.failed if status == INTERRUPTED else progress.done).add(
+                host
+            )
+        on_progress(progress)
+
+    def loop() -> None:
+        while not done.wait(POLL_S):
+            poll()
+
+    on_progress(progress)
+    thread = threading.Thread(target=loop, name="routers-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+        poll()
+
+
+@contextlib.contextmanager
+def _stop_between_routers(stop_file: Path) -> Iterator[threading.Event]:
+    """On SIGINT or SIGTERM during the play: create ``stop_file`` (the module starts no further
+    router), say so, and let the play end by itself, so that every router is either unchanged,
+    pushed and confirmed, or reverting on its own timer, and the summary says which.
+
+    The play runs in its own session (ansible-runner's pty): a terminal's Ctrl-C reaches only
+    this process, and ansible-runner would otherwise kill the play, its module in mid-push.
+    """
+    stopped = threading.Event()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        if not stopped.is_set():
+            stopped.set()
+            with contextlib.suppress(FileExistsError):
+                safefile.create(stop_file, b"", mode=0o600)
+            print(
+                f"{signal.Signals(signum).name}: no further router is started; the routers under "
+                "way finish (pushed and confirmed, or reverted); waiting for them.",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    previous: dict[signal.Signals, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, on_signal)
+    try:
+        yield stopped
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

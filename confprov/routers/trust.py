@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from confprov.exceptions import InputError, NotReady
+from confprov.routers.settings import DEFAULTS
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def trust(
     hosts: list[str],
     *,
     replace: bool = False,
-    timeout: float = 10.0,
+    timeout: float = DEFAULTS.connect_timeout,
     confirm: Confirm | None = None,
 ) -> list[Trusted]:
     """Fetch each host's key, then pin the new (or, with ``replace``, changed) ones.

@@ -330,3 +330,117 @@ def test_unknown_or_changed_host_key_is_refused_and_trust_pins_it(lab, pristine)
         assert res.returncode == 0, res.stdout + res.stderr
     finally:
         known.write_text(original)
+
+
+def test_the_module_gives_what_the_api_gives_on_real_routers(lab, pristine, tmp_path):
+    """The router_config module is a thin adapter: run as Ansible runs it (its own process),
+    its JSON equals the API's for the same routers, conference and settings (a plan: read-only)."""
+    from dataclasses import asdict
+
+    from confprov.routers import api
+    from confprov.routers.settings import RouterSettings
+    from confprov.routers.targets import as_vars, known_hosts, workspace_routers
+    from tests.unit.routers.test_routers_api import comparable, run_module
+
+    targets, conference = workspace_routers(lab.workspace)
+    conf = asdict(conference)
+    del conf["audio_ports"], conf["video_ports"]
+    args = {
+        "routers": [as_vars(t) for t in targets],
+        "conference": conf,
+        "workspace": str(lab.workspace),
+        "known_hosts": str(known_hosts(lab.workspace)),
+        "workers": 2,
+    }
+    module = run_module(args, tmp_path, check=True)
+    settings = RouterSettings(workers=2)
+    ours = api.result_json(
+        api.apply(
+            "push",
+            targets,
+            conference,
+            settings,
+            workspace=lab.workspace,
+            known_hosts=known_hosts(lab.workspace),
+            check=True,
+        )
+    )
+    assert comparable(module) == comparable(ours)
+    assert module["changed_routers"] == sorted(f"{slug}-rt" for slug in lab.sites)
+    assert {slug: running(lab, slug) for slug in lab.sites} == pristine
+
+
+def test_sigint_during_a_push_leaves_each_router_unchanged_or_pushed_and_says_which(
+    lab, pristine, tmp_path
+):
+    """Ctrl-C while the first router's lines are in (held there by the engine's test hook, so
+    the moment is known, not raced): that router finishes (checked, saved), no other router is
+    started, and the summary says what each one was left in."""
+    import signal
+    import time
+
+    from confprov.routers.engine import HOLD_ENV
+
+    first, *others = [f"{slug}-rt" for slug in lab.sites]
+    kept = {host: backups_of(lab, host) for host in others}  # earlier tests' backups
+    ws = lab.workspace
+    hold = tmp_path / "hold"
+    hold.mkdir()
+    (hold / f"{first}.hold").touch()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "confprov", "routers", "push", "--workers", "1", "-w", str(ws)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, HOLD_ENV: str(hold)},
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while not (hold / f"{first}.held").exists():
+            assert proc.poll() is None and time.monotonic() < deadline, "the push never got held"
+            time.sleep(0.1)
+        # Held: the first router's lines are sent, its check and save are still to come.
+        assert f"ip route {lab.plan.conf_net}" in running(lab, lab.sites[0])
+        proc.send_signal(signal.SIGINT)
+        stops = list((lab.workspace / "runs").glob(".sessions-*/.stop"))
+        while not stops:
+            assert proc.poll() is None and time.monotonic() < deadline, "no stop file"
+            time.sleep(0.05)
+            stops = list((lab.workspace / "runs").glob(".sessions-*/.stop"))
+        (hold / f"{first}.go").touch()
+        out, err = proc.communicate(timeout=240)
+    finally:
+        (hold / f"{first}.go").touch()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 1, out + err
+    assert "SIGINT: no further router is started" in err
+    # Not a terminal: plain progress lines, routers of a total (the not started count as failed).
+    n = len(lab.sites)
+    assert f"routers push: 0/{n} done" in err
+    assert f"routers push: {n}/{n} done (2 failed, 0 unreachable)" in err, err
+    assert "1 changed, 0 unchanged, 0 failed, 0 unreachable, 2 interrupted" in out, out
+    assert f"  {first}: pushed and confirmed" in out
+    saved = lab.run(first, ["cat", "/etc/frr/frr.conf"]).stdout
+    assert f"ip route {lab.plan.conf_net} {lab.plan.conf_wan}" in saved, "checked and saved"
+    for host, slug in zip(others, lab.sites[1:], strict=True):
+        assert f"  {host}: unchanged (not started: the run was interrupted)" in out
+        assert running(lab, slug) == pristine[slug], f"{host} was touched"
+        assert backups_of(lab, host) == kept[host], "no backup: nothing was sent"
+    # --retry-failed takes up exactly the routers that were not started.
+    res = confprov(lab, "routers", "push", "--retry-failed")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert f"push: {len(others)} routers: {len(others)} changed" in res.stdout
+
+
+def test_routers_check_prints_a_table_of_every_router(lab, pristine):
+    res = confprov(lab, "routers", "check")
+    assert res.returncode == 1, res.stdout + res.stderr
+    rows = [line.split() for line in res.stdout.splitlines()]
+    assert rows[0] == ["router", "address", "state", "why"]
+    for slug in lab.sites:
+        row = next(r for r in rows if r and r[0] == f"{slug}-rt")
+        assert row[2:4] == ["NOT", "READY"], row  # "why" may wrap onto the next line
+    assert "intended line(s)" in res.stdout and "missing" in res.stdout
+    assert f"check: {len(lab.sites)} routers: 0 ok, {len(lab.sites)} not ready" in res.stdout

@@ -17,7 +17,8 @@ import yaml
 from ansible.errors import AnsibleFilterError
 
 from confprov import vault
-from confprov.workspace import render_workspace_inventory
+from confprov.routers.targets import as_vars, workspace_routers
+from confprov.workspace import init_workspace, render_workspace_inventory
 
 REPO = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
@@ -60,7 +61,12 @@ def _play_text() -> str:
 
 
 def _play(
-    ws: Path, tmp_path: Path, secrets: dict[str, object], *, render: bool = True
+    ws: Path,
+    tmp_path: Path,
+    secrets: dict[str, object],
+    *,
+    render: bool = True,
+    extra: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     if render:
         render_workspace_inventory(ws)
@@ -76,7 +82,7 @@ def _play(
             "-e",
             f"out={tmp_path / 'out.json'}",
             "-e",
-            '{"router_config_extra_config": {"all": "x"}}',
+            json.dumps({"router_config_extra_config": {"all": "x"} if extra is None else extra}),
             "-e",
             f"@{ws / 'vault.yml'}",
             "--vault-password-file",
@@ -194,3 +200,28 @@ def test_an_incomplete_map_entry_is_named() -> None:
         router_targets(
             ["cam-khe-rt"], {}, routers={"cam-khe-rt": partial}, username="u", password="p"
         )
+
+
+@pytest.mark.parametrize("example", ["starter", "phu-tho"])
+def test_the_filter_gives_what_the_api_gives(example: str, tmp_path: Path) -> None:
+    """One definition of a router target: the role's filter (through ansible-playbook) and the
+    API that `routers check`, `trust` and verify use give the same routers, values and
+    credentials, in the same order."""
+    ws = init_workspace(tmp_path / "ws", example)
+    secrets = {
+        "vault_router_username": "netops",
+        "vault_router_password": "shared-Pw-1",
+        "vault_router_passwords": {},
+    }
+    (ws / "vault.yml").write_text(vault.encrypt(secrets, vault.read_password(ws)))
+    api, _ = workspace_routers(ws)
+    secrets["vault_router_passwords"] = {api[0].host: "own-Pw-2"}
+    (ws / "vault.yml").write_text(vault.encrypt(secrets, vault.read_password(ws)))
+    api, _ = workspace_routers(ws)
+    assert api[0].password == "own-Pw-2" and len({t.platform for t in api}) >= 1
+    proc = _play(ws, tmp_path, secrets, extra={})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = json.loads((tmp_path / "out.json").read_text())
+    by_api = sorted((as_vars(t) for t in api), key=lambda t: t["host"])
+    assert sorted(out["map"], key=lambda t: t["host"]) == by_api
+    assert sorted(out["hostvars"], key=lambda t: t["host"]) == by_api

@@ -61,42 +61,23 @@ RETURN = r"""
 _value: {description: One mapping per router., type: list, elements: dict}
 """
 
-SITE_KEYS = ("address", "platform", "site_name", "wan_interface", "wan_gateway")
 
+def _from_hostvars(hostvars: Any) -> Any:
+    """A host outside the map: its site values and credentials from its own hostvars."""
 
-def _from_hostvars(host: str, hostvars: Any) -> dict[str, Any]:
-    v = hostvars[host]
-    return {
-        "host": host,
-        "address": v["ansible_host"],
-        "platform": v["confprov_router_platform"],
-        "site_name": v["confprov_site_name_ascii"],
-        "wan_interface": v["confprov_router_wan_interface"],
-        "wan_gateway": v["confprov_router_wan_gateway"],
-        "username": v["confprov_router_username"],
-        "password": v["confprov_router_password"],
-    }
+    def read(host: str) -> dict[str, Any]:
+        v = hostvars[host]
+        return {
+            "address": v["ansible_host"],
+            "platform": v["confprov_router_platform"],
+            "site_name": v["confprov_site_name_ascii"],
+            "wan_interface": v["confprov_router_wan_interface"],
+            "wan_gateway": v["confprov_router_wan_gateway"],
+            "username": v["confprov_router_username"],
+            "password": v["confprov_router_password"],
+        }
 
-
-def _from_map(
-    host: str,
-    site: dict[str, Any],
-    username: str | None,
-    passwords: dict[str, Any],
-    password: str | None,
-    problems: list[str],
-) -> dict[str, Any]:
-    missing = [k for k in SITE_KEYS if not isinstance(site, dict) or k not in site]
-    if missing:
-        problems.append(f"{host}: confprov_routers lacks {', '.join(missing)}")
-        return {}
-    secret = passwords.get(host)
-    if secret is None:
-        secret = password
-    if secret is None:
-        problems.append(f"{host}: no password")
-    values = {k: site[k] for k in SITE_KEYS}
-    return {"host": host, **values, "username": username, "password": secret}
+    return read
 
 
 def router_targets(
@@ -109,29 +90,28 @@ def router_targets(
     passwords: dict[str, Any] | None = None,
     password: str | None = None,
 ) -> list[dict[str, Any]]:
-    extra = extra_config or {}
-    sites = routers or {}
-    problems: list[str] = []
-    out = []
-    for host in hosts:
-        target = (
-            _from_map(host, sites[host], username, passwords or {}, password, problems)
-            if host in sites
-            else _from_hostvars(host, hostvars)
+    """A thin adapter: confprov.routers.targets.build defines a target, for the API too."""
+    from confprov.routers import targets
+
+    try:
+        built = targets.build(
+            hosts,
+            routers or {},
+            username=username,
+            passwords=passwords,
+            password=password,
+            extra_config=extra_config,
+            outside=_from_hostvars(hostvars),
         )
-        target["extra_config"] = "\n".join(
-            x for x in (extra.get("all", ""), extra.get(host, "")) if x
-        )
-        out.append(target)
-    if any(host in sites for host in hosts) and username is None:
-        problems.insert(0, "no router username: set vault_router_username in the vault")
-    if problems:
+    except targets.TargetProblems as exc:
+        problems = exc.problems
         raise AnsibleFilterError(
-            f"{len(problems)} problem(s) with the routers' values: " + "; ".join(problems[:20])
+            f"{len(problems)} problem(s) with the routers' values: "
+            + "; ".join(problems[:20])
             + " (site values: run `confprov inventory`; passwords: vault_router_passwords[HOST] "
             "or vault_router_password in the workspace's vault.yml, `ansible-vault edit`)"
-        )
-    return out
+        ) from None
+    return [targets.as_vars(t) for t in built]
 
 
 class FilterModule:

@@ -91,6 +91,24 @@ options:
     description: Minutes after which a router with a confirmed commit reverts on its own unless confirmed.
     type: int
     default: 5
+  connect_attempts:
+    description:
+      - Attempts to open each router's session when it does not answer (exponential backoff
+        between them), only ever before any line was sent to it; at most 5.
+    type: int
+    default: 3
+  stop_file:
+    description:
+      - When this file appears (or the module gets SIGINT, SIGTERM or SIGHUP), no further router
+        is started; the routers under way finish (pushed and confirmed, or reverted) and the
+        others are reported C(interrupted), unchanged. C(confprov routers push) creates it on
+        Ctrl-C.
+    type: path
+  progress_file:
+    description:
+      - A file to which each router's end is appended as one JSON line (V(host), V(status)), as
+        it happens; C(confprov routers) shows a progress with a total from it.
+    type: path
   session_log_dir:
     description: Folder for one netmiko session log per router (the password is filtered out); empty for none.
     type: path
@@ -178,8 +196,6 @@ changed_routers:
   elements: str
 """
 
-from pathlib import Path
-
 from ansible.module_utils.basic import AnsibleModule
 
 ROUTER_OPTIONS = {
@@ -200,88 +216,42 @@ ROUTER_OPTIONS = {
 }
 
 
+# The defaults are confprov.routers.settings.DEFAULTS' (a contract test holds them equal): Ansible
+# reads this spec and DOCUMENTATION without importing confprov, so they are literals.
+ARGUMENT_SPEC = {
+    "action": {"type": "str", "default": "push", "choices": ["push", "rollback", "check"]},
+    "routers": {"type": "list", "elements": "dict", "required": True, "options": ROUTER_OPTIONS},
+    "conference": {"type": "dict", "required": True},
+    "workspace": {"type": "path", "required": True},
+    "known_hosts": {"type": "path", "required": True},
+    "backup": {"type": "str", "default": ""},
+    "workers": {"type": "int", "default": 50},
+    "connect_timeout": {"type": "float", "default": 10},
+    "command_timeout": {"type": "float", "default": 30},
+    "confirm_minutes": {"type": "int", "default": 5},
+    "connect_attempts": {"type": "int", "default": 3},
+    "stop_file": {"type": "path"},
+    "progress_file": {"type": "path"},
+    "session_log_dir": {"type": "path"},
+    "audio_ports": {"type": "list", "elements": "int", "default": [16384, 24575]},
+    "video_ports": {"type": "list", "elements": "int", "default": [24576, 32767]},
+    "fail_on_router_error": {"type": "bool", "default": True},
+}
+
+
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "action": {"type": "str", "default": "push", "choices": ["push", "rollback", "check"]},
-            "routers": {"type": "list", "elements": "dict", "required": True, "options": ROUTER_OPTIONS},
-            "conference": {"type": "dict", "required": True},
-            "workspace": {"type": "path", "required": True},
-            "known_hosts": {"type": "path", "required": True},
-            "backup": {"type": "str", "default": ""},
-            "workers": {"type": "int", "default": 50},
-            "connect_timeout": {"type": "float", "default": 10},
-            "command_timeout": {"type": "float", "default": 30},
-            "confirm_minutes": {"type": "int", "default": 5},
-            "session_log_dir": {"type": "path"},
-            "audio_ports": {"type": "list", "elements": "int", "default": [16384, 24575]},
-            "video_ports": {"type": "list", "elements": "int", "default": [24576, 32767]},
-            "fail_on_router_error": {"type": "bool", "default": True},
-        },
-        supports_check_mode=True,
-    )
+    """A thin adapter over confprov.routers.api: parameters in, the API's JSON out."""
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     try:
-        from confprov.routers import engine
-        from confprov.routers.device import Timeouts
-        from confprov.routers.render import Conference, RouterTarget
+        from confprov.exceptions import ConfprovError
+        from confprov.routers import api
     except ImportError as exc:
         module.fail_json(msg=f"confprov is not importable by {module._name}'s Python: {exc}")
-    p = module.params
-    for key in ("audio_ports", "video_ports"):
-        if len(p[key]) != 2:
-            module.fail_json(msg=f"{key}: give two ports, low and high")
-    conference = Conference.from_vars(
-        p["conference"], audio_ports=tuple(p["audio_ports"]), video_ports=tuple(p["video_ports"])
-    )
-    jobs = [
-        engine.Job(
-            RouterTarget(
-                host=r["host"],
-                address=r["address"],
-                platform=r["platform"],
-                site_name=r["site_name"],
-                wan_interface=r["wan_interface"],
-                wan_gateway=r["wan_gateway"],
-                username=r["username"],
-                password=r["password"],
-                port=r["port"],
-                extra_config=r["extra_config"],
-            ),
-            backup=p["backup"] or None,
-        )
-        for r in p["routers"]
-    ]
-    action = p["action"]
-    if module.check_mode and action == "push":
-        action = "plan"
-    elif module.check_mode and action == "rollback":
-        action = "rollback-plan"
-    options = engine.Options(
-        workspace=Path(p["workspace"]),
-        known_hosts=Path(p["known_hosts"]),
-        timeouts=Timeouts(connect=p["connect_timeout"], command=p["command_timeout"]),
-        workers=p["workers"],
-        session_dir=Path(p["session_log_dir"]) if p["session_log_dir"] else None,
-        confirm_minutes=p["confirm_minutes"],
-    )
-    results = engine.run(action, jobs, conference, options)
-    routers = {host: r.to_json() for host, r in results.items()}
-    failed = sorted(h for h, r in results.items() if r.failed)
-    changed = sorted(h for h, r in results.items() if r.changed)
-    prepared = "\n".join(
-        f"--- {host} ({r.platform}, {r.address})\n{r.diff}" for host, r in results.items() if r.diff
-    )
-    out = {
-        "changed": bool(changed),
-        "routers": routers,
-        "failed_routers": failed,
-        "changed_routers": changed,
-        "diff": {"prepared": prepared} if prepared else {},
-        "msg": f"{len(results)} routers: {len(changed)} changed, {len(failed)} failed",
-    }
-    if failed and p["fail_on_router_error"]:
-        reasons = "; ".join(f"{h}: {results[h].message}" for h in failed[:20])
-        out["msg"] = f"{len(failed)} router(s) failed: {reasons}"
+    try:
+        out = api.from_module(module.params, check_mode=module.check_mode)
+    except ConfprovError as exc:
+        module.fail_json(msg=str(exc))
+    if out["failed_routers"] and module.params["fail_on_router_error"]:
         module.fail_json(**out)
     module.exit_json(**out)
 
