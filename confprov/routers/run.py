@@ -103,20 +103,12 @@ class RoutersRun:
 
 
 def module_results(run_dir: Path) -> dict[str, RouterResult] | None:
-    """The router_config task's per-router results, from the run's job events."""
-    events = run_dir / "artifacts" / "ansible" / "job_events"
-    if not events.is_dir():
-        return None
-    for path in sorted(events.glob("*.json")):
-        data = json.loads(path.read_text())
-        if data.get("event") not in ("runner_on_ok", "runner_on_failed"):
-            continue
-        event = data.get("event_data", {})
-        if event.get("task_action") not in (MODULE, "router_config"):
-            continue
-        routers = event.get("res", {}).get("routers")
+    """The router_config task's per-router results, from the run's job events (the runner's
+    one reader: the task found by the module it ran, never by its display name)."""
+    fields = RouterResult.__dataclass_fields__
+    for task in runner.task_results(run_dir, actions=(MODULE,)):
+        routers = task.res.get("routers")
         if isinstance(routers, dict):
-            fields = RouterResult.__dataclass_fields__
             return {
                 host: RouterResult(**{k: v for k, v in r.items() if k in fields})
                 for host, r in routers.items()

@@ -82,6 +82,8 @@ def test_module_results_are_read_from_the_job_events(tmp_path: Path) -> None:
             {
                 "event": "runner_on_ok",
                 "event_data": {
+                    "host": "localhost",
+                    "task": "a display name reworded in the role",
                     "task_action": "confprov.core.router_config",
                     "res": {
                         "routers": {
