@@ -35,7 +35,7 @@ HOST_STATES = ("ok", "changed", "failed", "unreachable", "skipped")
 NOTHING_TO_RETRY = "nothing to retry: the last run had no failed sites"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class HostResult:
     """One host's outcome. ``failed_task`` is the failed task's display name, for people;
     ``failed_action`` (the module's resolved name) and ``failed_role`` say which task it was,
@@ -258,24 +258,28 @@ class _Collector:
             if name in self.failures:
                 failed = self.failures[name]
                 out[name] = HostResult(
-                    name,
-                    failed.status,
-                    changed,
-                    failed.task,
-                    _message(failed.res),
+                    host=name,
+                    status=failed.status,
+                    changed=changed,
+                    failed_task=failed.task,
+                    message=_message(failed.res),
                     failed_action=failed.action,
                     failed_role=failed.role,
                 )
             elif self.stats.get("dark", {}).get(name):
-                out[name] = HostResult(name, "unreachable", changed, "", "unreachable")
+                out[name] = HostResult(
+                    host=name, status="unreachable", changed=changed, message="unreachable"
+                )
             elif self.stats.get("failures", {}).get(name):
-                out[name] = HostResult(name, "failed", changed, "", "failed")
+                out[name] = HostResult(
+                    host=name, status="failed", changed=changed, message="failed"
+                )
             elif changed:
-                out[name] = HostResult(name, "changed", changed)
+                out[name] = HostResult(host=name, status="changed", changed=changed)
             elif self.stats.get("ok", {}).get(name):
-                out[name] = HostResult(name, "ok")
+                out[name] = HostResult(host=name, status="ok")
             else:
-                out[name] = HostResult(name, "skipped")
+                out[name] = HostResult(host=name, status="skipped")
         return out
 
 

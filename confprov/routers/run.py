@@ -120,12 +120,12 @@ def _rewrite_summary(result: runner.RunResult, routers: dict[str, RouterResult])
     """summary.json's hosts = routers, exactly (the run_once task's own counts would blur it)."""
     result.hosts = {
         h: runner.HostResult(
-            h,
+            host=h,
             # Not started (interrupted) is "failed" to the run's states: --retry-failed takes it.
-            "failed" if r.status == INTERRUPTED else r.status,
-            int(r.changed),
-            "" if not r.failed else "router_config",
-            r.message if r.failed else "",
+            status="failed" if r.status == INTERRUPTED else r.status,
+            changed=int(r.changed),
+            failed_task="" if not r.failed else "router_config",
+            message=r.message if r.failed else "",
         )
         for h, r in routers.items()
     }

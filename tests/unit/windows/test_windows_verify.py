@@ -56,7 +56,7 @@ def fake_run(status: str, fact: dict[str, Any] | None, calls: list[dict[str, Any
             run_dir=run_dir,
             status="successful" if status == "ok" else "failed",
             rc=0 if status == "ok" else 4,
-            hosts={HOST: HostResult(HOST, status, 0, "", message)},
+            hosts={HOST: HostResult(host=HOST, status=status, message=message)},
         )
 
     return run_playbook
