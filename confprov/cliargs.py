@@ -192,6 +192,12 @@ def emit_json(args: argparse.Namespace, data: Any) -> None:
     say(args, f"json: {target}")
 
 
+def summary(args: argparse.Namespace, text: str) -> None:
+    """A command's report: all of it, or with -q its first line (the summary line)."""
+    lines = text.splitlines() or [""]
+    print("\n".join(lines[:1] if getattr(args, "quiet", False) else lines))
+
+
 def say(args: argparse.Namespace, text: str) -> None:
     """A human line: stdout, or stderr when stdout carries JSON; nothing with -q."""
     if not getattr(args, "quiet", False):

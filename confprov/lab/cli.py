@@ -26,6 +26,7 @@ def _progress(message: str) -> None:
 
 def _cmd_up(args: argparse.Namespace) -> int:
     require_root("confprov lab up")
+    from confprov import cliargs
     from confprov.lab import lab
 
     name = check_name(args.name)
@@ -40,13 +41,14 @@ def _cmd_up(args: argparse.Namespace) -> int:
     else:
         result = lab.up(name, specs, args.workspace, progress=_progress)
     t = result.timings
-    print(
+    cliargs.summary(
+        args,
         f"lab {name} up: {len(result.plan.sites)} sites, {2 * len(result.plan.sites) + 1} hosts "
         f"in {t['total']:.1f} s (network {t['network']:.1f} s, start {t['start']:.1f} s, "
-        f"ready {t['ready']:.1f} s)"
+        f"ready {t['ready']:.1f} s)\n"
+        f"workspace: {result.workspace}\n"
+        f"next: confprov provision -w {result.workspace}",
     )
-    print(f"workspace: {result.workspace}")
-    print(f"next: confprov provision -w {result.workspace}")
     return 0
 
 
@@ -91,12 +93,16 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 def _cmd_down(args: argparse.Namespace) -> int:
     require_root("confprov lab down")
+    from confprov import cliargs
     from confprov.lab import lab
 
     result = lab.down(check_name(args.name))
-    print(f"lab {result.name} down: removed {', '.join(result.removed)}")
-    if result.workspace:
-        print(f"workspace kept (its keys no longer open anything): {result.workspace}")
+    kept = f"\nworkspace kept (its keys no longer open anything): {result.workspace}"
+    cliargs.summary(
+        args,
+        f"lab {result.name} down: removed {', '.join(result.removed)}"
+        + (kept if result.workspace else ""),
+    )
     return 0
 
 

@@ -55,7 +55,7 @@ def _cmd_mirror(args: argparse.Namespace) -> int:
     from confprov.workspace import load
 
     _, state = prepare_mirror(load(resolve_workspace(args)), rebuild=args.rebuild)
-    print(state.text())
+    cliargs.summary(args, state.text())
     return 0
 
 

@@ -225,7 +225,7 @@ def _cmd_reflector(args: argparse.Namespace) -> int:
         from confprov.verify.run import deploy_reflector
 
         result = deploy_reflector(resolve_workspace(args))
-        print(result.summary_text())
+        cliargs.summary(args, result.summary_text())
         return 0 if result.ok else 1
     from confprov.verify.reflector import serve_args
 

@@ -317,3 +317,16 @@ def test_survey_is_a_table(small_workspace, capsys):
     assert lines[2].endswith(
         ("Điểm cầu xã Yên Tập, Sở Ngoại vụ", "Sở Ngoại vụ, Điểm cầu xã Yên Tập")
     )
+
+
+def test_a_report_with_quiet_is_its_summary_line(capsys) -> None:
+    """`lab up/down`, `mirror`, `reflector --deploy`: -q keeps the first line, the summary."""
+    import argparse
+
+    from confprov import cliargs
+
+    text = "lab x up: 3 sites, 7 hosts in 9.0 s\nworkspace: /w\nnext: confprov provision -w /w"
+    cliargs.summary(argparse.Namespace(quiet=True), text)
+    assert capsys.readouterr().out == "lab x up: 3 sites, 7 hosts in 9.0 s\n"
+    cliargs.summary(argparse.Namespace(quiet=False), text)
+    assert capsys.readouterr().out == text + "\n"
