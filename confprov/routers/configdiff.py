@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from confprov.routers.platforms import Platform
 
-Path = tuple[str, ...]
+LinePath = tuple[str, ...]  # a config line with the block lines above it, outermost first
 _TREE_SKIP = re.compile(r"^(!.*|#.*|end|exit|quit|return|exit-address-family|exit-vrf|exit-vnc)$")
 _DESCRIPTION = re.compile(r"^description(?: |$)")
 
@@ -37,10 +37,10 @@ class Change:
     check does not require them either).
     """
 
-    add: list[Path] = field(default_factory=list)
-    remove: list[Path] = field(default_factory=list)
+    add: list[LinePath] = field(default_factory=list)
+    remove: list[LinePath] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    skip: list[Path] = field(default_factory=list)
+    skip: list[LinePath] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.add or self.remove)
@@ -48,7 +48,7 @@ class Change:
     def lines(self) -> list[str]:
         """Added and removed statements as ``+``/``-`` lines with their blocks as context."""
         out: list[str] = []
-        context: Path = ()
+        context: LinePath = ()
         for sign, paths in (("-", self.remove), ("+", self.add)):
             for path in paths:
                 parents = path[:-1]
@@ -69,7 +69,7 @@ class Change:
         return "\n".join(self.lines())
 
 
-def leaves(paths: list[Path]) -> list[Path]:
+def leaves(paths: list[LinePath]) -> list[LinePath]:
     """``paths`` without the block headers whose lines are also listed."""
     heads = {p[:i] for p in paths for i in range(1, len(p))}
     return [p for p in paths if p not in heads]
@@ -117,56 +117,56 @@ class Dialect:
 
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
-        self.raw: dict[Path, str] = {}  # canonical statement → the line as last parsed
+        self.raw: dict[LinePath, str] = {}  # canonical statement → the line as last parsed
 
     # -- parsing ---------------------------------------------------------------------------
 
-    def statements(self, text: str) -> list[Path]:
+    def statements(self, text: str) -> list[LinePath]:
         raise NotImplementedError
 
-    def has(self, running: list[Path], path: Path) -> bool:
+    def has(self, running: list[LinePath], path: LinePath) -> bool:
         return self._present(self._index(running), running, path)
 
-    def _index(self, running: list[Path]) -> set[Path]:
+    def _index(self, running: list[LinePath]) -> set[LinePath]:
         return set(running)
 
-    def show(self, path: Path) -> str:
+    def show(self, path: LinePath) -> str:
         return " / ".join(self.raw.get(path[: i + 1], path[i]) for i in range(len(path)))
 
     # -- ownership ---------------------------------------------------------------------------
 
-    def owned(self, path: Path) -> bool:
+    def owned(self, path: LinePath) -> bool:
         """Is this statement inside (or naming) one of confprov's own objects?"""
         return any(OWN in line for line in path)
 
-    def conflict_key(self, path: Path) -> Path | None:
+    def conflict_key(self, path: LinePath) -> LinePath | None:
         """Statements with the same key replace each other (one description per interface)."""
         return None
 
-    def slot_key(self, path: Path) -> Path | None:
+    def slot_key(self, path: LinePath) -> LinePath | None:
         """A place that holds one statement, where another team's holder must be left alone
         (the interface's one output policy): confprov's statement is then not pushed."""
         return None
 
-    def stale(self, candidate: list[Path], running: list[Path]) -> list[Path]:
+    def stale(self, candidate: list[LinePath], running: list[LinePath]) -> list[LinePath]:
         """Running statements inside confprov's own objects that the candidate no longer has."""
         return []
 
-    def keep_notes(self, candidate: list[Path], running: list[Path]) -> list[str]:
+    def keep_notes(self, candidate: list[LinePath], running: list[LinePath]) -> list[str]:
         """What the plan should say it leaves alone though it looks related (floating routes)."""
         return []
 
     # -- comparing -------------------------------------------------------------------------
 
-    def missing(self, candidate: list[Path], running: list[Path]) -> Change:
+    def missing(self, candidate: list[LinePath], running: list[LinePath]) -> Change:
         """What a push must do so that every candidate statement is in the running config."""
         change = Change()
-        held: dict[Path, Path] = {}
+        held: dict[LinePath, LinePath] = {}
         for p in running:
             slot = self.slot_key(p)
             if slot is not None and not self.owned(p):
                 held[slot] = p
-        wanted: list[Path] = []
+        wanted: list[LinePath] = []
         for p in candidate:
             slot = self.slot_key(p)
             if slot is not None and slot in held and held[slot] != p:
@@ -193,10 +193,10 @@ class Dialect:
         change.notes += self.keep_notes(wanted, running)
         return change
 
-    def _present(self, index: set[Path], running: list[Path], path: Path) -> bool:
+    def _present(self, index: set[LinePath], running: list[LinePath], path: LinePath) -> bool:
         return path in index
 
-    def absent(self, candidate: list[Path], running: list[Path]) -> list[Path]:
+    def absent(self, candidate: list[LinePath], running: list[LinePath]) -> list[LinePath]:
         """Candidate statements not in ``running`` (a block counts through its lines), and
         stale statements still inside confprov's own objects (marked ``stale``)."""
         plan = self.missing(candidate, running)
@@ -207,7 +207,7 @@ class Dialect:
         )
         return gone + [(*p[:-1], f"stale: {p[-1]}") for p in self.stale(candidate, running)]
 
-    def between(self, running: list[Path], target: list[Path]) -> Change:
+    def between(self, running: list[LinePath], target: list[LinePath]) -> Change:
         """Every difference: what turns ``running`` back into ``target`` (revert, rollback)."""
         have, want = set(running), set(target)
         return Change(
@@ -215,20 +215,20 @@ class Dialect:
             remove=self.order_remove([p for p in running if p not in want]),
         )
 
-    def order_add(self, paths: list[Path]) -> list[Path]:
+    def order_add(self, paths: list[LinePath]) -> list[LinePath]:
         return paths
 
-    def ordered(self, path: Path) -> bool:
+    def ordered(self, path: LinePath) -> bool:
         """Does this statement act by its place among its kind (a firewall rule, an ACL entry
         without a sequence number)? Call right after parsing its text (``raw`` tells)."""
         return False
 
-    def touches(self, done: Path, other: Path) -> bool:
+    def touches(self, done: LinePath, other: LinePath) -> bool:
         """Does ``other`` (a line a revert would add or remove) concern ``done`` (a line a push
         added or removed): the same statement, one of its blocks or one of its children."""
         return other[: len(done)] == done or done[: len(other)] == other
 
-    def order_remove(self, paths: list[Path]) -> list[Path]:
+    def order_remove(self, paths: list[LinePath]) -> list[LinePath]:
         return paths
 
     # -- commands --------------------------------------------------------------------------
@@ -246,9 +246,9 @@ class TreeDialect(Dialect):
     _CLASS: re.Pattern[str] | None = None
     _ACL: re.Pattern[str] | None = None
 
-    def statements(self, text: str) -> list[Path]:
+    def statements(self, text: str) -> list[LinePath]:
         volatile = self.platform.volatile_re
-        out: list[Path] = []
+        out: list[LinePath] = []
         stack: list[tuple[int, str]] = []  # (indent, canonical line) of the open blocks
         for raw in text.splitlines():
             line = raw.rstrip()
@@ -269,11 +269,11 @@ class TreeDialect(Dialect):
             stack.append((indent, canon))
         return out
 
-    def canonical(self, parents: Path, line: str) -> str:
+    def canonical(self, parents: LinePath, line: str) -> str:
         """One form for a statement whatever version printed it (see the subclasses)."""
         return line
 
-    def conflict_key(self, path: Path) -> Path | None:
+    def conflict_key(self, path: LinePath) -> LinePath | None:
         line = path[-1]
         if _DESCRIPTION.match(line):
             return (*path[:-1], "description")
@@ -282,7 +282,7 @@ class TreeDialect(Dialect):
             return route
         return self.slot_key(path)
 
-    def route_key(self, path: Path) -> Path | None:
+    def route_key(self, path: LinePath) -> LinePath | None:
         """A static route's destination and administrative distance: one per key."""
         tokens = path[-1].split()
         if len(path) == 1 and len(tokens) >= 4 and tokens[:2] in (["ip", "route"], _ROUTE_STATIC):
@@ -302,7 +302,7 @@ class TreeDialect(Dialect):
                 return tok
         return "1"
 
-    def keep_notes(self, candidate: list[Path], running: list[Path]) -> list[str]:
+    def keep_notes(self, candidate: list[LinePath], running: list[LinePath]) -> list[str]:
         ours = {k[1] for p in candidate if (k := self.route_key(p)) is not None}
         keys = {self.route_key(p) for p in candidate}
         return [
@@ -312,10 +312,10 @@ class TreeDialect(Dialect):
             if (k := self.route_key(p)) is not None and k[1] in ours and k not in keys
         ]
 
-    def stale(self, candidate: list[Path], running: list[Path]) -> list[Path]:
+    def stale(self, candidate: list[LinePath], running: list[LinePath]) -> list[LinePath]:
         blocks = {p[0] for p in candidate if OWN in p[0]}
         want = set(candidate)
-        out: list[Path] = []
+        out: list[LinePath] = []
         for p in running:
             if len(p) < 2 or p[0] not in blocks or p in want:
                 continue
@@ -330,18 +330,18 @@ class TreeDialect(Dialect):
                 return rank
         return 0
 
-    def order_add(self, paths: list[Path]) -> list[Path]:
+    def order_add(self, paths: list[LinePath]) -> list[LinePath]:
         # ACLs (3) before classes (2) before policies (1) before the rest (0, the interfaces
         # that use them); a stable sort keeps the candidate's order within each.
         order = {3: 0, 2: 1, 1: 2, 0: 3}
         return sorted(paths, key=lambda p: order[self._rank(p[0])])
 
-    def removal_order(self, paths: list[Path]) -> list[Path]:
+    def removal_order(self, paths: list[LinePath]) -> list[LinePath]:
         # What uses comes out first: interface lines, then policies, classes, ACLs; within each,
         # a block's children before the block.
         return sorted(paths, key=lambda p: (self._rank(p[0]), -len(p)))
 
-    def _negate(self, path: Path) -> str:
+    def _negate(self, path: LinePath) -> str:
         line = path[-1]
         prefix = self.platform.negate
         if line.startswith(prefix):
@@ -354,11 +354,11 @@ class TreeDialect(Dialect):
         """Blocks that exist without configuration (a real interface): empty them instead."""
         return line.startswith("interface ")
 
-    def between(self, running: list[Path], target: list[Path]) -> Change:
+    def between(self, running: list[LinePath], target: list[LinePath]) -> Change:
         have, want = set(running), set(target)
         add = [p for p in target if p not in have]
-        remove: list[Path] = []
-        gone: set[Path] = set()
+        remove: list[LinePath] = []
+        gone: set[LinePath] = set()
         for path in running:
             if path in want or any(path[:i] in gone for i in range(1, len(path))):
                 continue
@@ -372,9 +372,9 @@ class TreeDialect(Dialect):
 
     def commands(self, change: Change) -> list[str]:
         out: list[str] = []
-        context: list[Path] = []
+        context: list[LinePath] = []
 
-        def enter(parents: Path) -> None:
+        def enter(parents: LinePath) -> None:
             while context and context[-1] != parents[: len(context)]:
                 context.pop()
                 out.append(self.platform.exit_block)
@@ -409,7 +409,7 @@ class IosDialect(TreeDialect):
     _ACL = re.compile(r"^ip access-list ")
     _ACE = re.compile(r"^(?:\d+ )?(?:permit|deny|remark)\b")
 
-    def canonical(self, parents: Path, line: str) -> str:
+    def canonical(self, parents: LinePath, line: str) -> str:
         if parents and parents[0].startswith("ip access-list ") and self._ACE.match(line):
             tokens = line.split()
             if tokens[0].isdigit():
@@ -433,7 +433,7 @@ class IosDialect(TreeDialect):
             return " ".join(_ports(out))
         return line
 
-    def ordered(self, path: Path) -> bool:
+    def ordered(self, path: LinePath) -> bool:
         # IOS 15 prints no sequence numbers: its entries act in the printed order. IOS-XE
         # prints them in number order, which a re-added numbered entry keeps.
         return (
@@ -442,16 +442,18 @@ class IosDialect(TreeDialect):
             and not self.raw.get(path, path[1]).split()[0].isdigit()
         )
 
-    def between(self, running: list[Path], target: list[Path]) -> Change:
+    def between(self, running: list[LinePath], target: list[LinePath]) -> Change:
         change = super().between(running, target)
         # IOS 15 appends a re-added entry at the ACL's end: from the first entry out of the
         # target's order on, the running entries are removed and re-added in that order.
         for acl in dict.fromkeys(p[0] for p in target if p[0].startswith("ip access-list ")):
-            want: list[Path] = [
+            want: list[LinePath] = [
                 p for p in target if len(p) == 2 and p[0] == acl and self.ordered(p)
             ]
             wanted = set(want)
-            kept: list[Path] = [p for p in running if len(p) == 2 and p[0] == acl and p in wanted]
+            kept: list[LinePath] = [
+                p for p in running if len(p) == 2 and p[0] == acl and p in wanted
+            ]
             if not kept or not all(self.ordered(p) for p in kept):
                 continue
             pairs = enumerate(zip(kept, want, strict=False))  # kept is never the longer
@@ -463,7 +465,7 @@ class IosDialect(TreeDialect):
             change.add = [p for p in change.add if p not in tail] + want[first:]
         return change
 
-    def slot_key(self, path: Path) -> Path | None:
+    def slot_key(self, path: LinePath) -> LinePath | None:
         # IOS takes one service-policy per interface and direction.
         if len(path) == 2 and path[0].startswith("interface "):
             match = re.match(r"^service-policy (input|output) ", path[1])
@@ -471,12 +473,12 @@ class IosDialect(TreeDialect):
                 return (path[0], "service-policy", match.group(1))
         return None
 
-    def conflict_key(self, path: Path) -> Path | None:
+    def conflict_key(self, path: LinePath) -> LinePath | None:
         if len(path) == 3 and path[0].startswith("policy-map ") and path[2].startswith("set dscp"):
             return (*path[:2], "set dscp")
         return super().conflict_key(path)
 
-    def _negate(self, path: Path) -> str:
+    def _negate(self, path: LinePath) -> str:
         raw = self.raw.get(path, path[-1])
         first = raw.split()[0]
         if path[0].startswith("ip access-list ") and first.isdigit():
@@ -497,7 +499,7 @@ class VrpDialect(TreeDialect):
     _CLASS = re.compile(r"^traffic (?:classifier|behavior) ")
     _ACL = re.compile(r"^acl ")
 
-    def canonical(self, parents: Path, line: str) -> str:
+    def canonical(self, parents: LinePath, line: str) -> str:
         tokens = line.split()
         if parents and parents[0].startswith("acl ") and tokens[:1] == ["rule"]:
             for i, tok in enumerate(tokens[:-2]):
@@ -521,7 +523,7 @@ class VrpDialect(TreeDialect):
             return " ".join(tokens)
         return line
 
-    def conflict_key(self, path: Path) -> Path | None:
+    def conflict_key(self, path: LinePath) -> LinePath | None:
         tokens = path[-1].split()
         if len(path) == 2 and path[0].startswith("acl ") and tokens[:1] == ["rule"]:
             return (path[0], "rule", tokens[1])  # one rule per number
@@ -543,7 +545,7 @@ class VrpDialect(TreeDialect):
             return (path[0], "remark dscp")
         return super().conflict_key(path)
 
-    def stale(self, candidate: list[Path], running: list[Path]) -> list[Path]:
+    def stale(self, candidate: list[LinePath], running: list[LinePath]) -> list[LinePath]:
         # NE/ME print a policy's own settings (`share-mode`, `step 5`) that nobody typed.
         return [
             p
@@ -561,14 +563,14 @@ class VrpDialect(TreeDialect):
                 return rest[i + 1]
         return "60"
 
-    def slot_key(self, path: Path) -> Path | None:
+    def slot_key(self, path: LinePath) -> LinePath | None:
         if len(path) == 2 and path[0].startswith("interface "):
             tokens = path[1].split()
             if tokens[:1] == ["traffic-policy"] and tokens[-1] in ("inbound", "outbound"):
                 return (path[0], "traffic-policy", tokens[-1])
         return None
 
-    def _negate(self, path: Path) -> str:
+    def _negate(self, path: LinePath) -> str:
         line = path[-1]
         tokens = line.split()
         forms: dict[tuple[str, ...], Callable[[list[str]], str]] = {
@@ -656,11 +658,11 @@ class SetDialect(Dialect):
     does not have; another team's filter on the interface holds its place and is left alone.
     """
 
-    def statements(self, text: str) -> list[Path]:
+    def statements(self, text: str) -> list[LinePath]:
         lines = [ln.strip() for ln in text.splitlines()]
         if any(ln.endswith(("{", "}")) for ln in lines):
             lines = junos_set_lines(text)
-        out: list[Path] = []
+        out: list[LinePath] = []
         for line in lines:
             if not line.startswith("set "):
                 continue
@@ -674,45 +676,45 @@ class SetDialect(Dialect):
         return out
 
     @staticmethod
-    def words(path: Path) -> list[str]:
+    def words(path: LinePath) -> list[str]:
         try:
             return junos_tokens(path[0])
         except ValueError:
             return path[0].split()
 
-    def conflict_key(self, path: Path) -> Path | None:
+    def conflict_key(self, path: LinePath) -> LinePath | None:
         words = self.words(path)
         if len(words) >= 3 and words[-2] in ("description", "next-hop"):
             return tuple(words[:-1])
         return self.slot_key(path)
 
-    def slot_key(self, path: Path) -> Path | None:
+    def slot_key(self, path: LinePath) -> LinePath | None:
         words = self.words(path)
         if words[:2] == ["set", "interfaces"] and words[-3:-1] == ["filter", "output"]:
             return tuple(words[:-1])
         return None
 
-    def owned(self, path: Path) -> bool:
+    def owned(self, path: LinePath) -> bool:
         return OWN in path[0]
 
-    def _filter(self, path: Path) -> str:
+    def _filter(self, path: LinePath) -> str:
         words = self.words(path)
         if words[:5] == ["set", "firewall", "family", "inet", "filter"] and len(words) > 5:
             return words[5]
         return ""
 
-    def _term(self, path: Path) -> Path | None:
+    def _term(self, path: LinePath) -> LinePath | None:
         """``set firewall family inet filter F term X`` of a statement inside a term."""
         words = self.words(path)
         if self._filter(path) and len(words) > 8 and words[6] == "term":
             return (" ".join(junos_quote(w) for w in words[:8]),)
         return None
 
-    def _whole_terms(self, remove: list[Path], keep: list[Path]) -> list[Path]:
+    def _whole_terms(self, remove: list[LinePath], keep: list[LinePath]) -> list[LinePath]:
         """Statements of a term ``keep`` has none of go as the term: deleting them one by one
         leaves an empty ``term X;`` (no match, no action: it accepts everything)."""
         kept = {self._term(p) for p in keep}
-        out: list[Path] = []
+        out: list[LinePath] = []
         for p in remove:
             term = self._term(p)
             whole = term if term is not None and term not in kept else p
@@ -720,19 +722,19 @@ class SetDialect(Dialect):
                 out.append(whole)
         return out
 
-    def stale(self, candidate: list[Path], running: list[Path]) -> list[Path]:
+    def stale(self, candidate: list[LinePath], running: list[LinePath]) -> list[LinePath]:
         filters = {f for p in candidate if OWN in (f := self._filter(p))}
         want = set(candidate)
         return self._whole_terms(
             [p for p in running if p not in want and self._filter(p) in filters], candidate
         )
 
-    def touches(self, done: Path, other: Path) -> bool:
+    def touches(self, done: LinePath, other: LinePath) -> bool:
         a, b = self.words(done), self.words(other)
         n = min(len(a), len(b))
         return a[:n] == b[:n] and (len(a) != len(b) or a == b)
 
-    def keep_notes(self, candidate: list[Path], running: list[Path]) -> list[str]:
+    def keep_notes(self, candidate: list[LinePath], running: list[LinePath]) -> list[str]:
         routes = {
             tuple(w[:5])
             for p in candidate
@@ -745,7 +747,7 @@ class SetDialect(Dialect):
             if tuple((w := self.words(p))[:5]) in routes and "qualified-next-hop" in w
         ]
 
-    def between(self, running: list[Path], target: list[Path]) -> Change:
+    def between(self, running: list[LinePath], target: list[LinePath]) -> Change:
         change = super().between(running, target)
         # A filter of confprov's that the target does not have goes whole: deleting its lines
         # one by one would leave its empty terms behind.
@@ -802,8 +804,8 @@ class RouterosDialect(Dialect):
         r"^(/[^\s]+(?: [a-z][a-z0-9-]*)*?) (add|set)(?= |$) ?(\[ ?find [^\]]*\])? ?(.*)$"
     )
 
-    def statements(self, text: str) -> list[Path]:
-        out: list[Path] = []
+    def statements(self, text: str) -> list[LinePath]:
+        out: list[LinePath] = []
         pending = ""
         section = ""
         for raw in text.splitlines():
@@ -855,7 +857,7 @@ class RouterosDialect(Dialect):
             all(have.attrs.get(k) == v for k, v in want.attrs.items() if k not in _ROS_IGNORED)
         )
 
-    def _present(self, index: set[Path], running: list[Path], path: Path) -> bool:
+    def _present(self, index: set[LinePath], running: list[LinePath], path: LinePath) -> bool:
         if path in index:
             return True
         want = self.parse(path[0])
@@ -867,15 +869,15 @@ class RouterosDialect(Dialect):
                 return True
         return False
 
-    def owned(self, path: Path) -> bool:
+    def owned(self, path: LinePath) -> bool:
         parsed = self.parse(path[0])
         return parsed is not None and parsed.attrs.get("comment", "").startswith("confprov")
 
-    def ordered(self, path: Path) -> bool:
+    def ordered(self, path: LinePath) -> bool:
         parsed = self.parse(path[0])
         return parsed is not None and parsed.verb == "add" and parsed.path in ROS_ORDERED
 
-    def touches(self, done: Path, other: Path) -> bool:
+    def touches(self, done: LinePath, other: LinePath) -> bool:
         """By identity, not text: an ``add`` is sent with ``place-before`` (never printed) and
         printed with defaults; a ``set`` is undone by another ``set`` of the same item."""
         if done == other:
@@ -893,11 +895,11 @@ class RouterosDialect(Dialect):
             return None
         return parsed.attrs.get("dst-address", ""), parsed.attrs.get("distance", "1")
 
-    def conflict_key(self, path: Path) -> Path | None:
+    def conflict_key(self, path: LinePath) -> LinePath | None:
         route = self._route(self.parse(path[0]))
         return ("route", *route) if route else None
 
-    def stale(self, candidate: list[Path], running: list[Path]) -> list[Path]:
+    def stale(self, candidate: list[LinePath], running: list[LinePath]) -> list[LinePath]:
         wanted = [w for p in candidate if (w := self.parse(p[0])) is not None]
         out = []
         for p in running:
@@ -908,7 +910,7 @@ class RouterosDialect(Dialect):
                 out.append(p)
         return out
 
-    def keep_notes(self, candidate: list[Path], running: list[Path]) -> list[str]:
+    def keep_notes(self, candidate: list[LinePath], running: list[LinePath]) -> list[str]:
         ours = {r for p in candidate if (r := self._route(self.parse(p[0])))}
         nets = {r[0] for r in ours}
         notes = [
@@ -926,7 +928,7 @@ class RouterosDialect(Dialect):
             )
         return notes
 
-    def first_drop(self, running: list[Path]) -> tuple[str, str] | None:
+    def first_drop(self, running: list[LinePath]) -> tuple[str, str] | None:
         """The forward chain's first drop/reject rule: its line and its comment."""
         for (line,) in running:
             parsed = self.parse(line)
@@ -940,7 +942,7 @@ class RouterosDialect(Dialect):
                 return line, parsed.attrs.get("comment", "")
         return None
 
-    def missing(self, candidate: list[Path], running: list[Path]) -> Change:
+    def missing(self, candidate: list[LinePath], running: list[LinePath]) -> Change:
         change = super().missing(candidate, running)
         wanted = [w for p in candidate if (w := self.parse(p[0])) is not None]
         change.remove = [  # a running line that is a candidate's, with defaults, stays
@@ -951,7 +953,7 @@ class RouterosDialect(Dialect):
         drop = self.first_drop(running)
         if drop is not None and drop[1]:
             where = f"place-before=[ find chain=forward comment={_ros_quote(drop[1])} ]"
-            placed: list[Path] = []
+            placed: list[LinePath] = []
             for p in change.add:
                 parsed = self.parse(p[0])
                 if parsed and parsed.path == "/ip firewall filter" and parsed.verb == "add":
@@ -963,7 +965,7 @@ class RouterosDialect(Dialect):
             change.add = placed
         return change
 
-    def between(self, running: list[Path], target: list[Path]) -> Change:
+    def between(self, running: list[LinePath], target: list[LinePath]) -> Change:
         have, want = set(running), set(target)
         add = [self._placed(p, target, have) for p in target if p not in have]
         targets = {(t.path, t.selector): t for p in target if (t := self.parse(p[0]))}
@@ -992,7 +994,7 @@ class RouterosDialect(Dialect):
             notes=notes,
         )
 
-    def _placed(self, path: Path, target: list[Path], have: set[Path]) -> Path:
+    def _placed(self, path: LinePath, target: list[LinePath], have: set[LinePath]) -> LinePath:
         """A rule of an ordered menu re-added where the target had it: ``place-before`` the
         item that followed it there and is still on the device (else at the end, as there)."""
         parsed = self.parse(path[0])

@@ -30,7 +30,7 @@ from typing import Any
 from confprov.exceptions import ConfprovError
 from confprov.routers import backups
 from confprov.routers.configdiff import Change, Dialect, dialect, leaves
-from confprov.routers.configdiff import Path as Stmt
+from confprov.routers.configdiff import LinePath as Stmt
 from confprov.routers.device import (
     FAILED,
     UNREACHABLE,
