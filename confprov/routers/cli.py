@@ -74,7 +74,8 @@ def _run(args: argparse.Namespace, action: str, *, plan: bool = False, backup: s
     assert isinstance(settings, RouterSettings)
     cliargs.check_targets(args, ("json",))
     try:
-        with cliargs.progress(args, f"routers {action}") as progress:
+        what = "plan" if plan and action == "push" else action + (" --check" if plan else "")
+        with cliargs.progress(args, f"routers {what}") as progress:
             outcome = run_routers(
                 resolve_workspace(args),
                 action,

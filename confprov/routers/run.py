@@ -17,10 +17,11 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from confprov import runner, safefile
 from confprov.exceptions import ConfprovError, InputError, Problem
+from confprov.routers.device import FAILED
 from confprov.routers.engine import INTERRUPTED, RouterResult, left_in
 from confprov.routers.settings import ROLE_PREFIX, SHARED, RouterSettings
 
@@ -211,13 +212,28 @@ def run_routers(
             raise InputError(
                 [Problem(str(workspace), None, None, "no router matches (check --limit)")]
             )
-        raise ConfprovError(
-            f"{name}: the router_config task gave no result\n{result.summary_text()}"
-        )
+        _no_result(workspace, name, result, limit)
     _rewrite_summary(result, routers)
     return RoutersRun(
         name, result.run_dir, routers, plan, interrupted=stopped.is_set(), kind=action
     )
+
+
+def _no_result(
+    workspace: Path, name: str, result: runner.RunResult, limit: list[str] | None
+) -> NoReturn:
+    """The router_config task gave no result (it failed before any router: a router without a
+    password, a bad setting): every router it was for is failed in the summary, so
+    --retry-failed takes them all up, and the reason is said (bad input: exit 2)."""
+    from confprov.routers.targets import workspace_routers
+
+    targets, _ = workspace_routers(workspace, limit, credentials=False)
+    why = "the router_config task failed before any router (see the run folder)"
+    _rewrite_summary(
+        result, {t.host: RouterResult(t.host, status=FAILED, message=why) for t in targets}
+    )
+    workspace_routers(workspace, limit)  # a router without a password: named here (exit 2)
+    raise ConfprovError(f"{name}: {why}\n{result.summary_text()}")
 
 
 def _router_count(workspace: Path) -> int:
@@ -279,9 +295,9 @@ def _router_progress(
 
 @contextlib.contextmanager
 def _stop_between_routers(stop_file: Path) -> Iterator[threading.Event]:
-    """On SIGINT or SIGTERM during the play: create ``stop_file`` (the module starts no further
-    router), say so, and let the play end by itself, so that every router is either unchanged,
-    pushed and confirmed, or reverting on its own timer, and the summary says which.
+    """On SIGINT, SIGTERM or SIGHUP during the play: create ``stop_file`` (the module starts no
+    further router), say so, and let the play end by itself, so that every router is either
+    unchanged, pushed and confirmed, or reverting on its own timer, and the summary says which.
 
     The play runs in its own session (ansible-runner's pty): a terminal's Ctrl-C reaches only
     this process, and ansible-runner would otherwise kill the play, its module in mid-push.
@@ -293,16 +309,19 @@ def _stop_between_routers(stop_file: Path) -> Iterator[threading.Event]:
             stopped.set()
             with contextlib.suppress(FileExistsError):
                 safefile.create(stop_file, b"", mode=0o600)
-            print(
-                f"{signal.Signals(signum).name}: no further router is started; the routers under "
-                "way finish (pushed and confirmed, or reverted); waiting for them.",
-                file=sys.stderr,
-                flush=True,
-            )
+            with contextlib.suppress(OSError):  # SIGHUP: the terminal may be gone
+                print(
+                    f"{signal.Signals(signum).name}: no further router is started; the routers "
+                    "under way finish (pushed and confirmed, or reverted); waiting for them.",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
     previous: dict[signal.Signals, Any] = {}
     if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        # SIGHUP too (an SSH session dropped, a terminal closed): the command stays to stop the
+        # play between routers, write the summary and hold the workspace lock until it ends.
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             previous[sig] = signal.signal(sig, on_signal)
     try:
         yield stopped
