@@ -74,6 +74,10 @@ def level_help() -> str:
 # '|', '&', '<', '>' and '\' are out: each is a comment, help, separator, variable or block marker
 # on some platform. Names are transliterated to ASCII first ("Cẩm Khê" → "Cam Khe").
 DESCRIPTION_CHARSET = r"A-Za-z0-9 ._,()/:+-"
+# Marks real unit names hold that no platform needs, made harmless instead of refused: the
+# apostrophe of ethnic-minority place names ("Cư M'gar", "Đắk R'Lấp") is dropped, "&" ("Sở Tài
+# nguyên & Môi trường") becomes "+". Separators and comment leaders stay refused.
+_DESCRIPTION_MAP = str.maketrans({"'": None, "\u2019": None, "`": None, "&": "+"})
 DESCRIPTION_PREFIX = "confprov "
 
 
@@ -301,7 +305,7 @@ def description(name: str, platform: str) -> str:
     if why := text_error(name):
         raise ValueError(why)
     plat = rules(platform)
-    text = " ".join(ascii_fold(DESCRIPTION_PREFIX + name).split())
+    text = " ".join(ascii_fold(DESCRIPTION_PREFIX + name).translate(_DESCRIPTION_MAP).split())
     if _outside(plat.description_charset).search(text):
         bad = sorted(set(re.sub(f"[{plat.description_charset}]", "", text)))
         raise ValueError(

@@ -75,7 +75,7 @@ def row(name: str, **router: str) -> str:
 # Each of these: the value render refuses for a router of that platform.
 REFUSED = [
     ("Sở Y tế; reboot", {}, "name", "not allowed in a frr config"),
-    ("Sở Nội vụ & Lao động", {"router_platform": "cisco_ios"}, "name", "'&'"),
+    ("Sở Nội vụ | Lao động", {"router_platform": "cisco_ios"}, "name", "'|'"),
     ('Sở "Y tế"', {"router_platform": "juniper_junos"}, "name", "not allowed"),
     ("Sở Y tế", {"router_wan_interface": "eth0 ; reboot"}, "router_wan_interface", "interface"),
     ("Sở Y tế", {"router_wan_gateway": "fe80::1%eth0;x"}, "router_wan_gateway", "scope id"),
@@ -129,3 +129,19 @@ def test_a_row_check_accepts_renders_on_every_platform(tmp_path: Path, plat: str
         CONFERENCE,
     )
     assert "ip route" not in text and "static route" not in text
+
+
+@pytest.mark.parametrize("platform", sorted(domain.PLATFORMS))
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("UBND huyện Cư M'gar", "confprov UBND huyen Cu Mgar"),
+        ("UBND huyện Đắk R\u2019Lấp", "confprov UBND huyen Dak RLap"),
+        ("Sở Tài nguyên & Môi trường", "confprov So Tai nguyen + Moi truong"),
+    ],
+)
+def test_real_names_with_an_apostrophe_or_ampersand_make_a_harmless_description(
+    platform: str, name: str, shown: str
+) -> None:
+    """Real unit names, not refused: the apostrophe dropped, '&' as '+', on every platform."""
+    assert domain.description(name, platform) == shown[: domain.rules(platform).description_max]
