@@ -241,6 +241,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "p95_s": round(pct(latencies, 95), 2),
                 "max_s": round(max(latencies), 2),
                 "min_s": round(min(latencies), 2),
+                "each_s": [round(x, 2) for x in latencies],
             }
         finally:
             child.terminate()
