@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from typing import Any
 
 from confprov import cliargs
@@ -122,17 +121,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _check_table(args: argparse.Namespace, checks: dict[str, Any]) -> None:
-    """`routers check` as a rich table (as verify prints its summary): router, address, state,
-    why; the state coloured on a terminal (cliargs.TAG_STYLE), device text escaped."""
+    """`routers check` as the table every command prints (cliargs.table): router, address,
+    state, why; the state coloured on a terminal (cliargs.TAG_STYLE), device text escaped."""
     from rich.markup import escape
-    from rich.table import Table
 
     styles = {"OK": "green", "NOT READY": cliargs.TAG_STYLE["FAILED"]}
     styles["UNREACHABLE"] = cliargs.TAG_STYLE["UNREACHABLE"]
-    table = Table(box=None, pad_edge=False, show_edge=False)
-    for column in ("router", "address", "state"):
-        table.add_column(column, no_wrap=True)  # whole names: a script can read the table
-    table.add_column("why", overflow="fold")
+    table = cliargs.table("", ["router", "address", "state", "why"])
     for check in checks.values():
         state = "OK" if check.ok else ("NOT READY" if check.reachable else "UNREACHABLE")
         table.add_row(
@@ -141,7 +136,7 @@ def _check_table(args: argparse.Namespace, checks: dict[str, Any]) -> None:
             f"[{styles[state]}]{state}[/]",
             escape(shown(check.error)),
         )
-    cliargs.console(args, sys.stdout).print(table)
+    cliargs.print_table(args, table)
 
 
 def _cmd_backups(args: argparse.Namespace) -> int:
