@@ -13,21 +13,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import jinja2
-
+from confprov import pages
 from confprov.verify import windows as win
 from confprov.verify.evaluate import SiteResult, sort_checks
 from confprov.verify.exports import measured
 from confprov.verify.labels import heading, label
 from confprov.verify.report import Report
 
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("confprov.verify", "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+_ENV = pages.environment("confprov.verify")
 # (check, measured column, unit) of the distribution charts.
 HISTOGRAMS = (("rtt", "rtt_ms", "ms"), ("jitter", "jitter_ms", "ms"), ("loss", "loss_pct", "%"))
 BINS = 8

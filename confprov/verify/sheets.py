@@ -16,9 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
-from confprov import safefile
+from confprov import pages, safefile
 from confprov.exceptions import ConfprovError, InputError, Problem
 from confprov.verify.labels import label
 
@@ -107,13 +105,7 @@ TEXT = {
     },
 }
 
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("confprov.verify", "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+_ENV = pages.environment("confprov.verify")
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from confprov import pages
 from confprov.config import LANGS
 from confprov.verify.labels import label
 from confprov.watch.auth import TokenAuth
@@ -227,13 +227,7 @@ def _lang(request: Request, default: str) -> str:
     return lang if lang in LANGS else default
 
 
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("confprov.watch", "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+_ENV = pages.environment("confprov.watch")
 
 
 def _who(request: Request, given: Any) -> str:
