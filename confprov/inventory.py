@@ -246,15 +246,9 @@ MANIFEST = ".confprov-files"  # the files confprov wrote; Ansible skips dot file
 _SUBDIRS = ("host_vars", "group_vars")
 
 
-def _create(path: str, data: bytes) -> None:
-    """A new file with plain syscalls: a render creates tens of thousands of them."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-    finally:
-        os.close(fd)
+# A new file with plain syscalls (a render creates tens of thousands of them), never through a
+# link; a module name of its own so that a test can hold a render at a chosen file.
+_create = safefile.create
 
 
 Parts = Callable[[tuple[int, int]], Iterable[tuple[str, str]]]

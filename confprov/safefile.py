@@ -59,7 +59,7 @@ def real_dir(base: Path, *parts: str, mode: int = 0o755) -> Path:
     return path
 
 
-def create(path: Path, data: bytes, mode: int = 0o644) -> None:
+def create(path: Path | str, data: bytes, mode: int = 0o644) -> None:
     """A new file; refused (FileExistsError) if anything, a link included, is at ``path``."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
     try:
