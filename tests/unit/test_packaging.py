@@ -34,8 +34,8 @@ def test_wheel_ships_ansible_content_and_it_runs(tmp_path: Path) -> None:
     (wheel,) = (tmp_path / "dist").glob("confprov-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in (
-        "confprov/_ansible/playbooks/ping.yml",
-        "confprov/_ansible/collections/ansible_collections/confprov/core/plugins/inventory/registry.py",
+        "ansible_collections/confprov/core/playbooks/ping.yml",
+        "ansible_collections/confprov/core/plugins/inventory/registry.py",
         "confprov/templates/inventory/endpoint.yml.j2",
         "confprov/examples/phu-tho/sites.csv",
         "confprov/py.typed",
