@@ -2,6 +2,8 @@
 
 A delegated ``copy`` would start a module process on the controller for every endpoint (on a
 30-site lab that was the costliest task of a no-change rerun); this writes the file directly.
+Its documentation (what `ansible-doc confprov.core.site_survey_save` shows) is the module file of
+the same name, plugins/modules/site_survey_save.py, as for Ansible's own action plugins.
 """
 
 from __future__ import annotations
@@ -14,43 +16,6 @@ from typing import Any
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
-
-DOCUMENTATION = r"""
----
-action: site_survey_save
-short_description: Save surveys as <dir>/<name>.json on the controller
-description:
-  - Either one survey (O(name) and O(data)) or many at once (O(records)), for a run_once task
-    that saves every endpoint's survey in one go.
-options:
-  dir: {description: Controller folder (created if missing)., type: str, required: true}
-  name: {description: File name without .json., type: str}
-  data: {description: What to save., type: dict}
-  records: {description: File name (without .json) to what to save., type: dict}
-attributes:
-  check_mode: {support: full}
-  idempotent: {support: full}
-"""
-
-EXAMPLES = r"""
-- name: Save every endpoint's survey in one task on the controller
-  site_survey_save:
-    dir: "{{ site_survey_dir }}"
-    records: "{{ ansible_play_hosts | confprov.core.survey_records(hostvars, result='state') }}"
-  run_once: true
-"""
-
-RETURN = r"""
-written:
-  description: The file names (without .json) whose content changed (or would, in check mode).
-  type: list
-  elements: str
-  returned: always
-path:
-  description: The one file written to, when a single survey was given (O(name), O(data)).
-  type: str
-  returned: when O(records) is not given
-"""
 
 
 class ActionModule(ActionBase):  # type: ignore[misc]  # Ansible's base is untyped
