@@ -218,10 +218,16 @@ def test_the_tarball_installed_into_an_empty_path_serves_inventory_and_docs(
     confprov's Python package: this venv has it."""
     empty = tmp_path / "collections"
     empty.mkdir()
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),  # no copy in this machine's ~/.ansible/collections counts
+        "ANSIBLE_COLLECTIONS_PATH": str(empty),
+        "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "False",
+    }
     subprocess.run(
         [str(BIN / "ansible-galaxy"), "collection", "install", "--offline", "--no-deps",
          "-p", str(empty), str(tarball)],
-        check=True, capture_output=True, cwd=tmp_path,
+        check=True, capture_output=True, cwd=tmp_path, env=env,
     )  # fmt: skip
     installed = empty / "ansible_collections/confprov/core"
     assert (installed / "MANIFEST.json").is_file()
@@ -233,12 +239,6 @@ def test_the_tarball_installed_into_an_empty_path_serves_inventory_and_docs(
     )
     source = ws / "sites.confprov.yml"
     source.write_text("plugin: confprov.core.registry\n", encoding="utf-8")
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "ANSIBLE_COLLECTIONS_PATH": str(empty),
-        "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "False",
-    }
 
     def hosts(inventory: Path) -> list[str]:
         proc = subprocess.run(

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -84,20 +84,21 @@ def test_every_action_plugin_has_its_module_documentation() -> None:
 
 def ansible_doc(*args: str, collections: Path, scan_sys_path: bool = True) -> Any:
     """`ansible-doc --json ARGS` as an Ansible user runs it; its JSON. Fails on any ERROR."""
-    env = {
-        "ANSIBLE_COLLECTIONS_PATH": str(collections),
-        "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": str(scan_sys_path),
-        "PATH": "/usr/bin:/bin",
-        "HOME": os.environ.get("HOME", "/root"),
-    }
-    proc = subprocess.run(
-        [str(Path(sys.executable).parent / "ansible-doc"), "--json", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
-        cwd=collections,  # no ansible.cfg of the checkout
-    )
+    with tempfile.TemporaryDirectory() as home:  # no ansible.cfg of the checkout or of ~
+        env = {
+            "ANSIBLE_COLLECTIONS_PATH": str(collections),
+            "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": str(scan_sys_path),
+            "PATH": "/usr/bin:/bin",
+            "HOME": home,
+        }
+        proc = subprocess.run(
+            [str(Path(sys.executable).parent / "ansible-doc"), "--json", *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+            cwd=home,
+        )
     assert proc.returncode == 0, f"ansible-doc {' '.join(args)}: {proc.stderr}"
     assert "ERROR" not in proc.stderr, proc.stderr
     return json.loads(proc.stdout)
