@@ -142,3 +142,10 @@ def test_a_fresh_venv_with_the_wheel_sees_the_collection_with_no_configured_path
         assert proc.returncode == 0 and "ERROR" not in proc.stderr, proc.stderr
         doc = json.loads(proc.stdout)[f"confprov.core.{name}"]["doc"]
         assert Path(doc["filename"]).is_relative_to(site / COLLECTION), doc["filename"]
+    # A play by its full name, its roles found in the collection (no roles path either).
+    play = subprocess.run(
+        [str(python), "-m", "ansible", "playbook", "--syntax-check", "-i", "localhost,",
+         "confprov.core.provision"],
+        capture_output=True, text=True, check=False, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert play.returncode == 0 and "ERROR" not in play.stderr, play.stderr
