@@ -35,10 +35,11 @@ from pathlib import Path
 
 import yaml
 
+from confprov import paths
 from confprov.lab.lab_workspace import ssh_argv
 
 ROOT = Path(__file__).resolve().parent.parent
-MODULE = ROOT / "roles" / "connection_check" / "library" / "confprov_check.py"
+MODULE = paths.modules_path() / "confprov_check.py"
 STOCK = ROOT / "bench" / "verify_stock" / "verify_stock.yml"
 # Read the JSON arguments (first line of stdin), then the module's source (one self-contained
 # file); run its probe.

@@ -428,11 +428,14 @@ def process_running(name: str, proc: str = "/proc") -> bool:
 def sip_options(sip: dict[str, Any], timeout: float = 2.0) -> bool:
     """One SIP OPTIONS to the conference server: answered (any final response below 500)?
 
-    The SIP client is the connection check's (roles/connection_check/library/confprov_check.py,
+    The SIP client is the connection check's (the collection's module confprov_check.py,
     installed beside this file): one SIP implementation in confprov.
     """
     here = Path(__file__).resolve().parent
-    for folder in (here, here.parents[1] / "roles" / "connection_check" / "library"):
+    # On the controller, the collection's modules: where confprov/paths.py finds them (in a
+    # checkout, or beside the installed package); this file stays free of the package.
+    modules = Path("ansible_collections", "confprov", "core", "plugins", "modules")
+    for folder in (here, here.parents[1] / "collections" / modules, here.parents[1] / modules):
         if (folder / "confprov_check.py").is_file() and str(folder) not in sys.path:
             sys.path.insert(0, str(folder))
     check: Any = importlib.import_module("confprov_check")

@@ -1,16 +1,18 @@
 """Every plugin and module against Ansible's conventions, in one place.
 
-Modules and filters (the collection's and the roles' own) carry DOCUMENTATION, EXAMPLES and
-RETURN, which parse, name the file and describe every option; `ansible-doc` reads every one of
-them as an Ansible user would.
+Modules and filters of the collection carry DOCUMENTATION, EXAMPLES and RETURN, which parse, name
+the file and describe every option; an action plugin is documented by the module file of its name
+(as Ansible's own are); `ansible-doc` reads every one of them as an Ansible user would, and lists
+exactly the plugins whose files are there.
 """
 
 from __future__ import annotations
 
 import ast
-import os
+import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +22,11 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 COLLECTION = REPO / "collections/ansible_collections/confprov/core/plugins"
 KINDS = {"modules": "module", "filter": "filter", "inventory": "inventory"}
-# kind as ansible-doc names it, the file; role plugins run under their own (short) names.
+# kind as ansible-doc names it, the file (action plugins: documented by their module file).
 PLUGINS = [
-    *((KINDS[p.parent.name], p) for p in sorted(COLLECTION.glob("*/*.py"))),
-    *(("module", p) for p in sorted(REPO.glob("roles/*/library/*.py"))),
-    *(("module", p) for p in sorted(REPO.glob("roles/*/action_plugins/*.py"))),
+    (KINDS[p.parent.name], p) for p in sorted(COLLECTION.glob("*/*.py")) if p.parent.name in KINDS
 ]
+ACTIONS = sorted(COLLECTION.glob("action/*.py"))
 # What Ansible's own plugins of each kind carry (an inventory source returns no value).
 NEEDED = {
     "module": ("DOCUMENTATION", "EXAMPLES", "RETURN"),
@@ -73,25 +74,56 @@ def test_plugin_documents_itself(kind: str, path: Path) -> None:
         assert doc["attributes"]["check_mode"]["support"] in ("full", "partial", "none")
 
 
-@pytest.mark.ansible
-def test_ansible_doc_reads_every_plugin() -> None:
-    """What `ansible-doc` shows an Ansible user: each plugin's DOCUMENTATION must load."""
-    libraries = os.pathsep.join(str(p.parent) for kind, p in PLUGINS if p.parent.name == "library")
-    env = {
-        "ANSIBLE_COLLECTIONS_PATH": str(REPO / "collections"),
-        "ANSIBLE_LIBRARY": libraries,
-        "PATH": "/usr/bin:/bin",
-    }
-    ansible_doc = str(Path(sys.executable).parent / "ansible-doc")
-    for kind, path in PLUGINS:
-        if path.parent.name == "action_plugins":
-            continue  # an action without a module stub: ansible-doc has nothing to load
-        name = path.stem if path.parent.name == "library" else f"confprov.core.{path.stem}"
+def test_every_action_plugin_has_its_module_documentation() -> None:
+    """`ansible-doc confprov.core.X` for an action X reads plugins/modules/X.py (Ansible's way)."""
+    assert ACTIONS, "the collection's action plugins"
+    for action in ACTIONS:
+        assert (COLLECTION / "modules" / action.name).is_file(), f"{action.name}: no module doc"
+        assert "DOCUMENTATION" not in _constants(action), f"{action.name}: documented twice"
+
+
+def ansible_doc(*args: str, collections: Path, scan_sys_path: bool = True) -> Any:
+    """`ansible-doc --json ARGS` as an Ansible user runs it; its JSON. Fails on any ERROR."""
+    with tempfile.TemporaryDirectory() as home:  # no ansible.cfg of the checkout or of ~
+        env = {
+            "ANSIBLE_COLLECTIONS_PATH": str(collections),
+            "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": str(scan_sys_path),
+            "PATH": "/usr/bin:/bin",
+            "HOME": home,
+        }
         proc = subprocess.run(
-            [ansible_doc, "-t", kind, "--json", name],
+            [str(Path(sys.executable).parent / "ansible-doc"), "--json", *args],
             capture_output=True,
             text=True,
             check=False,
             env=env,
+            cwd=home,
         )
-        assert proc.returncode == 0 and name in proc.stdout, f"{name}: {proc.stderr}"
+    assert proc.returncode == 0, f"ansible-doc {' '.join(args)}: {proc.stderr}"
+    assert "ERROR" not in proc.stderr, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def check_ansible_doc(collections: Path, scan_sys_path: bool = True) -> None:
+    """Every plugin's DOCUMENTATION loads through ansible-doc from the collection in
+    ``collections`` (checkout or installed), and ansible-doc lists exactly the plugin files there.
+    """
+    root = collections / "ansible_collections/confprov/core/plugins"
+    for folder, kind in KINDS.items():
+        files = {f"confprov.core.{p.stem}" for p in root.glob(f"{folder}/*.py")}
+        listed = ansible_doc("-t", kind, "--list", "confprov.core", collections=collections,
+                             scan_sys_path=scan_sys_path)  # fmt: skip
+        assert set(listed) == files, f"{kind}: ansible-doc lists {sorted(listed)}"
+        docs = ansible_doc("-t", kind, *sorted(files), collections=collections,
+                           scan_sys_path=scan_sys_path)  # fmt: skip
+        assert set(docs) == files
+        for name, doc in docs.items():
+            assert doc["doc"]["short_description"], name
+            where = Path(doc["doc"]["filename"])
+            assert where.is_relative_to(root), f"{name} read from {where}, not {root}"
+
+
+@pytest.mark.ansible
+def test_ansible_doc_reads_and_lists_every_plugin() -> None:
+    """What `ansible-doc` shows an Ansible user of the checkout."""
+    check_ansible_doc(REPO / "collections")

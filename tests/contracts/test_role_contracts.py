@@ -66,8 +66,17 @@ def test_one_licence_across_the_project() -> None:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["license"]
     assert project == "Apache-2.0"
     assert "Apache License" in (REPO / "LICENSE").read_text().splitlines()[1]
-    galaxy = REPO / "collections/ansible_collections/confprov/core/galaxy.yml"
-    assert yaml.safe_load(galaxy.read_text())["license"] == [project]
+    assert tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["license-files"] == [
+        "LICENSE"
+    ]
+    collection = REPO / "collections/ansible_collections/confprov/core"
+    assert yaml.safe_load((collection / "galaxy.yml").read_text())["license"] == [project]
+    # The tarball and the wheel ship the project's LICENSE (a link in the checkout).
+    assert (collection / "LICENSE").read_text() == (REPO / "LICENSE").read_text()
+    metas = sorted(collection.glob("roles/*/meta/main.yml"))
+    assert len(metas) >= 10
+    for meta in metas:
+        assert yaml.safe_load(meta.read_text())["galaxy_info"]["license"] == project, meta
     headers = [
         line
         for path in REPO.glob("**/*.py")

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from confprov import paths
 from confprov.lab.system import lab_unavailable
 
 if (_reason := lab_unavailable()) is not None:
@@ -28,9 +29,8 @@ if (_reason := lab_unavailable()) is not None:
 
 pytestmark = pytest.mark.lab
 
-REPO = Path(__file__).resolve().parents[2]
 # The check module (one self-contained file, standard library only) holds the SIP client.
-CHECK_MODULE = REPO / "roles" / "connection_check" / "library" / "confprov_check.py"
+CHECK_MODULE = paths.modules_path() / "confprov_check.py"
 CLIENT_PACKAGE = "baresip-core"
 CLIENT_VERSION = "1.0.0-4+b3"  # the baresip profile's default_version (confprov.yml pins none)
 

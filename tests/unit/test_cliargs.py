@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import argparse
 import ast
+import importlib.metadata
 import io
 import json
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -37,7 +37,7 @@ def test_version_prints_the_package_version():
     proc = subprocess.run(
         [sys.executable, "-m", "confprov", "--version"], capture_output=True, text=True
     )
-    version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    version = importlib.metadata.version("confprov")  # hatch reads confprov/__init__.py
     assert proc.returncode == 0
     assert proc.stdout.strip() == f"confprov {version}"
 

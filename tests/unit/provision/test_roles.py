@@ -152,7 +152,7 @@ def test_survey_file_is_written_once_and_unchanged_after(tmp_path: Path) -> None
     playbook = tmp_path / "save.yml"
     folder = tmp_path / "survey"
     task = {
-        "site_survey_save": {
+        "confprov.core.site_survey_save": {
             "dir": str(folder),
             "name": "{{ inventory_hostname }}",
             "data": {"site": "yen-tap.cam-khe", "site_name": "UBND xã Yên Tập", "cameras": []},
@@ -164,7 +164,7 @@ def test_survey_file_is_written_once_and_unchanged_after(tmp_path: Path) -> None
     )
     env = {
         **os.environ,
-        "ANSIBLE_ACTION_PLUGINS": str(paths.roles_path() / "site_survey" / "action_plugins"),
+        "ANSIBLE_COLLECTIONS_PATH": str(paths.collections_path()),
         "ANSIBLE_NOCOLOR": "1",
     }
     argv = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c",

@@ -13,8 +13,7 @@ from types import ModuleType
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
-ROLE = REPO / "roles" / "connection_check"
+from confprov import paths
 
 
 def _load(name: str, path: Path) -> ModuleType:
@@ -28,7 +27,7 @@ def _load(name: str, path: Path) -> ModuleType:
 
 @pytest.fixture(scope="session")
 def check_module() -> ModuleType:
-    return _load("confprov_check", ROLE / "library" / "confprov_check.py")
+    return _load("confprov_check", paths.modules_path() / "confprov_check.py")
 
 
 @pytest.fixture(scope="session")

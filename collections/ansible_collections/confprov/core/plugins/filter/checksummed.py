@@ -10,6 +10,7 @@ from ansible.errors import AnsibleFilterError
 DOCUMENTATION = r"""
 name: checksummed
 short_description: Replace each wanted file's content by its SHA-256
+version_added: "0.1.0"
 description:
   - Takes the files a role writes (C(path), C(content), C(mode), optional C(owner)) and returns
     them with C(sha256) in place of C(content) (and without C(secret)), so a state read sends

@@ -9,6 +9,7 @@ from ansible.errors import AnsibleFilterError
 DOCUMENTATION = r"""
 name: router_targets
 short_description: Build router_config's O(routers) list from the play's hosts
+version_added: "0.1.0"
 description:
   - For each host, the values router_config needs (address, platform, site name, WAN interface
     and gateway, credentials from the vault).
@@ -44,17 +45,28 @@ options:
   password:
     description: The password of a router in O(routers) without its own in O(passwords).
     type: str
+requirements:
+  - confprov (the Python package, on the controller; the filter adapts confprov.routers.targets)
 """
 
 EXAMPLES = r"""
-routers: "{{ ansible_play_hosts | confprov.core.router_targets(hostvars) }}"
+- name: Configure the play's routers, read from each host's variables
+  confprov.core.router_config:
+    routers: "{{ ansible_play_hosts | confprov.core.router_targets(hostvars) }}"
+    conference: "{{ confprov_conference }}"
+    workspace: "{{ confprov_workspace }}"
+  run_once: true
 
-# With confprov's rendered inventory: one map instead of every host's variables
-routers: >-
-  {{ ansible_play_hosts | confprov.core.router_targets(hostvars,
-       routers=confprov_routers, username=confprov_router_username,
-       passwords=confprov_router_passwords,
-       password=confprov_router_default_password | default(none)) }}
+- name: With confprov's rendered inventory, one map instead of every host's variables
+  confprov.core.router_config:
+    routers: >-
+      {{ ansible_play_hosts | confprov.core.router_targets(hostvars,
+           routers=confprov_routers, username=confprov_router_username,
+           passwords=confprov_router_passwords,
+           password=confprov_router_default_password | default(none)) }}
+    conference: "{{ confprov_conference }}"
+    workspace: "{{ confprov_workspace }}"
+  run_once: true
 """
 
 RETURN = r"""

@@ -10,6 +10,7 @@ from ansible.errors import AnsibleFilterError
 DOCUMENTATION = r"""
 name: survey_records
 short_description: The site_survey role's records (host, site, site name, survey) of some hosts
+version_added: "0.1.0"
 description:
   - For each host, reads its site (C(confprov_site)), Vietnamese site name (C(confprov_site_name))
     and the C(survey) of the result it registered under O(result) (a confprov.core.endpoint_state

@@ -7,6 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: registry
 short_description: The sites of a confprov workspace as an inventory
+version_added: "0.1.0"
 description:
   - Reads a confprov workspace (C(confprov.yml) and its site registry, C(sites.csv) or
     C(sites.yml)), validates it exactly as C(confprov check) does, and yields the same hosts,
@@ -26,6 +27,8 @@ options:
       - The confprov workspace folder. Relative paths are relative to this file's folder.
       - Defaults to the folder holding this file. C(~) is expanded.
     type: str
+requirements:
+  - confprov (the Python package, where the plugin runs; in AWX the execution environment)
 """
 
 EXAMPLES = r"""

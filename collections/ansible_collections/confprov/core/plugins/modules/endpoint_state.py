@@ -12,6 +12,7 @@ DOCUMENTATION = r"""
 ---
 module: endpoint_state
 short_description: Compare endpoint packages, files and folders with wanted states; survey the room
+version_added: "0.1.0"
 description:
   - One call reads every package version, file checksum, mode and owner that one or more roles
     manage (one I(section) per role) and, when asked, the room survey (CPU, memory, disk, OS,

@@ -1,0 +1,1 @@
+../../../../../../../confprov/verify/reflector.py

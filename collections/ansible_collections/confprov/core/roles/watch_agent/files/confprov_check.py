@@ -1,0 +1,1 @@
+../../../plugins/modules/confprov_check.py

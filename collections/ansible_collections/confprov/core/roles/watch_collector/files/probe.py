@@ -1,0 +1,1 @@
+../../../../../../../confprov/watch/probe.py

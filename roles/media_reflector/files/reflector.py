@@ -1,1 +1,0 @@
-../../../confprov/verify/reflector.py

@@ -1,1 +1,0 @@
-../../connection_check/library/confprov_check.py

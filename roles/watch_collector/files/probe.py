@@ -1,1 +1,0 @@
-../../../confprov/watch/probe.py
