@@ -33,6 +33,7 @@ def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "all:\n  hosts:\n"
         f"    good: {LOCAL}\n    steady: {LOCAL}\n    bad: {LOCAL}\n"
         f"    gone: {{ansible_host: gone.invalid, ansible_ssh_executable: {UNREACHABLE}}}\n"
+        f"  vars: {{confprov_vault_file: {ws / 'vault.yml'}}}\n"
     )
     vault.write_password_file(ws / ".vault-pass", VAULT_PASSWORD)
     (ws / "vault.yml").write_text(
