@@ -13,7 +13,8 @@ password file:
 - **vars_files**: the same play loading the vault with ``vars_files`` as confprov's plays now do,
   plus verify.yml's verdict play switched off as ``confprov verify`` switches it off.
 
-The report gives medians and the ratio of the two.
+The report gives medians of wall time and of CPU time (user + system of ansible-playbook and its
+workers: steadier than wall time on a shared machine) and the ratios of the two variants.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -77,23 +79,35 @@ def main() -> int:
         }
         env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORKS": "50"}
         times: dict[str, list[float]] = {name: [] for name in books}
+        cpu: dict[str, list[float]] = {name: [] for name in books}
         order = list(books)
         for run in range(args.runs):
             for name in order[run % 2 :] + order[: run % 2]:
                 argv = [str(BIN / "ansible-playbook"), "-i", str(ws / "inventory"),
                         "--vault-password-file", str(ws / ".vault-pass"), *extra[name],
                         str(books[name])]  # fmt: skip
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 started = time.perf_counter()
                 proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
                 times[name].append(time.perf_counter() - started)
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu[name].append(
+                    after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+                )
                 if proc.returncode != 0:
                     print(proc.stdout[-2000:], proc.stderr, file=sys.stderr)
                     return 1
     med = {name: statistics.median(values) for name, values in times.items()}
+    med_cpu = {name: statistics.median(values) for name, values in cpu.items()}
     print(f"machine: {platform.node()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
     for name, values in times.items():
-        print(f"{name:<11} median {med[name]:.2f} s  runs {', '.join(f'{v:.2f}' for v in values)}")
-    print(f"ratio vars_files / extra-vars: {med['vars_files'] / med['extra-vars']:.3f}")
+        runs = ", ".join(f"{v:.2f}" for v in values)
+        print(f"{name:<11} wall median {med[name]:.2f} s (runs {runs}); "
+              f"CPU median {med_cpu[name]:.2f} s")  # fmt: skip
+    print(
+        f"ratio vars_files / extra-vars: wall {med['vars_files'] / med['extra-vars']:.3f}, "
+        f"CPU {med_cpu['vars_files'] / med_cpu['extra-vars']:.3f}"
+    )
     return 0
 
 
