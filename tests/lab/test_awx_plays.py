@@ -27,7 +27,7 @@ from confprov.lab.system import lab_unavailable
 if (_reason := lab_unavailable()) is not None:
     pytest.skip(_reason, allow_module_level=True)
 
-from tests.lab.test_verify import conference_route, fault, prepared  # noqa: E402, F401
+from tests.lab.test_verify import conference_route, fault, prepared  # noqa: F401
 
 pytestmark = pytest.mark.lab
 

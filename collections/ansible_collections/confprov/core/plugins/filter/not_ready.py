@@ -14,10 +14,12 @@ description:
     workspace's thresholds (C(confprov_thresholds)) exactly as C(confprov verify) does; the
     verdicts come from confprov's one judge (C(confprov.verify.evaluate)), never from a second
     copy of the rules here.
-  - Returns one line per failing check (the check's name and its reason); an empty list means the endpoint is
-    ready. playbooks/verify.yml fails each endpoint that is not ready with it, so the job's
-    status (AWX, or plain C(ansible-playbook)'s exit code) means readiness.
-  - Needs the C(confprov) Python package where the play runs (the execution environment has it).
+  - Returns one line per failing check (the check's name and its reason); an empty list
+    means the endpoint is ready. playbooks/verify.yml fails each endpoint that is not ready
+    with it, so the job's status (AWX, or plain C(ansible-playbook)'s exit code) means
+    readiness.
+  - Needs the C(confprov) Python package where the play runs (the execution environment
+    has it).
 positional: _input, host, thresholds
 options:
   _input:
