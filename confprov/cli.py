@@ -63,10 +63,13 @@ def _cmd_inventory(args: argparse.Namespace) -> int:
 
 
 def _cmd_export_vars(args: argparse.Namespace) -> int:
-    from confprov.playvars import VARS_FILE, export_vars, write
+    from confprov.playvars import VARS_FILE, export_vars, write, write_source
 
     workspace = resolve_workspace(args)
     exported = export_vars(workspace)
+    source = write_source(workspace)
+    if source is not None and not args.quiet:  # on stderr: stdout may carry the variables
+        print(f"inventory source: {source} (the confprov.core.registry plugin)", file=sys.stderr)
     if str(args.out) == "-":
         sys.stdout.write(exported.text())
     else:
@@ -119,7 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write the variables provision, verify, routers and watch deploy compute "
         "for their plays into one YAML file (default WS/play-vars.yml; '-' for stdout), so "
         "the plays run without confprov: ansible-playbook -e @FILE, or an AWX job template's "
-        "variables (docs/awx.md). No secret is written: the plays load the vault themselves.",
+        "variables (docs/awx.md); and, when absent, WS/sites.confprov.yml, the inventory "
+        "source for the confprov.core.registry plugin. No secret is written: the plays load "
+        "the vault themselves.",
     )
     workspace_arg(p)
     p.add_argument("--out", help="the file to write (default WS/play-vars.yml; - for stdout)")

@@ -24,6 +24,15 @@ from confprov import safefile
 from confprov.exceptions import ConfprovError
 
 VARS_FILE = "play-vars.yml"
+# The workspace's inventory source for the confprov.core.registry plugin (AWX's inventory source,
+# `ansible-playbook -i`): the plugin reads the folder holding it.
+SOURCE_FILE = "sites.confprov.yml"
+SOURCE_TEXT = """\
+# The sites of this workspace as an Ansible inventory, read from the registry by confprov's
+# inventory plugin (AWX: an inventory source from the Project; plain Ansible: -i THIS_FILE).
+# Written by `confprov export-vars` when absent; yours to keep.
+plugin: confprov.core.registry
+"""
 PLAYS = ("provision.yml", "verify.yml", "routers.yml", "watch.yml")
 _HEADER = """\
 # The variables confprov's commands compute for its plays ({plays}),
@@ -98,3 +107,13 @@ def export_vars(workspace: Path) -> Exported:
 def write(exported: Exported, target: Path) -> None:
     """The file, whole or not at all (never through a link planted at its path)."""
     safefile.replace(target, exported.text(target.name))
+
+
+def write_source(workspace: Path) -> Path | None:
+    """The workspace's inventory plugin file, when it has none (an existing one is kept: it may
+    be the operator's own); the path written, else None."""
+    path = workspace / SOURCE_FILE
+    if path.exists() or path.is_symlink():
+        return None
+    safefile.create(path, SOURCE_TEXT.encode())
+    return path

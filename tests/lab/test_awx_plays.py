@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pexpect
@@ -23,6 +24,7 @@ from confprov import paths, vault
 from confprov.cli import main
 from confprov.inventory import group_name
 from confprov.lab.system import lab_unavailable
+from confprov.playvars import SOURCE_FILE
 
 if (_reason := lab_unavailable()) is not None:
     pytest.skip(_reason, allow_module_level=True)
@@ -41,10 +43,10 @@ class Job:
     def __init__(self, lab, folder: Path) -> None:
         self.lab = lab
         self.folder = folder
-        self.source = folder / "lab.confprov.yml"
-        self.source.write_text(f"plugin: confprov.core.registry\nworkspace: {lab.workspace}\n")
         self.vars = folder / "play-vars.yml"
         assert main(["export-vars", "-w", str(lab.workspace), "--out", str(self.vars)]) == 0
+        self.source = lab.workspace / SOURCE_FILE  # the workspace's own, written by export-vars
+        assert "plugin: confprov.core.registry" in self.source.read_text()
         self.password = vault.read_password(lab.workspace)
         self.pass_file = folder / "vault-pass"
         fd = os.open(self.pass_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -88,8 +90,10 @@ class Job:
 
 
 @pytest.fixture(scope="module")
-def job(lab, tmp_path_factory) -> Job:
-    return Job(lab, tmp_path_factory.mktemp("awx"))
+def job(lab, tmp_path_factory) -> Iterator[Job]:
+    made = Job(lab, tmp_path_factory.mktemp("awx"))
+    yield made
+    made.source.unlink()  # the shared lab's workspace as it was
 
 
 def test_verify_job_fails_exactly_when_the_site_is_not_ready(lab, prepared, job, tmp_path):  # noqa: F811

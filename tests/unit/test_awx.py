@@ -249,6 +249,12 @@ def test_export_vars_writes_the_plays_variables_and_no_secret(
     assert values and not any(v in text for v in values)
     assert vault.read_password(ws) not in text and key not in text
     assert not any(name.startswith("vault_") for name in data)
+    # The workspace's inventory source for the plugin, written once, then left as it is.
+    source = ws / "sites.confprov.yml"
+    assert yaml.safe_load(source.read_text()) == {"plugin": "confprov.core.registry"}
+    source.write_text("plugin: confprov.core.registry\nworkspace: .\n")
+    assert main(["export-vars", "-w", str(ws)]) == 0
+    assert "workspace: ." in source.read_text()
 
 
 def test_export_vars_to_stdout_and_bad_workspace(
