@@ -272,9 +272,11 @@ def test_export_vars_to_stdout_and_bad_workspace(
 def test_commands_pass_what_export_vars_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """One place: `confprov verify` and `watch deploy` hand their plays the very variables
-    export-vars writes (plus only what belongs to the one run)."""
+    """One place: `confprov verify`, `watch deploy` and `routers push` hand their plays the
+    very variables export-vars writes (plus only what belongs to the one run)."""
+    from confprov import runner
     from confprov.playvars import export_vars
+    from confprov.routers import run as routers_run
     from confprov.verify import run as verify_run
     from confprov.watch import deploy as watch_deploy
 
@@ -292,13 +294,19 @@ def test_commands_pass_what_export_vars_writes(
     monkeypatch.setattr(verify_run, "run_playbook", capture)
     monkeypatch.setattr(verify_run, "router_verdicts", lambda *_: {})
     monkeypatch.setattr(watch_deploy, "run_playbook", capture)
+    monkeypatch.setattr(runner, "run_playbook", capture)  # routers call it through the module
     for call in (
         lambda: verify_run.verify(ws, check_routers=False),
         lambda: watch_deploy.deploy(ws),
+        lambda: routers_run.run_routers(ws, "push"),
     ):
         with pytest.raises(Stop):
             call()
     assert passed["verify.yml"].pop(verify_run.FAIL_NOT_READY) is False  # the CLI judges itself
+    # What one push alone has: its action, and its stop, progress and session-log paths.
+    one_run = {"action", "backup", "stop_file", "progress_file", "session_log_dir"}
+    for name in one_run:
+        passed["routers.yml"].pop(f"router_config_{name}")
     for playbook, given in passed.items():
         assert given and all(exported[k] == v for k, v in given.items()), playbook
 
