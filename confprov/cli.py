@@ -62,6 +62,25 @@ def _cmd_inventory(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export_vars(args: argparse.Namespace) -> int:
+    from confprov.playvars import VARS_FILE, export_vars, write, write_source
+
+    workspace = resolve_workspace(args)
+    exported = export_vars(workspace)
+    source = write_source(workspace)
+    if source is not None and not args.quiet:  # on stderr: stdout may carry the variables
+        print(f"inventory source: {source} (the confprov.core.registry plugin)", file=sys.stderr)
+    if str(args.out) == "-":
+        sys.stdout.write(exported.text())
+    else:
+        target = Path(args.out) if args.out else workspace / VARS_FILE
+        write(exported, target)
+        say(args, f"play variables: {target} ({len(exported.variables)} variables)")
+    for note in exported.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from confprov.demo import default_out, run_demo
 
@@ -96,6 +115,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("inventory", help="render the Ansible inventory into the workspace")
     workspace_arg(p)
     p.set_defaults(func=_cmd_inventory)
+
+    p = sub.add_parser(
+        "export-vars",
+        help="write the variables confprov gives its plays, for AWX or plain ansible-playbook",
+        description="Write the variables provision, verify, routers and watch deploy compute "
+        "for their plays into one YAML file (default WS/play-vars.yml; '-' for stdout), so "
+        "the plays run without confprov: ansible-playbook -e @FILE, or an AWX job template's "
+        "variables (docs/awx.md); and, when absent, WS/sites.confprov.yml, the inventory "
+        "source for the confprov.core.registry plugin. No secret is written: the plays load "
+        "the vault themselves.",
+    )
+    workspace_arg(p)
+    p.add_argument("--out", help="the file to write (default WS/play-vars.yml; - for stdout)")
+    p.set_defaults(func=_cmd_export_vars)
 
     p = sub.add_parser("demo", help="the whole flow rehearsed on a fresh lab (root)")
     p.add_argument("--sites", type=int, default=5, help="sites in the demo province (default 5)")

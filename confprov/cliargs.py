@@ -44,6 +44,7 @@ EXAMPLES = {
     "check": "confprov check -w phu-tho",
     "inventory": "confprov inventory -w phu-tho",
     "demo": "confprov demo --sites 5 -w demo-ws",
+    "export-vars": "confprov export-vars -w phu-tho --out play-vars.yml",
     "lab up": "confprov lab up --name lab1 --sites 3 -w lab1-ws",
     "lab status": "confprov lab status",
     "lab down": "confprov lab down --name lab1",

@@ -30,6 +30,7 @@ from confprov import domain, safefile
 from confprov.config import Config
 from confprov.exceptions import ConfprovError, InputError, Problem
 from confprov.registry import Registry, Site
+from confprov.vault import VAULT_FILE
 from confprov.windows import connection_vars, connections
 
 INVENTORY_DIR = "inventory"
@@ -210,7 +211,11 @@ def iter_files(
     )
     yield (
         "group_vars/all.yml",
-        _ENV.get_template("all.yml.j2").render(workspace=str(workspace), config=config.as_vars()),
+        _ENV.get_template("all.yml.j2").render(
+            workspace=str(workspace),
+            vault_file=str(workspace / VAULT_FILE),
+            config=config.as_vars(),
+        ),
     )
     routers = [s for s in registry.sites if s.router]
     for group in ("endpoints", "routers", "conference"):

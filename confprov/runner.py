@@ -2,8 +2,8 @@
 
 Events arrive through ansible-runner's callbacks (never by parsing stdout) and feed both the
 progress display and the result. Secrets never touch a run folder: the vault is read by Ansible
-itself from the workspace (``-e @vault.yml``), its password through a vault client script that
-answers Ansible's prompt (never an argument, an environment variable or a file), and
+itself from the workspace (each play's ``vars_files``, as under AWX), its password answering
+Ansible's prompt (never an argument, an environment variable or a file), and
 ``suppress_env_files`` keeps ansible-runner's own env/ files off the disk.
 """
 
@@ -398,7 +398,9 @@ def run_playbook(
     passwords: dict[str, str] = {}
     vault_path = vault.check_vault(workspace)  # refused before any run folder is made
     if vault_path is not None:
-        cmdline += ["--ask-vault-password", "-e", f"@{vault_path}"]
+        # The plays load the vault themselves (vars_files: confprov_vault_file, default the
+        # workspace's vault.yml), so an AWX Vault credential decrypts it; here only its password.
+        cmdline.append("--ask-vault-password")
         password = vault.read_password(workspace)
         vault.decrypt(vault_path, password)  # a wrong password is bad input, said before the run
         passwords[_VAULT_PROMPT] = password

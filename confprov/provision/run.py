@@ -215,6 +215,35 @@ def play_vars(workspace: Path, profile: Profile) -> dict[str, Any]:
     }
 
 
+def export_vars(workspace: Path, loaded: Loaded) -> tuple[dict[str, Any], list[str]]:
+    """provision.yml's variables for a run without confprov (AWX, plain ansible-playbook), with
+    notes on what such a run still needs. The same play_vars as a run's; no mirror is served
+    (nothing here serves one): endpoints take confprov.yml's package_source.url."""
+    config = loaded.config
+    profile = load_profile(config.client.profile, config=str(loaded.workspace / "confprov.yml"))
+    notes: list[str] = []
+    out: dict[str, Any] = {"confprov_mirror_urls": {}}
+    if mirror.read_manifest(workspace) is None:
+        out["confprov_client_profile"] = profile.as_vars()
+        notes.append(
+            "provision: no mirror in the workspace yet (its signing key and release are "
+            "needed): run `confprov mirror`, then export-vars again"
+        )
+    else:
+        out.update(play_vars(workspace, profile))
+    if not config.package_source.url:
+        notes.append(
+            "provision: confprov.yml package_source.url is empty: serve the workspace's "
+            f"{mirror.MIRROR_DIR}/ folder on a web server the endpoints reach and set it"
+        )
+    if any(site.endpoint_os == "windows" for site in loaded.registry.sites):
+        try:
+            out.update(winprov.plan(workspace, config).play_vars({}))
+        except InputError as exc:  # what `provision` would refuse: said, the rest exported
+            notes.extend(f"provision: Windows endpoints left out: {p}" for p in exc.problems)
+    return out, notes
+
+
 @contextlib.contextmanager
 def served_windows(
     workspace: Path,

@@ -135,6 +135,19 @@ def _rewrite_summary(result: runner.RunResult, routers: dict[str, RouterResult])
     )
 
 
+def play_vars(settings: Settings) -> dict[str, Any]:
+    """The router_config role's settings as the variables of playbooks/routers.yml: what
+    ``routers push|plan|rollback`` passes and ``confprov export-vars`` writes (one place). The
+    action is not among them: a job says it (``router_config_action``; plan: check mode)."""
+    extra: dict[str, Any] = {
+        ROLE_PREFIX + name: list(value) if isinstance(value, tuple) else value
+        for name in SHARED
+        for value in [getattr(settings, name)]
+    }
+    extra["router_config_extra_config"] = dict(settings.extra_config)
+    return extra
+
+
 def run_routers(
     workspace: Path,
     action: str,
@@ -168,17 +181,12 @@ def run_routers(
     render_workspace_inventory(workspace)
     runs = safefile.real_dir(workspace, runner.RUNS_DIR)  # never through a link
     sessions = Path(tempfile.mkdtemp(prefix=".sessions-", dir=runs))
-    extra: dict[str, Any] = {
-        ROLE_PREFIX + name: list(value) if isinstance(value, tuple) else value
-        for name in SHARED
-        for value in [getattr(settings, name)]
-    }
+    extra = play_vars(settings)
     extra.update(
         {
             "router_config_action": action,
             "router_config_backup": backup,
             "router_config_session_log_dir": str(sessions) if settings.session_logs else "",
-            "router_config_extra_config": dict(settings.extra_config),
         }
     )
     stop_file = sessions / STOP_FILE

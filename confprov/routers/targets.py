@@ -102,7 +102,11 @@ def build(
             )
         )
     if credentials and username is None and any(h in sites for h in hosts):
-        problems.insert(0, "no router username: set vault_router_username in the vault")
+        problems.insert(
+            0,
+            "no router username: set vault_router_username in the vault (or, for a play "
+            "without it, ansible_user or ANSIBLE_NET_USERNAME: AWX Machine/Network credential)",
+        )
     if problems:
         raise TargetProblems(problems, without)
     return out

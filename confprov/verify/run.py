@@ -32,6 +32,8 @@ from confprov.verify.evaluate import (
 PLAYBOOK = "verify.yml"
 MODULE = "confprov_check"
 DEFAULT_FORKS = 50
+# verify.yml fails every endpoint that is not ready (a job's status is readiness) unless false.
+FAIL_NOT_READY = "confprov_verify_fail_not_ready"
 
 
 @dataclass
@@ -80,6 +82,21 @@ def client_vars(config: Config) -> dict[str, str]:
         "connection_check_client_version": config.client.version or profile.default_version,
         "connection_check_client_config": f"~/{accounts}" if accounts else "",
     }
+
+
+def windows_findings(workspace: Path, config: Config, sites: Sequence[Site]) -> win.Findings:
+    """What a run knows of Windows endpoints before it starts: the pinned MSI, when any of
+    ``sites`` has Windows endpoints."""
+    if any(s.endpoint_os == "windows" for s in sites):
+        return win.pinned(workspace, config)
+    return win.Findings()
+
+
+def play_vars(config: Config, windows: win.Findings) -> dict[str, Any]:
+    """The variables of playbooks/verify.yml: what ``confprov verify`` passes and ``confprov
+    export-vars`` writes (one place): the client's package, pinned version and account file,
+    and the pinned Windows MSI."""
+    return {**client_vars(config), **windows.pinned}
 
 
 def module_results(run: RunResult) -> dict[str, dict[str, Any]]:
@@ -200,11 +217,7 @@ def verify(
     started = store.now()
     render_workspace_inventory(workspace)
     hosts = [h for s in sites for h in s.endpoint_hosts]
-    windows = (
-        win.pinned(workspace, loaded.config)
-        if any(s.endpoint_os == "windows" for s in sites)
-        else win.Findings()
-    )
+    windows = windows_findings(workspace, loaded.config, sites)
     run = None
     modules: dict[str, dict[str, Any]] = {}
     router_hosts = [s.router_host for s in sites if s.router_host] if check_routers else []
@@ -218,7 +231,8 @@ def verify(
                 action="verify",
                 limit=hosts,
                 forks=max(1, parallel),
-                extra_vars={**client_vars(loaded.config), **windows.pinned},
+                # confprov judges on the controller (below): the play's own verdict is off.
+                extra_vars={**play_vars(loaded.config, windows), FAIL_NOT_READY: False},
                 on_progress=on_progress,
                 total=len(hosts),
             )

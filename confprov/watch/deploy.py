@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from confprov.config import Config
 from confprov.runner import ProgressCallback, RunResult, run_playbook
@@ -37,6 +38,15 @@ def client_process(config: Config) -> str:
     return Path(load_profile(config.client.profile).binary).name
 
 
+def play_vars(config: Config) -> dict[str, Any]:
+    """The variables of playbooks/watch.yml: what ``watch deploy`` passes and ``confprov
+    export-vars`` writes (one place). The key is not among them: the play reads watch.key."""
+    return {
+        "confprov_watch": asdict(config.watch),
+        "confprov_watch_client_process": client_process(config),
+    }
+
+
 def deploy(
     workspace: Path,
     *,
@@ -49,15 +59,11 @@ def deploy(
     config = load(workspace).config
     ensure_key(workspace)
     render_workspace_inventory(workspace)
-    extra = {
-        "confprov_watch": asdict(config.watch),
-        "confprov_watch_client_process": client_process(config),
-    }
     return run_playbook(
         workspace,
         PLAYBOOK,
         action="watch-deploy",
         limit=limit,
-        extra_vars=extra,
+        extra_vars=play_vars(config),
         on_progress=on_progress,
     )

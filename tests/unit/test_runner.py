@@ -33,6 +33,7 @@ def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "all:\n  hosts:\n"
         f"    good: {LOCAL}\n    steady: {LOCAL}\n    bad: {LOCAL}\n"
         f"    gone: {{ansible_host: gone.invalid, ansible_ssh_executable: {UNREACHABLE}}}\n"
+        f"  vars: {{confprov_vault_file: {ws / 'vault.yml'}}}\n"
     )
     vault.write_password_file(ws / ".vault-pass", VAULT_PASSWORD)
     (ws / "vault.yml").write_text(
@@ -84,6 +85,9 @@ def test_no_secret_in_the_run_folder(ws: Path, monkeypatch: pytest.MonkeyPatch) 
     assert found.stdout == "", f"secret written to {found.stdout}"
     command = json.loads((result.run_dir / "artifacts" / "ansible" / "command").read_text())
     assert vault.PASSWORD_ENV not in command["env"]
+    # The play loads the vault (vars_files, as under AWX): the runner does not load it again.
+    assert "--ask-vault-password" in command["command"]
+    assert not any("vault.yml" in arg for arg in command["command"])
     assert os.environ[vault.PASSWORD_ENV] == VAULT_PASSWORD  # restored for the caller
 
 
