@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from confprov import nodes as execution
 from confprov import runner
 from confprov.config import Config
 from confprov.exceptions import ConfprovError, InputError, Problem
@@ -188,6 +189,7 @@ def verify(
     max_probes: int | None = None,
     check_routers: bool = True,
     on_progress: ProgressCallback | None = None,
+    nodes: Path | None = None,
 ) -> Outcome:
     """Verify the chosen sites; runner.NothingToRetry when --failed-only finds no site left
     to recheck."""
@@ -200,6 +202,7 @@ def verify(
     started = store.now()
     render_workspace_inventory(workspace)
     hosts = [h for s in sites for h in s.endpoint_hosts]
+    spread = execution.spread_for(workspace, nodes, loaded.config, loaded.registry, hosts)
     windows = (
         win.pinned(workspace, loaded.config)
         if any(s.endpoint_os == "windows" for s in sites)
@@ -221,6 +224,7 @@ def verify(
                 extra_vars={**client_vars(loaded.config), **windows.pinned},
                 on_progress=on_progress,
                 total=len(hosts),
+                spread=spread,
             )
             modules = module_results(run)
         routers = routers_future.result()
