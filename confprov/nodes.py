@@ -112,7 +112,9 @@ def parse(data: Any, lines: Mapping[str, int], path: Path) -> Nodes:
     problems: list[Problem] = []
 
     def bad(key: str, message: str) -> None:
-        problems.append(Problem(where, lines.get(key), key, message))
+        # a missing field: the line of the node that lacks it
+        line = lines.get(key) or lines.get(key.rsplit(".", 1)[0])
+        problems.append(Problem(where, line, key, message))
 
     prefix = ""
     settings: dict[str, Any] = {}
@@ -322,7 +324,7 @@ def worker_command(node: Node, nodes: Nodes) -> list[str]:
     ]
     if node.key:
         cmd += ["-o", "IdentitiesOnly=yes", "-i", node.key]
-    return [*cmd, "--", node.address, f"{shlex.quote(node.runner)} worker --delete"]
+    return [*cmd, "--", node.address, f"{shlex.quote(node.runner)} worker"]
 
 
 # ----------------------------------------------------------------------------- running

@@ -149,9 +149,7 @@ def _allow_bridged(plan: LabPlan, addresses: list[str]) -> None:
     """
     table, bridge = nft_table(plan.name), plan.bridge
     for way in ("saddr", "daddr"):
-        rule = (
-            f'iifname "{bridge}" oifname "{bridge}" ip {way} {{ {", ".join(addresses)} }} accept'
-        )
+        rule = f'iifname "{bridge}" oifname "{bridge}" ip {way} {{ {", ".join(addresses)} }} accept'
         run_command(["nft", "insert", "rule", "inet", table, "forward", *rule.split()])
 
 

@@ -200,9 +200,9 @@ def verify(
     sites = select_sites(workspace, loaded.registry, failed_only=failed_only, limit=limit)
     scope = "failed-only" if failed_only else "limit" if limit else "all"
     started = store.now()
-    render_workspace_inventory(workspace)
     hosts = [h for s in sites for h in s.endpoint_hosts]
     spread = execution.spread_for(workspace, nodes, loaded.config, loaded.registry, hosts)
+    render_workspace_inventory(workspace)
     windows = (
         win.pinned(workspace, loaded.config)
         if any(s.endpoint_os == "windows" for s in sites)
