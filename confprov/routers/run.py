@@ -123,13 +123,16 @@ def module_results(run_dir: Path) -> dict[str, RouterResult] | None:
 def _spread(workspace: Path, nodes: Path | None, limit: list[str]) -> Any:
     """The execution nodes' spread of the routers this run takes (None: run here)."""
     from confprov import nodes as execution
+    from confprov.config import load_config
     from confprov.routers.targets import router_hosts
     from confprov.workspace import load
 
-    loaded = load(workspace)
-    given = execution.from_workspace(workspace, nodes, loaded.config.execution_nodes)
+    # Only confprov.yml when no --nodes: the local push reads nothing more than before.
+    setting = load_config(workspace).execution_nodes if nodes is None else ""
+    given = execution.from_workspace(workspace, nodes, setting)
     if given is None:
         return None
+    loaded = load(workspace)
     hosts = limit or router_hosts(loaded.registry, [])
     return execution.plan(given, loaded.registry, hosts)
 
