@@ -32,10 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-import yaml
-
 from confprov.exceptions import InputError, Problem
-from confprov.yamlutil import load_with_lines
 
 if TYPE_CHECKING:
     from confprov.runner import RunResult
@@ -92,6 +89,10 @@ class Slice:
 
 def load(path: Path) -> Nodes:
     """Read and check a nodes file: every problem at once (file, line, field; exit 2)."""
+    import yaml  # only when nodes are used: `confprov --help` stays fast
+
+    from confprov.yamlutil import load_with_lines
+
     where = str(path)
     try:
         text = path.read_text(encoding="utf-8")
