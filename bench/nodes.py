@@ -1,6 +1,6 @@
 """Execution nodes: the same work run here vs spread over 3 lab nodes (root).
 
-    sudo .venv/bin/python bench/nodes.py --sites 12 --runs 3 --provision 6
+    sudo .venv/bin/python bench/nodes.py --sites 60 --runs 3 --provision 30
 
 One lab (``--name``, default nbench) of ``--sites`` sites with three execution nodes
 (confprov/lab/execnodes.py: lab hosts that run this machine's ansible-runner through sshd).
@@ -70,7 +70,9 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
                 "ratio": round(t_there / t_here, 2),
                 "exit": [c_here, c_there],
             }
-        confprov(["routers", "push", *base])  # so verify checks a realistic site
+        # so verify checks a realistic site: routes pushed, the media reflector answering
+        confprov(["routers", "push", *base])
+        confprov(["reflector", "--deploy", *base])
         times: dict[str, list[float]] = {"local": [], "spread": []}
         for i in range(args.runs):
             order = ("local", "spread") if i % 2 == 0 else ("spread", "local")
@@ -112,7 +114,7 @@ def main() -> int:
     args = parser.parse_args()
     if 2 * args.provision > args.sites:
         parser.error("--provision takes twice its number of sites: raise --sites")
-    print(json.dumps(bench(args), indent=2))
+    print("RESULT " + json.dumps(bench(args)))
     return 0
 
 
