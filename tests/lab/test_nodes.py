@@ -48,23 +48,24 @@ def nodes_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodesLab]:
         pytest.skip(reason)
     from confprov.lab import execnodes
     from confprov.lab import lab as lab_mod
-    from confprov.lab.plan import generated_sites
     from confprov.lab.state import LabState
 
     remove_stale_session_labs()
     name = session_lab_name("ptx")
     workspace = tmp_path_factory.mktemp("nodes") / "workspace"
-    result = lab_mod.up(name, generated_sites(12), workspace)
     try:
-        nodes_file = execnodes.up(name, 3)
+        argv = ["lab", "up", "--name", name, "--sites", "12", "--exec-nodes", "3"]
+        assert main([*argv, "-w", str(workspace), "-q"]) == 0
         state = LabState(name)
+        plan = state.plan()
+        assert plan is not None
         found = execnodes.lab_nodes(state, 3)
-        logs = {s.slug: state.hosts_dir / s.endpoint_ns / "console.log" for s in result.plan.sites}
+        logs = {s.slug: state.hosts_dir / s.endpoint_ns / "console.log" for s in plan.sites}
         yield NodesLab(
             name,
-            result.workspace,
-            result.plan,
-            nodes_file,
+            workspace,
+            plan,
+            workspace / execnodes.NODES_FILE,
             {n.name: n.address for n in found},
             logs,
         )
