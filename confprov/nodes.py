@@ -397,7 +397,6 @@ def run_attempt(
     nodes: Nodes,
     handler: Callable[[dict[str, Any]], bool],
     hook: EventHook | None = None,
-    command: Sequence[str] | None = None,
 ) -> Attempt:
     """Send ``piece`` to ``node``: transmit → worker (a subprocess) → process into
     ``run_dir/artifacts/<slice>``. The attempt's status is ansible-runner's final one, or
@@ -405,13 +404,14 @@ def run_attempt(
     import ansible_runner
 
     attempt = Attempt(node=node.name)
-    argv = list(command) if command is not None else worker_command(node, nodes)
     proc = subprocess.Popen(
-        argv,
+        worker_command(node, nodes),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        start_new_session=True,  # the operator's Ctrl-C reaches confprov, which stops us
+        # A Ctrl-C at the terminal is confprov's, not the stream's: the slice runs to its end
+        # (routers push stops between routers through its stop file, as here).
+        start_new_session=True,
     )
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     sender = threading.Thread(target=_transmit, args=(job, proc.stdin), daemon=True)
