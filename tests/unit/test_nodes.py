@@ -2,8 +2,9 @@
 spread run through real ansible-runner transmit | worker | process.
 
 The spread runs here start ``ansible-runner worker`` on this machine in place of ``ssh NODE
-ansible-runner worker`` (tests/lab/test_execution_nodes.py runs it over SSH on lab nodes); a "dead node"
-is a transport that reads a little of the payload and exits, as ssh does when its node dies.
+ansible-runner worker`` (tests/lab/test_execution_nodes.py runs it over SSH on lab nodes); a
+"dead node" is a transport that reads a little of the payload and exits, as ssh does when its
+node dies.
 Receptor's binary is not installable here: only the command confprov builds is tested.
 """
 
