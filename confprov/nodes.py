@@ -652,3 +652,16 @@ def spread_for(
 ) -> Spread | None:
     """The spread a command's run takes (None: the local run), checked before anything runs."""
     return plan(from_workspace(workspace, given, config.execution_nodes), registry, hosts)
+
+
+def said(run_dir: Path) -> list[str]:
+    """What a finished run's summary says of its execution nodes (nothing for a local run):
+    for commands whose own report is not runner.RunResult's (verify, routers)."""
+    from confprov import runner
+
+    try:
+        data = json.loads((run_dir / runner.SUMMARY).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    slices = data.get("nodes") if isinstance(data, dict) else None
+    return runner.nodes_lines(slices) if isinstance(slices, list) else []

@@ -99,6 +99,9 @@ class RoutersRun:
                 f"  {r.host}: {left_in(r, self.kind) if not self.plan else r.message}"
                 for r in sorted(self.routers.values(), key=lambda r: r.host)
             )
+        from confprov.nodes import said
+
+        lines.extend(said(self.run_dir))  # execution nodes, re-sent slices
         lines.append(f"run folder: {self.run_dir}")
         return "\n".join(lines)
 

@@ -11,7 +11,7 @@ from confprov import cliargs
 from confprov.cliargs import limit_arg, resolve_workspace, workspace_arg
 from confprov.config import LANGS
 from confprov.exceptions import InputError, Problem
-from confprov.nodes import nodes_arg
+from confprov.nodes import nodes_arg, said
 
 if TYPE_CHECKING:
     from confprov.verify.report import Report
@@ -184,6 +184,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     report = _make_report(workspace, outcome.run.id, args.lang, outcome.run.scope == "all")
     _render(args, report)
     if outcome.run.run_dir:
+        for line in said(Path(outcome.run.run_dir)):  # execution nodes, re-sent slices
+            cliargs.say(args, line)
         cliargs.say(args, f"run folder: {outcome.run.run_dir}")
     return 0 if all(s.ready for s in outcome.sites) else 1
 

@@ -309,6 +309,9 @@ def test_a_slice_whose_node_dies_is_re_sent_once_and_the_summary_says_so(
     assert record["attempts"][0]["status"] == "lost"
     assert "node gone" in record["attempts"][0]["reason"]
     assert "RE-SENT     ansible-n2: node n2 lost it" in spread.summary_text()
+    # verify's and routers' own reports say it from the run folder (nothing for a local run)
+    assert any(line.startswith("  RE-SENT     ansible-n2") for line in nodes.said(spread.run_dir))
+    assert nodes.said(local.run_dir) == []
     assert (spread.run_dir / "nodes" / "ansible-n2.lost-1").is_dir()  # kept for the record
 
 
