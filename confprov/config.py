@@ -165,6 +165,7 @@ class Config:
     registry_sheet: str = ""  # the worksheet of an .xlsx registry; empty: the first
     endpoint_user: str = "conf"
     ssh_private_key: str = ""  # relative to the workspace; empty: the SSH agent's or ssh's default
+    execution_nodes: str = ""  # a nodes file, relative to the workspace (docs/nodes.md)
     media: Media = field(default_factory=Media)
     thresholds: Thresholds = field(default_factory=Thresholds)
     client: Client = field(default_factory=Client)
@@ -202,6 +203,7 @@ _SCALARS = {
     "registry_sheet": str,
     "endpoint_user": str,
     "ssh_private_key": str,
+    "execution_nodes": str,
     "lang": str,
 }
 

@@ -18,10 +18,13 @@ import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from confprov import paths, safefile, vault
 from confprov.exceptions import ConfprovError, InputError, Problem
+
+if TYPE_CHECKING:
+    from confprov.nodes import Spread
 
 RUNS_DIR = "runs"
 SUMMARY = "summary.json"
@@ -137,6 +140,8 @@ class RunResult:
     status: str  # ansible-runner's: successful, failed, timeout, canceled
     rc: int
     hosts: dict[str, HostResult] = field(default_factory=dict)
+    # Spread over execution nodes (confprov.nodes): each slice, its node(s), re-sends.
+    nodes: list[dict[str, Any]] = field(default_factory=list)
 
     def results(
         self, *, actions: Collection[str] = (), role: str | None = None
@@ -163,6 +168,7 @@ class RunResult:
             "status": self.status,
             "rc": self.rc,
             "hosts": {name: asdict(h) for name, h in sorted(self.hosts.items())},
+            **({"nodes": self.nodes} if self.nodes else {}),
         }
 
     def summary_text(self) -> str:
@@ -180,8 +186,27 @@ class RunResult:
             f"  {h.status.upper():<11} {h.host}: {h.failed_task}: {h.message}"
             for h in sorted(self.failed_hosts, key=lambda h: h.host)
         )
+        lines.extend(nodes_lines(self.nodes))
         lines.append(f"run folder: {self.run_dir}")
         return "\n".join(lines)
+
+
+def nodes_lines(slices: list[dict[str, Any]]) -> list[str]:
+    """What a spread run says of its execution nodes: where each slice ran, which was re-sent."""
+    if not slices:
+        return []
+    where = ", ".join(f"{s['slice']} ({len(s['hosts'])} hosts) on {s['node']}" for s in slices)
+    lines = [f"execution nodes: {where}"]
+    for s in slices:
+        lost = [a for a in s["attempts"] if a["status"] == "lost"]
+        for a in lost:
+            tag, fate = ("RE-SENT", f"re-run on {s['node']}")
+            if s["status"] == "lost":
+                tag, fate = ("LOST", "no node left to re-run it")
+            lines.append(
+                f"  {tag:<11} {s['slice']}: node {a['node']} lost it ({a['reason']}); {fate}"
+            )
+    return lines
 
 
 @dataclass(kw_only=True)
@@ -214,7 +239,7 @@ def _message(res: dict[str, Any]) -> str:
     return "failed"
 
 
-class _Collector:
+class Collector:
     """Consumes runner events: per-host outcome, failed task and message, progress."""
 
     def __init__(self, progress: Progress, on_progress: ProgressCallback | None) -> None:
@@ -381,8 +406,11 @@ def run_playbook(
     verbose: bool = False,
     total: int = 0,
     cancel: Callable[[], bool] | None = None,
+    spread: Spread | None = None,
 ) -> RunResult:
     """Run one of confprov's playbooks against the workspace's rendered inventory.
+
+    ``spread``: run it on execution nodes instead (confprov.nodes); None: here, as always.
 
     ``total`` is how many hosts the run covers, for the progress display (0: unknown).
     ``cancel``: asked by ansible-runner while the play runs (true: it kills the play). Given,
@@ -412,24 +440,37 @@ def run_playbook(
     if verbose:
         cmdline.append("-v")
     progress = Progress(total=total)
-    collector = _Collector(progress, on_progress)
+    collector = Collector(progress, on_progress)
     envvars = _environment(workspace, run_dir)
+    job: dict[str, Any] = {
+        "private_data_dir": str(run_dir),
+        "ident": "ansible",
+        "playbook": str(paths.playbook(playbook)),
+        "inventory": str(inventory),
+        "limit": ",".join(limit) if limit else None,
+        "cmdline": shlex.join(cmdline),
+        "envvars": envvars,
+        "extravars": extra_vars or None,
+        "passwords": passwords,
+        "suppress_env_files": True,
+        "quiet": True,
+        "settings": {"suppress_ansible_output": True},
+    }
+    if spread is not None:
+        try:
+            with _without_env(vault.PASSWORD_ENV):
+                from confprov import nodes
+
+                return nodes.run_spread(
+                    action, run_dir, job, spread, progress=progress, on_progress=on_progress
+                )
+        finally:
+            _scrub_environment(run_dir, envvars)
     try:
         with _without_env(vault.PASSWORD_ENV):
             runner = _run(
-                private_data_dir=str(run_dir),
-                ident="ansible",
-                playbook=str(paths.playbook(playbook)),
-                inventory=str(inventory),
-                limit=",".join(limit) if limit else None,
-                cmdline=shlex.join(cmdline),
-                envvars=envvars,
-                extravars=extra_vars or None,
-                passwords=passwords,
-                suppress_env_files=True,
-                quiet=True,
+                **job,
                 event_handler=collector,
-                settings={"suppress_ansible_output": True},
                 **({"cancel_callback": cancel} if cancel is not None else {}),
             )
     finally:
@@ -451,7 +492,7 @@ def _scrub_environment(run_dir: Path, envvars: dict[str, str]) -> None:
     """ansible-runner records the controller's whole environment in ``artifacts/*/command``:
     keep only what confprov itself set (cloud keys, tokens, proxies of the operator's shell are
     none of the run's business and must not sit in a run folder)."""
-    for command in (run_dir / "artifacts").glob("*/command"):
+    for command in (*run_dir.glob("artifacts/*/command"), *run_dir.glob("nodes/*/command")):
         if command.is_symlink() or not command.is_file():
             continue
         try:

@@ -41,12 +41,18 @@ def _cmd_up(args: argparse.Namespace) -> int:
     else:
         result = lab.up(name, specs, args.workspace, progress=_progress)
     t = result.timings
+    nodes = ""
+    if args.exec_nodes > 0:
+        from confprov.lab import execnodes
+
+        nodes_file = execnodes.up(name, args.exec_nodes)
+        nodes = f"execution nodes: {args.exec_nodes} in {nodes_file} (--nodes {nodes_file})\n"
     cliargs.summary(
         args,
         f"lab {name} up: {len(result.plan.sites)} sites, {2 * len(result.plan.sites) + 1} hosts "
         f"in {t['total']:.1f} s (network {t['network']:.1f} s, start {t['start']:.1f} s, "
         f"ready {t['ready']:.1f} s)\n"
-        f"workspace: {result.workspace}\n"
+        f"workspace: {result.workspace}\n{nodes}"
         f"next: confprov provision -w {result.workspace}",
     )
     return 0
@@ -161,6 +167,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     source.add_argument("--example", choices=EXAMPLES, help="a shipped province's sites")
     source.add_argument("--registry", metavar="FILE", help="the sites of a registry file")
+    p.add_argument(
+        "--exec-nodes",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also N execution nodes, written to the workspace's nodes.yml (docs/nodes.md)",
+    )
     workspace_arg(p)
     p.set_defaults(func=_cmd_up)
 

@@ -34,6 +34,7 @@ class HostSpec:
     upper: Path
     log: Path
     router: bool
+    binds: tuple[str, ...] = ()  # extra nspawn --bind/--bind-ro (execution nodes)
 
 
 def nspawn_command(image: Path, host: HostSpec) -> list[str]:
@@ -56,6 +57,7 @@ def nspawn_command(image: Path, host: HostSpec) -> list[str]:
     ]
     if host.router:
         cmd.append(f"--capability={ROUTER_CAPS}")
+    cmd.extend(host.binds)
     return [*cmd, "/bin/sh", "/etc/confprov/boot.sh"]
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from confprov import cliargs
 from confprov.cliargs import limit_arg, resolve_workspace, workspace_arg
+from confprov.nodes import nodes_arg
 
 
 def _out(args: argparse.Namespace) -> Any:
@@ -31,6 +32,7 @@ def _cmd_provision(args: argparse.Namespace) -> int:
             forks=args.forks,
             on_progress=progress,
             say=say,
+            nodes=args.nodes,
         )
     cliargs.emit_json(args, outcome.to_json())
     if cliargs.json_to_stdout(args):
@@ -102,6 +104,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="only the hosts that failed or were unreachable in the last provision run",
     )
     p.add_argument("--forks", type=int, default=20, help="endpoints worked on at once (20)")
+    nodes_arg(p)
     p.add_argument("-q", "--quiet", action="store_true", help="print the summary line only")
     cliargs.json_arg(p)
     p.set_defaults(func=_cmd_provision)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from confprov import nodes as execution
 from confprov import runner
 from confprov.exceptions import InputError, Problem
 from confprov.provision import mirror, survey, targets
@@ -119,6 +120,7 @@ def provision(
     forks: int = 20,
     on_progress: runner.ProgressCallback | None = None,
     say: Callable[[str], None] = lambda _: None,
+    nodes: Path | None = None,
 ) -> ProvisionOutcome:
     if forks < 1:
         raise InputError([Problem("--forks", None, None, "must be 1 or more")])
@@ -149,6 +151,7 @@ def provision(
     if windows is not None:
         say(windows.text())
     every = [*chosen.hosts, *chosen.windows]
+    spread = execution.spread_for(workspace, nodes, loaded.config, loaded.registry, every)
     limit = every if only is not None else list(chosen.groups)
     action = CHECK_ACTION if check else ACTION
     with (
@@ -163,7 +166,7 @@ def provision(
         result = runner.run_playbook(
             workspace, PLAYBOOK, action=action, limit=limit, check=check, forks=forks,
             extra_vars={**extra, "confprov_mirror_urls": urls}, on_progress=on_progress,
-            total=len(chosen.hosts),
+            total=len(chosen.hosts), spread=spread,
         )  # fmt: skip
     surveys = survey.summarise(survey.load(workspace, every))
     outcome = ProvisionOutcome(

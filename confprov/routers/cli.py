@@ -8,6 +8,7 @@ from typing import Any
 
 from confprov import cliargs
 from confprov.cliargs import limit_arg, resolve_workspace, workspace_arg
+from confprov.nodes import nodes_arg
 from confprov.routers.settings import DEFAULTS, MAX_CONNECT_ATTEMPTS
 
 
@@ -84,6 +85,7 @@ def _run(args: argparse.Namespace, action: str, *, plan: bool = False, backup: s
                 backup=backup,
                 settings=settings,
                 on_progress=progress,
+                nodes=getattr(args, "nodes", None),
             )
     except NothingToRetry as nothing:  # said as provision and verify say it (confprov.runner)
         cliargs.emit_json(args, {"routers": {}, "note": str(nothing)})
@@ -246,6 +248,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="back up, apply what is missing, check, save; revert on its own when a check fails",
     )
     _run_options(p)
+    nodes_arg(p)
     p.set_defaults(func=_cmd_push)
 
     p = rsub.add_parser("rollback", help="restore a backup (default: each router's newest)")

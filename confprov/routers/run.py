@@ -99,6 +99,9 @@ class RoutersRun:
                 f"  {r.host}: {left_in(r, self.kind) if not self.plan else r.message}"
                 for r in sorted(self.routers.values(), key=lambda r: r.host)
             )
+        from confprov.nodes import said
+
+        lines.extend(said(self.run_dir))  # execution nodes, re-sent slices
         lines.append(f"run folder: {self.run_dir}")
         return "\n".join(lines)
 
@@ -107,14 +110,34 @@ def module_results(run_dir: Path) -> dict[str, RouterResult] | None:
     """The router_config task's per-router results, from the run's job events (the runner's
     one reader: the task found by the module it ran, never by its display name)."""
     fields = RouterResult.__dataclass_fields__
+    found: dict[str, RouterResult] | None = None
+    # One task in a local run; one per slice when spread over execution nodes (confprov.nodes).
     for task in runner.task_results(run_dir, actions=(MODULE,)):
         routers = task.res.get("routers")
         if isinstance(routers, dict):
-            return {
-                host: RouterResult(**{k: v for k, v in r.items() if k in fields})
+            found = found if found is not None else {}
+            found.update(
+                (host, RouterResult(**{k: v for k, v in r.items() if k in fields}))
                 for host, r in routers.items()
-            }
-    return None
+            )
+    return found
+
+
+def _spread(workspace: Path, nodes: Path | None, limit: list[str]) -> Any:
+    """The execution nodes' spread of the routers this run takes (None: run here)."""
+    from confprov import nodes as execution
+    from confprov.config import load_config
+    from confprov.routers.targets import router_hosts
+    from confprov.workspace import load
+
+    # Only confprov.yml when no --nodes: the local push reads nothing more than before.
+    setting = load_config(workspace).execution_nodes if nodes is None else ""
+    given = execution.from_workspace(workspace, nodes, setting)
+    if given is None:
+        return None
+    loaded = load(workspace)
+    hosts = limit or router_hosts(loaded.registry, [])
+    return execution.plan(given, loaded.registry, hosts)
 
 
 def _rewrite_summary(result: runner.RunResult, routers: dict[str, RouterResult]) -> None:
@@ -158,6 +181,7 @@ def run_routers(
     backup: str = "",
     settings: Settings | None = None,
     on_progress: Callable[[runner.Progress], None] | None = None,
+    nodes: Path | None = None,
 ) -> RoutersRun:
     """Render the inventory, run the play, return every router's result."""
     from confprov.workspace import render_workspace_inventory
@@ -178,6 +202,7 @@ def run_routers(
         limit = router_hosts(load(workspace).registry, limits)
     if retry_failed:  # NothingToRetry (exit 0) when no router failed last time (in the limit)
         limit = runner.retry_limit(workspace, name, limit if limits else None)
+    spread = _spread(workspace, nodes, limit)
     render_workspace_inventory(workspace)
     runs = safefile.real_dir(workspace, runner.RUNS_DIR)  # never through a link
     sessions = Path(tempfile.mkdtemp(prefix=".sessions-", dir=runs))
@@ -207,6 +232,7 @@ def run_routers(
                 diff=True,
                 extra_vars=extra,
                 cancel=lambda: False,  # never killed mid-push: stopped between routers instead
+                spread=spread,
             )
     except BaseException:
         shutil.rmtree(sessions, ignore_errors=True)

@@ -11,6 +11,7 @@ from confprov import cliargs
 from confprov.cliargs import limit_arg, resolve_workspace, workspace_arg
 from confprov.config import LANGS
 from confprov.exceptions import InputError, Problem
+from confprov.nodes import nodes_arg, said
 
 if TYPE_CHECKING:
     from confprov.verify.report import Report
@@ -52,6 +53,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     limit_arg(p)
     p.add_argument("--forks", type=int, default=50, help="parallel hosts (default 50)")
+    nodes_arg(p)
     p.add_argument(
         "--max-probes",
         type=int,
@@ -169,6 +171,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
                 max_probes=args.max_probes,
                 check_routers=not args.no_router_checks,
                 on_progress=progress,
+                nodes=args.nodes,
             )
     except NothingToRetry as nothing:
         cliargs.say(args, str(nothing))
@@ -181,6 +184,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     report = _make_report(workspace, outcome.run.id, args.lang, outcome.run.scope == "all")
     _render(args, report)
     if outcome.run.run_dir:
+        for line in said(Path(outcome.run.run_dir)):  # execution nodes, re-sent slices
+            cliargs.say(args, line)
         cliargs.say(args, f"run folder: {outcome.run.run_dir}")
     return 0 if all(s.ready for s in outcome.sites) else 1
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from confprov import nodes as execution
 from confprov import runner
 from confprov.config import Config
 from confprov.exceptions import ConfprovError, InputError, Problem
@@ -205,6 +206,7 @@ def verify(
     max_probes: int | None = None,
     check_routers: bool = True,
     on_progress: ProgressCallback | None = None,
+    nodes: Path | None = None,
 ) -> Outcome:
     """Verify the chosen sites; runner.NothingToRetry when --failed-only finds no site left
     to recheck."""
@@ -215,8 +217,9 @@ def verify(
     sites = select_sites(workspace, loaded.registry, failed_only=failed_only, limit=limit)
     scope = "failed-only" if failed_only else "limit" if limit else "all"
     started = store.now()
-    render_workspace_inventory(workspace)
     hosts = [h for s in sites for h in s.endpoint_hosts]
+    spread = execution.spread_for(workspace, nodes, loaded.config, loaded.registry, hosts)
+    render_workspace_inventory(workspace)
     windows = windows_findings(workspace, loaded.config, sites)
     run = None
     modules: dict[str, dict[str, Any]] = {}
@@ -235,6 +238,7 @@ def verify(
                 extra_vars={**play_vars(loaded.config, windows), FAIL_NOT_READY: False},
                 on_progress=on_progress,
                 total=len(hosts),
+                spread=spread,
             )
             modules = module_results(run)
         routers = routers_future.result()

@@ -1,0 +1,667 @@
+"""Execution nodes: one run spread over other machines with ansible-runner's remote execution.
+
+This is what AWX does over Receptor, without a scheduler of our own: the selected hosts are cut
+into slices (whole districts/groups by default, ``Site.grouping``; AWX's round-robin as an
+option), each slice is packaged by ``ansible-runner transmit``, run by ``ansible-runner worker``
+on its node (``ssh NODE ansible-runner worker`` with the payload on stdin, the node's host key
+pinned like every lab host's; or ``receptorctl work submit ansible-runner`` when a Receptor
+socket is configured) and streamed back through ``ansible-runner process`` into the run folder,
+one ``artifacts/<slice>/`` per slice, so ``runner.task_results`` and the summary read it as they
+read a local run. A slice whose stream breaks before its final status (the node died, ssh lost
+it) is re-sent once to another node; the summary says so.
+
+Secrets (the vault password, through ansible-runner's ``passwords``) travel inside the payload
+on the worker's stdin, never in a process argument. A node runs the same paths as the
+controller: confprov's Ansible content and the workspace must be at the same place on it (a
+shared file system: plays write survey files and router backups under the workspace).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import re
+import shlex
+import shutil
+import subprocess
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from confprov.exceptions import InputError, Problem
+
+if TYPE_CHECKING:
+    from confprov.runner import RunResult
+
+SLICING = ("group", "round-robin")  # the default first
+DEFAULT_SLICING = SLICING[0]
+UNGROUPED = "province"  # the slice key of sites in no district and no group
+# ansible-runner's final statuses: a slice that ends without one lost its node.
+FINAL = ("successful", "failed", "timeout", "canceled")
+LOST_RC = 4  # ansible-playbook's return code for unreachable hosts
+NODE_FIELDS = ("name", "address", "user", "port", "key", "known_hosts", "runner", "receptor_node")
+FILE_FIELDS = ("nodes", "slicing", "receptor_socket")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
+# A host name or address for ssh; never an option (a leading "-") or a shell word.
+_ADDRESS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.:-]{0,252}$")
+_USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Node:
+    """One execution node: where ``ansible-runner worker`` runs, reached like every lab host."""
+
+    name: str
+    address: str
+    user: str = "root"
+    port: int = 22
+    key: str = ""  # private key file; empty: ssh's default identities
+    known_hosts: str = ""  # the node's pinned host key (required for ssh)
+    runner: str = "ansible-runner"  # the ansible-runner command on the node
+    receptor_node: str = ""  # the Receptor node ID; empty: the name
+
+
+@dataclass(frozen=True, kw_only=True)
+class Nodes:
+    """A nodes file: the nodes, how to slice, and the Receptor socket when one is used."""
+
+    path: Path
+    nodes: tuple[Node, ...]
+    slicing: str = DEFAULT_SLICING
+    receptor_socket: str = ""
+
+
+@dataclass(frozen=True)
+class Slice:
+    """The hosts one node runs; ``name`` is also its ``artifacts/`` folder in the run."""
+
+    name: str
+    node: Node
+    hosts: tuple[str, ...]
+
+
+# ------------------------------------------------------------------------- the nodes file
+
+
+def load(path: Path) -> Nodes:
+    """Read and check a nodes file: every problem at once (file, line, field; exit 2)."""
+    import yaml  # only when nodes are used: `confprov --help` stays fast
+
+    from confprov.yamlutil import load_with_lines
+
+    where = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError([Problem(where, None, None, f"cannot read: {exc.strerror}")]) from None
+    try:
+        data, lines = load_with_lines(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise InputError([Problem(where, line, None, f"not valid YAML: {exc}")]) from None
+    return parse(data, lines, path)
+
+
+def parse(data: Any, lines: Mapping[str, int], path: Path) -> Nodes:
+    """The nodes of ``data`` (a list of nodes, or a mapping with ``nodes:``)."""
+    where = str(path)
+    problems: list[Problem] = []
+
+    def bad(key: str, message: str) -> None:
+        # a missing field: the line of the node that lacks it
+        line = lines.get(key) or lines.get(key.rsplit(".", 1)[0])
+        problems.append(Problem(where, line, key, message))
+
+    prefix = ""
+    settings: dict[str, Any] = {}
+    if isinstance(data, dict):
+        for key in data:
+            if key not in FILE_FIELDS:
+                bad(str(key), f"unknown key (known: {', '.join(FILE_FIELDS)})")
+        settings = data
+        data, prefix = data.get("nodes"), "nodes"
+    if not isinstance(data, list) or not data:
+        raise InputError([Problem(where, lines.get(prefix), prefix or None, _EMPTY)])
+    slicing = settings.get("slicing", DEFAULT_SLICING)
+    if slicing not in SLICING:
+        bad("slicing", f"must be one of {', '.join(SLICING)}, not {slicing!r}")
+    socket = settings.get("receptor_socket", "")
+    if not isinstance(socket, str):
+        bad("receptor_socket", "must be a path (text)")
+        socket = ""
+    nodes = [_node(item, f"{prefix}[{i}]", path, bool(socket), bad) for i, item in enumerate(data)]
+    seen: dict[str, int] = {}
+    for i, node in enumerate(nodes):
+        if node is not None and node.name in seen:
+            bad(f"{prefix}[{i}].name", f"{node.name!r} also names {prefix}[{seen[node.name]}]")
+        elif node is not None:
+            seen[node.name] = i
+    if problems:
+        raise InputError(problems)
+    found = tuple(n for n in nodes if n is not None)
+    return Nodes(path=path, nodes=found, slicing=str(slicing), receptor_socket=socket)
+
+
+_EMPTY = "no execution nodes: a YAML list of nodes (name, address, user, key, known_hosts)"
+
+
+def _node(
+    item: Any, key: str, path: Path, receptor: bool, bad: Callable[[str, str], None]
+) -> Node | None:
+    if not isinstance(item, dict):
+        bad(key, "must be a mapping (name, address, user, key, known_hosts)")
+        return None
+    errors = 0
+
+    def fail(name: str, message: str) -> None:
+        nonlocal errors
+        errors += 1
+        bad(f"{key}.{name}" if name else key, message)
+
+    for name in item:
+        if name not in NODE_FIELDS:
+            fail(str(name), f"unknown key (known: {', '.join(NODE_FIELDS)})")
+    values = _values(item, fail)
+    base = path.parent
+    for name in ("key", "known_hosts"):
+        if name in values:
+            file = (base / values[name]).resolve()
+            values[name] = str(file)
+            if not file.is_file():
+                fail(name, f"no such file: {file}")
+    if not receptor and "known_hosts" not in values:
+        fail("known_hosts", "missing: the node's host key is pinned (StrictHostKeyChecking=yes)")
+    elif not receptor and "address" in values and "known_hosts" in values and not errors:
+        port = values.get("port", 22)
+        if not _pinned(Path(values["known_hosts"]), values["address"], port):
+            fail("known_hosts", f"has no host key for {values['address']}: add the node's key")
+    if errors:
+        return None
+    return Node(**values)
+
+
+def _values(item: Mapping[str, Any], fail: Callable[[str, str], None]) -> dict[str, Any]:
+    """A node's fields of the right type and form (each wrong one said through ``fail``)."""
+    values: dict[str, Any] = {}
+    for name in NODE_FIELDS:
+        if name not in item:
+            continue
+        value = item[name]
+        if name == "port":
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
+                fail(name, "must be a port number 1-65535")
+                continue
+        elif not isinstance(value, str) or not value.strip():
+            fail(name, "must be non-empty text")
+            continue
+        values[name] = value.strip() if isinstance(value, str) else value
+    for name, pattern, what in (
+        ("name", _NAME, "lower-case letters, digits, '.', '_', '-'"),
+        ("address", _ADDRESS, "a host name or IP address"),
+        ("user", _USER, "a login name"),
+    ):
+        if name not in values:
+            if name != "user" and name not in item:
+                fail(name, "missing")
+        elif not pattern.match(values[name]):
+            fail(name, f"{values[name]!r} is not {what}")
+    return values
+
+
+def _pinned(known_hosts: Path, address: str, port: int) -> bool:
+    """Whether ``known_hosts`` names ``address`` (hashed lines are taken on trust: ssh checks)."""
+    want = address if port == 22 else f"[{address}]:{port}"
+    for line in known_hosts.read_text(encoding="utf-8", errors="replace").splitlines():
+        hosts = line.split()[0] if line.strip() and not line.startswith("#") else ""
+        if hosts.startswith("|1|") or want in hosts.split(","):
+            return True
+    return False
+
+
+def from_workspace(workspace: Path, given: Path | None, setting: str) -> Nodes | None:
+    """``--nodes FILE`` wins; else confprov.yml's ``execution_nodes`` (relative to the
+    workspace); neither: None, the local run."""
+    if given is not None:
+        return load(given)
+    if setting:
+        return load(workspace / setting)
+    return None
+
+
+# ------------------------------------------------------------------------------- slicing
+
+
+def host_groups(registry: Any, hosts: Iterable[str]) -> dict[str, str]:
+    """Each host's slice key: its site's ``grouping`` (district, else two-tier group), the
+    registry's one grouping rule; sites in neither share UNGROUPED."""
+    key: dict[str, str] = {}
+    for site in registry.sites:
+        for host in (*site.endpoint_hosts, *((site.router_host,) if site.router else ())):
+            key[host] = site.grouping or UNGROUPED
+    return {host: key.get(host, UNGROUPED) for host in hosts}
+
+
+def make_slices(
+    nodes: Sequence[Node], hosts: Sequence[str], groups: Mapping[str, str], slicing: str
+) -> list[Slice]:
+    """Cut ``hosts`` into at most one slice per node.
+
+    ``group``: whole groups, largest first onto the node with the fewest hosts so far (a
+    district never spans two nodes, so its hosts' shared uplink is one node's concern);
+    ``round-robin``: host i to node i mod n, as AWX's job slicing does.
+    """
+    if slicing not in SLICING:
+        raise ValueError(f"unknown slicing {slicing!r}")
+    share: list[list[str]] = [[] for _ in nodes]
+    if slicing == "round-robin":
+        for i, host in enumerate(hosts):
+            share[i % len(nodes)].append(host)
+    else:
+        members: dict[str, list[str]] = {}
+        for host in hosts:
+            members.setdefault(groups.get(host, UNGROUPED), []).append(host)
+        for _, group in sorted(members.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+            least = min(range(len(nodes)), key=lambda i: (len(share[i]), i))
+            share[least].extend(group)
+    return [
+        Slice(f"ansible-{node.name}", node, tuple(part))
+        for node, part in zip(nodes, share, strict=True)
+        if part
+    ]
+
+
+# ---------------------------------------------------------------------------- transport
+
+
+def worker_command(node: Node, nodes: Nodes) -> list[str]:
+    """The command that runs ``ansible-runner worker`` on ``node``, its payload on stdin.
+
+    Over ssh: batch mode, the node's key pinned (StrictHostKeyChecking=yes against its own
+    known_hosts file, no other), keepalives so a dead node ends the stream. Over Receptor:
+    ``receptorctl work submit`` of the ``ansible-runner`` work type (the node's receptor.conf
+    runs ``ansible-runner worker`` for it), following its output. No secret is an argument.
+    """
+    if nodes.receptor_socket:
+        return [
+            "receptorctl",
+            "--socket",
+            nodes.receptor_socket,
+            "work",
+            "submit",
+            "--node",
+            node.receptor_node or node.name,
+            "--payload",
+            "-",
+            "--follow",
+            "--rm",
+            "ansible-runner",
+        ]
+    cmd = [
+        "ssh",
+        "-T",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        f"UserKnownHostsFile={node.known_hosts}",
+        "-o",
+        "GlobalKnownHostsFile=/dev/null",
+        "-o",
+        "ConnectTimeout=10",
+        "-o",
+        "ServerAliveInterval=5",
+        "-o",
+        "ServerAliveCountMax=3",
+        "-p",
+        str(node.port),
+        "-l",
+        node.user,
+    ]
+    if node.key:
+        cmd += ["-o", "IdentitiesOnly=yes", "-i", node.key]
+    return [*cmd, "--", node.address, f"{shlex.quote(node.runner)} worker"]
+
+
+# ----------------------------------------------------------------------------- running
+
+
+@dataclass
+class Attempt:
+    """One try of a slice on one node, as the summary tells it."""
+
+    node: str
+    status: str = "unstarted"
+    rc: int | None = None
+    events: int = 0
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class SliceRun:
+    slice: Slice
+    attempts: list[Attempt] = field(default_factory=list)
+    status: str = "unstarted"
+    rc: int | None = None
+
+    @property
+    def resent(self) -> bool:
+        return len(self.attempts) > 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "slice": self.slice.name,
+            "node": self.attempts[-1].node if self.attempts else self.slice.node.name,
+            "hosts": list(self.slice.hosts),
+            "status": self.status,
+            "resent": self.resent,
+            "attempts": [a.as_dict() for a in self.attempts],
+        }
+
+
+EventHook = Callable[[Slice, Node, dict[str, Any]], None]
+
+
+def _transmit(kwargs: Mapping[str, Any], sink: IO[bytes]) -> None:
+    """``ansible-runner transmit`` of the job into ``sink`` (the worker's stdin), then close it.
+
+    The private data folder transmitted is an empty one: every path of the job is absolute and
+    the same on the node (see the module's docstring)."""
+    import ansible_runner
+
+    with (
+        tempfile.TemporaryDirectory(prefix="confprov-transmit-") as empty,
+        contextlib.suppress(BrokenPipeError, OSError),
+    ):
+        ansible_runner.run(
+            streamer="transmit", _output=sink, **{**kwargs, "private_data_dir": empty}
+        )
+    with contextlib.suppress(BrokenPipeError, OSError):
+        sink.close()
+
+
+def run_attempt(
+    job: Mapping[str, Any],
+    run_dir: Path,
+    piece: Slice,
+    node: Node,
+    *,
+    nodes: Nodes,
+    handler: Callable[[dict[str, Any]], bool],
+    hook: EventHook | None = None,
+) -> Attempt:
+    """Send ``piece`` to ``node``: transmit → worker (a subprocess) → process into
+    ``run_dir/artifacts/<slice>``. The attempt's status is ansible-runner's final one, or
+    ``lost`` when the stream ended without one."""
+    import ansible_runner
+
+    attempt = Attempt(node=node.name)
+    proc = subprocess.Popen(
+        worker_command(node, nodes),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        # A Ctrl-C at the terminal is confprov's, not the stream's: the slice runs to its end
+        # (routers push stops between routers through its stop file, as here).
+        start_new_session=True,
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    sender = threading.Thread(target=_transmit, args=(job, proc.stdin), daemon=True)
+    sender.start()
+    errors: list[bytes] = []
+    stderr = proc.stderr
+    reader = threading.Thread(target=lambda: errors.append(stderr.read()), daemon=True)
+    reader.start()
+    statuses: list[str] = []
+
+    def on_event(event: dict[str, Any]) -> bool:
+        attempt.events += 1
+        if hook is not None:
+            hook(piece, node, event)
+        return handler(event)
+
+    def on_status(data: dict[str, Any], runner_config: Any = None) -> None:
+        statuses.append(str(data.get("status", "")))
+        if data.get("status") == "error" and data.get("job_explanation"):
+            attempt.reason = " ".join(str(data["job_explanation"]).split())[:300]
+
+    ansible_runner.run(
+        streamer="process",
+        _input=proc.stdout,
+        private_data_dir=str(run_dir),
+        ident=piece.name,
+        quiet=True,
+        event_handler=on_event,
+        status_handler=on_status,
+        settings={"suppress_ansible_output": True},
+    )
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=30)
+    if proc.poll() is None:  # the stream ended but the transport lingers: it is ours to end
+        proc.kill()
+        proc.wait()
+    sender.join(timeout=5)
+    reader.join(timeout=5)
+    final = next((s for s in reversed(statuses) if s in FINAL), "")
+    attempt.status = final or "lost"
+    attempt.rc = _worker_rc(run_dir / "artifacts" / piece.name) if final else proc.returncode
+    if not final:
+        said = b"".join(errors).decode(errors="replace").strip().splitlines()
+        detail = said[-1] if said else f"exit {proc.returncode}"
+        attempt.reason = f"{attempt.reason or 'stream ended before the final status'} ({detail})"
+    return attempt
+
+
+def _worker_rc(artifacts: Path) -> int | None:
+    """ansible-playbook's return code on the node, from the artifacts the worker streamed back
+    (``process`` itself has none to give)."""
+    try:
+        return int((artifacts / "rc").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def next_node(nodes: Sequence[Node], tried: Iterable[str], lost: Iterable[str]) -> Node | None:
+    """Where a lost slice goes: the first node not tried for it and not lost in this run."""
+    skip = set(tried) | set(lost)
+    return next((n for n in nodes if n.name not in skip), None)
+
+
+def set_aside(run_dir: Path, piece: Slice, number: int) -> None:
+    """A lost attempt's partial artifacts leave ``artifacts/`` (readers count only what a
+    finished attempt wrote) and stay in ``nodes/`` for the record."""
+    source = run_dir / "artifacts" / piece.name
+    if source.is_dir():
+        target = run_dir / "nodes" / f"{piece.name}.lost-{number}"
+        target.parent.mkdir(exist_ok=True)
+        shutil.move(str(source), str(target))
+
+
+# --------------------------------------------------------------------------- the spread run
+
+
+@dataclass(frozen=True, kw_only=True)
+class Spread:
+    """A run spread over execution nodes: the nodes file, the slices cut from the selected
+    hosts (``plan``), and a hook every event passes (tests hold a run there)."""
+
+    nodes: Nodes
+    slices: list[Slice]
+    hook: EventHook | None = None
+
+
+def plan(nodes: Nodes | None, registry: Any, hosts: Sequence[str]) -> Spread | None:
+    """The spread of ``hosts`` over ``nodes`` (None: no nodes, the local run)."""
+    if nodes is None or not hosts:
+        return None
+    groups = host_groups(registry, hosts)
+    return Spread(nodes=nodes, slices=make_slices(nodes.nodes, hosts, groups, nodes.slicing))
+
+
+def split_forks(forks: int, parts: int) -> list[int]:
+    """``forks`` shared by ``parts`` slices, the total unchanged (each at least 1): the same
+    parallelism as the local run, not ``parts`` times it."""
+    return [max(1, forks // parts + (1 if i < forks % parts else 0)) for i in range(parts)]
+
+
+class _Spreading:
+    """One spread run's shared state: the merged progress and the nodes lost so far."""
+
+    def __init__(self, spread: Spread, progress: Any, on_progress: Any) -> None:
+        self.spread = spread
+        self.progress = progress
+        self.on_progress = on_progress
+        self.lock = threading.Lock()
+        self.parts: dict[str, Any] = {}
+        self.lost: set[str] = set()
+
+    def relay(self, part: Any) -> None:
+        """A slice's progress into the run's: the union of every slice's current attempt."""
+        with self.lock:
+            parts = list(self.parts.values())
+            self.progress.done = set().union(*(p.done for p in parts))
+            self.progress.failed = set().union(*(p.failed for p in parts))
+            self.progress.unreachable = set().union(*(p.unreachable for p in parts))
+            self.progress.task = part.task
+            if self.on_progress is not None:
+                self.on_progress(self.progress)
+
+    def collector(self, piece: Slice) -> Any:
+        from confprov import runner
+
+        with self.lock:
+            self.parts[piece.name] = runner.Progress()
+            return runner.Collector(self.parts[piece.name], self.relay)
+
+    def run_slice(
+        self, run_dir: Path, job: Mapping[str, Any], piece: Slice
+    ) -> tuple[SliceRun, Any]:
+        """The slice on its node; lost, once more on the next node (its partial events set
+        aside, its hosts' progress forgotten)."""
+        record = SliceRun(piece)
+        node = piece.node
+        for number in (1, 2):
+            collector = self.collector(piece)
+            attempt = run_attempt(
+                job,
+                run_dir,
+                piece,
+                node,
+                nodes=self.spread.nodes,
+                handler=collector,
+                hook=self.spread.hook,
+            )
+            record.attempts.append(attempt)
+            if attempt.status != "lost":
+                record.status, record.rc = attempt.status, attempt.rc
+                return record, collector
+            set_aside(run_dir, piece, number)
+            with self.lock:
+                self.lost.add(node.name)
+                self.parts.pop(piece.name, None)
+                tried = [a.node for a in record.attempts]
+                following = next_node(self.spread.nodes.nodes, tried, self.lost)
+            if following is None:
+                break
+            node = following
+        record.status = "lost"
+        return record, None
+
+
+def run_spread(
+    action: str,
+    run_dir: Path,
+    job: Mapping[str, Any],
+    spread: Spread,
+    *,
+    progress: Any,
+    on_progress: Any,
+) -> RunResult:
+    """``job`` (runner.run_playbook's ansible-runner arguments) sliced over the nodes, the
+    slices in parallel; one runner.RunResult, written as the run's summary."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from confprov import runner, safefile
+    from confprov.exceptions import ConfprovError
+
+    state = _Spreading(spread, progress, on_progress)
+    cmdline = shlex.split(job["cmdline"])
+    at = cmdline.index("--forks") + 1
+    jobs = []
+    for piece, forks in zip(
+        spread.slices, split_forks(int(cmdline[at]), len(spread.slices)), strict=True
+    ):
+        argv = [*cmdline[:at], str(forks), *cmdline[at + 1 :]]
+        jobs.append({**job, "limit": ",".join(piece.hosts), "cmdline": shlex.join(argv)})
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        done = list(pool.map(lambda p, j: state.run_slice(run_dir, j, p), spread.slices, jobs))
+    hosts: dict[str, Any] = {}
+    for record, collector in done:
+        if collector is not None:
+            hosts.update(collector.hosts())
+            continue
+        why = "; ".join(f"{a.node}: {a.reason}" for a in record.attempts)
+        for host in record.slice.hosts:
+            hosts[host] = runner.HostResult(
+                host=host, status="unreachable", message=f"execution node lost: {why}"
+            )
+    statuses = [record.status for record, _ in done]
+    status = next((s for s in statuses if s != "successful"), "successful")
+    result = runner.RunResult(
+        action=action,
+        run_dir=run_dir,
+        status="failed" if status == "lost" else status,
+        # a slice no node finished: its hosts are unreachable, ansible-playbook's 4
+        rc=max(record.rc if record.rc is not None else LOST_RC for record, _ in done),
+        hosts=hosts,
+        nodes=[record.as_dict() for record, _ in done],
+    )
+    text = json.dumps(result.to_json(), indent=2, ensure_ascii=False)
+    safefile.replace(run_dir / runner.SUMMARY, text)
+    if not result.hosts and result.rc != 0:
+        lines = "\n".join(runner.nodes_lines(result.nodes))
+        raise ConfprovError(f"{action}: Ansible did not run:\n{lines}\n({run_dir})")
+    return result
+
+
+# ----------------------------------------------------------------------------- commands
+
+
+def nodes_arg(parser: Any) -> None:
+    """``--nodes FILE`` of provision, verify and routers push."""
+    parser.add_argument(
+        "--nodes",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="run on the execution nodes of FILE (YAML; default: confprov.yml's "
+        "execution_nodes, else this machine; docs/nodes.md)",
+    )
+
+
+def spread_for(
+    workspace: Path, given: Path | None, config: Any, registry: Any, hosts: Sequence[str]
+) -> Spread | None:
+    """The spread a command's run takes (None: the local run), checked before anything runs."""
+    return plan(from_workspace(workspace, given, config.execution_nodes), registry, hosts)
+
+
+def said(run_dir: Path) -> list[str]:
+    """What a finished run's summary says of its execution nodes (nothing for a local run):
+    for commands whose own report is not runner.RunResult's (verify, routers)."""
+    from confprov import runner
+
+    try:
+        data = json.loads((run_dir / runner.SUMMARY).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    slices = data.get("nodes") if isinstance(data, dict) else None
+    return runner.nodes_lines(slices) if isinstance(slices, list) else []
