@@ -20,6 +20,9 @@ description:
     readiness.
   - Needs the C(confprov) Python package where the play runs (the execution environment
     has it).
+version_added: "0.1.0"
+requirements:
+  - confprov (the Python package, on the controller; the filter applies confprov.verify.evaluate)
 positional: _input, host, thresholds
 options:
   _input:
