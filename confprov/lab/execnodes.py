@@ -60,10 +60,7 @@ def _binds(workspace: Path) -> list[str]:
     """What a node shares with this machine, at the same paths: Python, the virtualenv,
     confprov's Ansible content (read-only) and the workspace (read-write)."""
     package = Path(paths.__file__).resolve().parent.parent  # confprov itself (editable or not)
-    shared = sorted(
-        {Path(sys.base_prefix), Path(sys.prefix), paths.ansible_root(), paths.collections_path()}
-        | {package}
-    )
+    shared = sorted({Path(sys.base_prefix), Path(sys.prefix), paths.collections_path()} | {package})
     kept: list[Path] = []
     for path in shared:
         if not any(path.is_relative_to(k) for k in kept) and path != workspace:
