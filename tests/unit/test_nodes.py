@@ -326,3 +326,50 @@ def test_a_slice_lost_twice_makes_its_hosts_unreachable(
     assert {h.status for h in result.hosts.values()} == {"unreachable"}
     assert result.rc == nodes.LOST_RC and not result.ok
     assert "LOST" in result.summary_text()
+
+
+@pytest.mark.ansible
+def test_a_slice_ending_without_host_events_reports_its_hosts_failed(
+    ws: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A node without confprov: ansible-playbook exits before the play, the worker still sends
+    a final status. Every host of the slice is in the result, failed, never dropped."""
+    found = nodes.load(nodes_file(tmp_path, GOOD))
+    said = 'cat >/dev/null; printf \'{"status": "failed"}\\n{"eof": true}\\n\''
+    monkeypatch.setattr(nodes, "worker_command", lambda node, _: ["sh", "-c", said])
+    result = runner.run_playbook(
+        ws, "runner_probe.yml", action="probe", forks=4, spread=_spread(found)
+    )
+    assert sorted(result.hosts) == ["bad", "good", "other", "steady"]
+    assert {h.status for h in result.hosts.values()} == {"failed"}
+    assert "no result from slice ansible-n1 on node n1" in result.hosts["good"].message
+    assert not result.ok
+    summary = json.loads((result.run_dir / "summary.json").read_text())
+    assert sorted(summary["hosts"]) == ["bad", "good", "other", "steady"]
+
+
+def _routers_push(ws: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dead: set[str]) -> int:
+    nodes_file(tmp_path, GOOD)
+    _local_nodes(tmp_path, monkeypatch, dead=dead)
+    return main(["routers", "push", "-w", str(ws), "--nodes", str(tmp_path / "nodes.yml"), "-q"])
+
+
+def test_a_routers_push_whose_nodes_all_die_reports_every_router_failed(
+    small_workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    from confprov.routers.targets import router_hosts
+
+    routers = sorted(router_hosts(load(small_workspace).registry, []))
+    assert _routers_push(small_workspace, tmp_path, monkeypatch, {"n1", "n2", "n3"}) == 1
+    (run,) = (small_workspace / "runs").glob("*-routers-push")
+    summary = json.loads((run / "summary.json").read_text())
+    assert sorted(summary["hosts"]) == routers
+    assert {h["status"] for h in summary["hosts"].values()} == {"failed"}
+    message = summary["hosts"][routers[0]]["message"]
+    assert "execution node lost" in message and "confprov routers check" in message
+    # not re-sent: one attempt per slice (a push lost mid-way may have changed routers)
+    assert {len(s["attempts"]) for s in summary["nodes"]} == {1}
+    assert "confprov routers rollback" in capsys.readouterr().out
+    # --retry-failed takes them all up again
+    assert runner.retry_limit(small_workspace, "routers-push", None) == routers
