@@ -45,6 +45,7 @@ FINAL = ("successful", "failed", "timeout", "canceled")
 LOST_RC = 4  # ansible-playbook's return code for unreachable hosts
 NODE_FIELDS = ("name", "address", "user", "port", "key", "known_hosts", "runner", "receptor_node")
 FILE_FIELDS = ("nodes", "slicing", "receptor_socket")
+LOCAL = "none"  # `--nodes none`: run here even when confprov.yml names execution nodes
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 # A host name or address for ssh; never an option (a leading "-") or a shell word.
 _ADDRESS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.:-]{0,252}$")
@@ -225,9 +226,9 @@ def _pinned(known_hosts: Path, address: str, port: int) -> bool:
 
 def from_workspace(workspace: Path, given: Path | None, setting: str) -> Nodes | None:
     """``--nodes FILE`` wins; else confprov.yml's ``execution_nodes`` (relative to the
-    workspace); neither: None, the local run."""
+    workspace); neither, or ``--nodes none`` (LOCAL): None, the local run."""
     if given is not None:
-        return load(given)
+        return None if str(given) == LOCAL else load(given)
     if setting:
         return load(workspace / setting)
     return None
@@ -659,7 +660,7 @@ def nodes_arg(parser: Any) -> None:
         default=None,
         metavar="FILE",
         help="run on the execution nodes of FILE (YAML; default: confprov.yml's "
-        "execution_nodes, else this machine; docs/nodes.md)",
+        f"execution_nodes, else this machine; '{LOCAL}': this machine; docs/nodes.md)",
     )
 
 

@@ -231,7 +231,8 @@ def run_routers(
         limit = router_hosts(load(workspace).registry, limits)
     if retry_failed:  # NothingToRetry (exit 0) when no router failed last time (in the limit)
         limit = runner.retry_limit(workspace, name, limit if limits else None)
-    spread = _spread(workspace, nodes, limit)
+    # Only a push is spread: plan and rollback run here (execution_nodes: or not).
+    spread = _spread(workspace, nodes, limit) if action == "push" and not plan else None
     render_workspace_inventory(workspace)
     runs = safefile.real_dir(workspace, runner.RUNS_DIR)  # never through a link
     sessions = Path(tempfile.mkdtemp(prefix=".sessions-", dir=runs))

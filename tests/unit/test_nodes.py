@@ -373,3 +373,42 @@ def test_a_routers_push_whose_nodes_all_die_reports_every_router_failed(
     assert "confprov routers rollback" in capsys.readouterr().out
     # --retry-failed takes them all up again
     assert runner.retry_limit(small_workspace, "routers-push", None) == routers
+
+
+class _Ran(Exception):
+    """Raised in place of running the play: the spread it was given is what the test reads."""
+
+
+@pytest.mark.parametrize(
+    ("argv", "spread"),
+    [
+        (["routers", "push"], True),
+        (["routers", "push", "--nodes", "none"], False),
+        (["routers", "plan"], False),
+        (["routers", "rollback"], False),
+        (["routers", "rollback", "--check"], False),
+        (["verify", "--nodes", "none"], False),
+    ],
+)
+def test_only_a_push_is_spread_and_nodes_none_runs_here(
+    small_workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    argv: list[str], spread: bool,
+) -> None:  # fmt: skip
+    """confprov.yml names execution nodes: routers plan and rollback still run here (never
+    spread), and `--nodes none` runs verify and routers push here (provision takes the same
+    nodes.spread_for as verify)."""
+    nodes_file(small_workspace, GOOD)
+    config = small_workspace / "confprov.yml"
+    config.write_text(config.read_text() + "execution_nodes: nodes.yml\n")
+    given: list[object] = []
+
+    def run_playbook(*_: object, **kwargs: object) -> None:
+        given.append(kwargs.get("spread"))
+        raise _Ran
+
+    from confprov.verify import run as verify_run
+
+    monkeypatch.setattr(runner, "run_playbook", run_playbook)
+    monkeypatch.setattr(verify_run, "run_playbook", run_playbook)
+    main([*argv, "-w", str(small_workspace), "-q"])  # the play's stand-in raised: exit 3
+    assert len(given) == 1 and (given[0] is not None) == spread
