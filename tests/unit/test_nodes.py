@@ -412,3 +412,16 @@ def test_only_a_push_is_spread_and_nodes_none_runs_here(
     monkeypatch.setattr(verify_run, "run_playbook", run_playbook)
     main([*argv, "-w", str(small_workspace), "-q"])  # the play's stand-in raised: exit 3
     assert len(given) == 1 and (given[0] is not None) == spread
+
+
+def test_a_bad_nodes_file_stops_provision_before_inventory_or_mirror(
+    small_workspace: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = nodes_file(tmp_path, "nodes:\n  - {name: n1, address: 198.18.0.9, known_hosts: kh}\n")
+    code = main(
+        ["provision", "-w", str(small_workspace), "--limit", "cam-khe", "--nodes", str(bad)]
+    )
+    assert code == 2
+    assert "nodes[0].known_hosts: has no host key for 198.18.0.9" in capsys.readouterr().err
+    written = {p.name for p in small_workspace.iterdir()} - {".confprov.lock"}  # the CLI's lock
+    assert written == {"confprov.yml", "sites.csv"}  # no inventory, no mirror, no run
