@@ -21,13 +21,16 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -398,6 +401,7 @@ def run_attempt(
     nodes: Nodes,
     handler: Callable[[dict[str, Any]], bool],
     hook: EventHook | None = None,
+    started: Callable[[subprocess.Popen[bytes]], None] | None = None,
 ) -> Attempt:
     """Send ``piece`` to ``node``: transmit → worker (a subprocess) → process into
     ``run_dir/artifacts/<slice>``. The attempt's status is ansible-runner's final one, or
@@ -410,10 +414,12 @@ def run_attempt(
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        # A Ctrl-C at the terminal is confprov's, not the stream's: the slice runs to its end
-        # (routers push stops between routers through its stop file, as here).
+        # A Ctrl-C at the terminal is confprov's, not the stream's: run_spread ends the
+        # transports itself (routers push instead stops between routers: its stop file).
         start_new_session=True,
     )
+    if started is not None:  # the spread's stop (SIGINT/SIGTERM) ends it: _Spreading.stop
+        started(proc)
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     sender = threading.Thread(target=_transmit, args=(job, proc.stdin), daemon=True)
     sender.start()
@@ -501,6 +507,9 @@ class Spread:
     # push or rollback lost mid-way may have changed routers (revert timers armed); a re-send
     # would back up the half-applied config and push again. Its routers are reported instead.
     resend: bool = True
+    # SIGINT/SIGTERM end every slice's transport (the run is canceled, its summary written).
+    # Off for routers: they stop between routers through their stop file, never mid-push.
+    interrupt: bool = True
 
 
 def plan(nodes: Nodes | None, registry: Any, hosts: Sequence[str]) -> Spread | None:
@@ -527,6 +536,30 @@ class _Spreading:
         self.lock = threading.Lock()
         self.parts: dict[str, Any] = {}
         self.lost: set[str] = set()
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}  # each slice's current transport
+        self.canceled = threading.Event()
+        self.why = ""
+
+    def started(self, piece: Slice) -> Callable[[subprocess.Popen[bytes]], None]:
+        def register(proc: subprocess.Popen[bytes]) -> None:
+            with self.lock:
+                self.procs[piece.name] = proc
+            if self.canceled.is_set():  # started as the stop came: ended too
+                _end(proc)
+
+        return register
+
+    def stop(self, why: str) -> int:
+        """Cancel the run: every running transport ended (its process group: ssh, receptorctl
+        or a local worker and their children), no slice started or re-sent after. Returns
+        how many slices were running."""
+        self.why = why
+        self.canceled.set()
+        with self.lock:
+            running = [p for p in self.procs.values() if p.poll() is None]
+        for proc in running:
+            _end(proc)
+        return len(running)
 
     def relay(self, part: Any) -> None:
         """A slice's progress into the run's: the union of every slice's current attempt."""
@@ -554,6 +587,8 @@ class _Spreading:
         record = SliceRun(piece)
         node = piece.node
         for number in (1, 2) if self.spread.resend else (1,):
+            if self.canceled.is_set():
+                break
             collector = self.collector(piece)
             attempt = run_attempt(
                 job,
@@ -563,8 +598,12 @@ class _Spreading:
                 nodes=self.spread.nodes,
                 handler=collector,
                 hook=self.spread.hook,
+                started=self.started(piece),
             )
             record.attempts.append(attempt)
+            if attempt.status == "lost" and self.canceled.is_set():
+                attempt.status, attempt.reason = "canceled", f"stopped by {self.why}"
+                attempt.rc = None  # the transport's signal, not ansible-playbook's code
             if attempt.status != "lost":
                 record.status, record.rc = attempt.status, attempt.rc
                 return record, collector
@@ -577,8 +616,44 @@ class _Spreading:
             if following is None:
                 break
             node = following
-        record.status = "lost"
+        record.status = "canceled" if self.canceled.is_set() else "lost"
         return record, None
+
+
+def _end(proc: subprocess.Popen[bytes]) -> None:
+    """End a transport: SIGTERM to its process group (start_new_session made it the leader)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def _stopped_by_signals(state: _Spreading) -> Iterator[None]:
+    """SIGINT/SIGTERM while the slices run (main thread only): say so, end every transport,
+    let the slices return (canceled) so the summary is written and the workspace lock is held
+    until the transports are gone. A second signal changes nothing."""
+    if not state.spread.interrupt or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        if state.canceled.is_set():
+            return
+        name = signal.Signals(signum).name
+        running = state.stop(name)
+        with contextlib.suppress(OSError):
+            print(
+                f"{name}: stopping {running} slices (their transports are ended); "
+                "the summary says what finished",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def run_spread(
@@ -606,7 +681,7 @@ def run_spread(
     ):
         argv = [*cmdline[:at], str(forks), *cmdline[at + 1 :]]
         jobs.append({**job, "limit": ",".join(piece.hosts), "cmdline": shlex.join(argv)})
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+    with _stopped_by_signals(state), ThreadPoolExecutor(max_workers=len(jobs)) as pool:
         done = list(pool.map(lambda p, j: state.run_slice(run_dir, j, p), spread.slices, jobs))
     hosts: dict[str, Any] = {}
     for record, collector in done:
@@ -622,8 +697,16 @@ def run_spread(
                         host=host,
                         status="failed",
                         message=f"no result from slice {record.slice.name} on node {last.node} "
-                        f"(rc {last.rc})",
+                        + (
+                            f"({last.reason})" if record.status == "canceled" else f"(rc {last.rc})"
+                        ),
                     )
+            continue
+        if record.status == "canceled":
+            for host in record.slice.hosts:
+                hosts[host] = runner.HostResult(
+                    host=host, status="failed", message=f"canceled: stopped by {state.why}"
+                )
             continue
         why = "; ".join(f"{a.node}: {a.reason}" for a in record.attempts)
         for host in record.slice.hosts:
@@ -632,6 +715,8 @@ def run_spread(
             )
     statuses = [record.status for record, _ in done]
     status = next((s for s in statuses if s != "successful"), "successful")
+    if state.canceled.is_set():
+        status = "canceled"
     result = runner.RunResult(
         action=action,
         run_dir=run_dir,

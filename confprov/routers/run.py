@@ -139,8 +139,9 @@ def _spread(workspace: Path, nodes: Path | None, limit: list[str]) -> Any:
     loaded = load(workspace)
     hosts = limit or router_hosts(loaded.registry, [])
     spread = execution.plan(given, loaded.registry, hosts)
-    # Never re-sent: a slice lost mid-push may have changed routers (see LOST_SLICE).
-    return None if spread is None else dataclasses.replace(spread, resend=False)
+    # Never re-sent: a slice lost mid-push may have changed routers (see LOST_SLICE); never
+    # cut by a signal: the stop file stops between routers (_stop_between_routers).
+    return None if spread is None else dataclasses.replace(spread, resend=False, interrupt=False)
 
 
 LOST_SLICE = (

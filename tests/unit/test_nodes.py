@@ -425,3 +425,84 @@ def test_a_bad_nodes_file_stops_provision_before_inventory_or_mirror(
     assert "nodes[0].known_hosts: has no host key for 198.18.0.9" in capsys.readouterr().err
     written = {p.name for p in small_workspace.iterdir()} - {".confprov.lock"}  # the CLI's lock
     assert written == {"confprov.yml", "sites.csv"}  # no inventory, no mirror, no run
+
+
+CHILD = """
+import sys
+from pathlib import Path
+from confprov import nodes, paths, runner
+
+ws, folder, pids, data = (Path(a) for a in sys.argv[1:5])
+real = paths.playbook
+paths.playbook = lambda name: data / name if name == "runner_probe.yml" else real(name)
+found = nodes.load(folder / "nodes.yml")
+# a node that never answers: records its PID, then waits (exec: the same PID)
+nodes.worker_command = lambda node, _: ["sh", "-c", f"echo $$ >> {pids}; exec sleep 120"]
+hosts = ["good", "steady", "bad", "other"]
+slices = nodes.make_slices(found.nodes[:2], hosts, {}, "round-robin")
+spread = nodes.Spread(nodes=found, slices=slices)
+result = runner.run_playbook(ws, "runner_probe.yml", action="probe", forks=4, spread=spread)
+print(result.status, result.rc)
+"""
+
+
+def _until(condition: Any, seconds: float, what: str) -> None:
+    """Poll ``condition`` until true or ``seconds`` pass (then fail saying ``what``)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+@pytest.mark.ansible
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_a_signal_stops_a_spread_run_with_a_summary_and_no_transport_left(
+    ws: Path, tmp_path: Path, sig: str
+) -> None:
+    import signal
+    import subprocess
+
+    nodes_file(tmp_path, GOOD)
+    pids = tmp_path / "pids"
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(ws), str(tmp_path), str(pids), str(DATA / "playbooks")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        started = lambda: pids.is_file() and len(pids.read_text().split()) == 2  # noqa: E731
+        _until(lambda: started() or child.poll() is not None, 60, "2 transports")
+        assert child.poll() is None, child.communicate()
+        transports = [int(p) for p in pids.read_text().split()]
+        child.send_signal(getattr(signal, sig))
+        out, err = child.communicate(timeout=20)  # the transports would wait 120 s
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        for pid in [int(p) for p in pids.read_text().split()] if pids.is_file() else []:
+            if _alive(pid):  # a failed run must not leave them (each a `sleep` we started)
+                os.kill(pid, signal.SIGKILL)
+    assert child.returncode == 0, err
+    status, rc = out.split()
+    assert status == "canceled" and int(rc) != 0
+    assert f"{sig}: stopping 2 slices" in err
+    (run,) = (ws / "runs").glob("*-probe")
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["status"] == "canceled"
+    assert sorted(summary["hosts"]) == ["bad", "good", "other", "steady"]
+    assert {h["status"] for h in summary["hosts"].values()} == {"failed"}
+    assert f"stopped by {sig}" in summary["hosts"]["good"]["message"]
+    assert [a["status"] for s in summary["nodes"] for a in s["attempts"]] == ["canceled"] * 2
+    assert not [pid for pid in transports if _alive(pid)]  # no node's transport left behind
