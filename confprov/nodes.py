@@ -50,9 +50,6 @@ NODE_FIELDS = ("name", "address", "user", "port", "key", "known_hosts", "runner"
 FILE_FIELDS = ("nodes", "slicing", "receptor_socket")
 LOCAL = "none"  # `--nodes none`: run here even when confprov.yml names execution nodes
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
-# A host name or address for ssh; never an option (a leading "-") or a shell word.
-_ADDRESS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.:-]{0,252}$")
-_USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -204,16 +201,20 @@ def _values(item: Mapping[str, Any], fail: Callable[[str, str], None]) -> dict[s
             fail(name, "must be non-empty text")
             continue
         values[name] = value.strip() if isinstance(value, str) else value
-    for name, pattern, what in (
-        ("name", _NAME, "lower-case letters, digits, '.', '_', '-'"),
-        ("address", _ADDRESS, "a host name or IP address"),
-        ("user", _USER, "a login name"),
+    from confprov.domain import LOGIN, address_error
+
+    # The registry's rules for a device's address and a login (confprov.domain, one place): an
+    # address is never an ssh option (a leading "-") nor a shell word, nor this machine.
+    for name, check in (
+        ("name", lambda v: None if _NAME.match(v) else f"{v!r}: use a-z, 0-9, '.', '_', '-'"),
+        ("address", address_error),
+        ("user", lambda v: None if LOGIN.match(v) else f"{v!r} is not a login name"),
     ):
         if name not in values:
             if name != "user" and name not in item:
                 fail(name, "missing")
-        elif not pattern.match(values[name]):
-            fail(name, f"{values[name]!r} is not {what}")
+        elif why := check(values[name]):
+            fail(name, why)
     return values
 
 

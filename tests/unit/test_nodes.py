@@ -68,7 +68,13 @@ def test_a_nodes_file_is_read_with_paths_relative_to_it(tmp_path: Path) -> None:
         ("nodes:\n  - name: n1\n    address: 198.18.0.5\n", 2, "nodes[0].known_hosts",
          "missing: the node's host key is pinned"),
         ("nodes:\n  - {name: n1, address: '-oProxyCommand=x', known_hosts: kh}\n", 2,
-         "nodes[0].address", "is not a host name or IP address"),
+         "nodes[0].address", "invalid host name '-oProxyCommand=x'"),
+        ("nodes:\n  - {name: n1, address: localhost, known_hosts: kh}\n", 2,
+         "nodes[0].address", "is the controller itself"),
+        ("nodes:\n  - {name: n1, address: 1.2.3.4.5, known_hosts: kh}\n", 2,
+         "nodes[0].address", "invalid IP address"),
+        ("nodes:\n  - {name: n1, address: 198.18.0.5, user: Root, known_hosts: kh}\n", 2,
+         "nodes[0].user", "'Root' is not a login name"),
         ("nodes:\n  - {name: n1, address: 198.18.0.5, known_hosts: kh, port: 0}\n", 2,
          "nodes[0].port", "must be a port number"),
         ("nodes:\n  - {name: n1, address: 198.18.0.5, known_hosts: kh, colour: red}\n", 2,
@@ -506,3 +512,19 @@ def test_a_signal_stops_a_spread_run_with_a_summary_and_no_transport_left(
     assert f"stopped by {sig}" in summary["hosts"]["good"]["message"]
     assert [a["status"] for s in summary["nodes"] for a in s["attempts"]] == ["canceled"] * 2
     assert not [pid for pid in transports if _alive(pid)]  # no node's transport left behind
+
+
+@pytest.mark.parametrize("user", ["first.last", "svc_ansible", "a-b", "Root", "1x", "-o"])
+def test_a_nodes_login_is_the_registrys_login_rule(tmp_path: Path, user: str) -> None:
+    """One rule for a login name (confprov.domain.LOGIN): the registry's endpoint_user and a
+    node's user accept and refuse the same names ('.' included)."""
+    from confprov.domain import LOGIN
+
+    text = f"- {{name: a, address: 198.18.0.5, user: '{user}', known_hosts: kh}}\n"
+    try:
+        nodes.load(nodes_file(tmp_path, text))
+        taken = True
+    except InputError:
+        taken = False
+    assert taken == bool(LOGIN.match(user))
+    assert taken == (user in ("first.last", "svc_ansible", "a-b"))
