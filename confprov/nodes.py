@@ -43,8 +43,10 @@ if TYPE_CHECKING:
 SLICING = ("group", "round-robin")  # the default first
 DEFAULT_SLICING = SLICING[0]
 UNGROUPED = "province"  # the slice key of sites in no district and no group
-# ansible-runner's final statuses: a slice that ends without one lost its node.
-FINAL = ("successful", "failed", "timeout", "canceled")
+# ansible-runner's final statuses: a slice that ends without one lost its node. "error" is
+# one: a healthy worker said the job could not run (no ansible-playbook, a bad argument); the
+# node is not lost and the slice is not re-sent (it would fail the same way elsewhere).
+FINAL = ("successful", "failed", "timeout", "canceled", "error")
 LOST_RC = 4  # ansible-playbook's return code for unreachable hosts
 NODE_FIELDS = ("name", "address", "user", "port", "key", "known_hosts", "runner", "receptor_node")
 FILE_FIELDS = ("nodes", "slicing", "receptor_socket")
@@ -698,9 +700,7 @@ def run_spread(
                         host=host,
                         status="failed",
                         message=f"no result from slice {record.slice.name} on node {last.node} "
-                        + (
-                            f"({last.reason})" if record.status == "canceled" else f"(rc {last.rc})"
-                        ),
+                        f"({last.reason or f'rc {last.rc}'})",
                     )
             continue
         if record.status == "canceled":

@@ -528,3 +528,24 @@ def test_a_nodes_login_is_the_registrys_login_rule(tmp_path: Path, user: str) ->
         taken = False
     assert taken == bool(LOGIN.match(user))
     assert taken == (user in ("first.last", "svc_ansible", "a-b"))
+
+
+@pytest.mark.ansible
+def test_an_error_said_by_a_healthy_worker_is_not_a_lost_node(
+    ws: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ansible-runner's "error" status (the job could not start on the node) is a final one:
+    the slice's hosts are failed with the worker's explanation, and nothing is re-sent."""
+    found = nodes.load(nodes_file(tmp_path, GOOD))
+    said = '{"status": "error", "job_explanation": "ansible-playbook: command not found"}'
+    script = f"cat >/dev/null; printf '%s\\n' '{said}' '{{\"eof\": true}}'"
+    monkeypatch.setattr(nodes, "worker_command", lambda node, _: ["sh", "-c", script])
+    result = runner.run_playbook(
+        ws, "runner_probe.yml", action="probe", forks=4, spread=_spread(found)
+    )
+    assert {h.status for h in result.hosts.values()} == {"failed"} and len(result.hosts) == 4
+    assert "ansible-playbook: command not found" in result.hosts["good"].message
+    summary = json.loads((result.run_dir / "summary.json").read_text())
+    assert [len(s["attempts"]) for s in summary["nodes"]] == [1, 1]  # not re-sent
+    assert {s["status"] for s in summary["nodes"]} == {"error"}
+    assert "RE-SENT" not in result.summary_text() and not result.ok
