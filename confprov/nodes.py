@@ -358,6 +358,7 @@ class SliceRun:
     attempts: list[Attempt] = field(default_factory=list)
     status: str = "unstarted"
     rc: int | None = None
+    resend: bool = True  # Spread.resend: false, a lost slice is never sent again
 
     @property
     def resent(self) -> bool:
@@ -370,6 +371,7 @@ class SliceRun:
             "hosts": list(self.slice.hosts),
             "status": self.status,
             "resent": self.resent,
+            "resend": self.resend,
             "attempts": [a.as_dict() for a in self.attempts],
         }
 
@@ -443,9 +445,10 @@ def run_attempt(
         if data.get("status") == "error" and data.get("job_explanation"):
             attempt.reason = " ".join(str(data["job_explanation"]).split())[:300]
 
+    stream = _Stream(proc.stdout)
     ansible_runner.run(
         streamer="process",
-        _input=proc.stdout,
+        _input=stream,
         private_data_dir=str(run_dir),
         ident=piece.name,
         quiet=True,
@@ -461,6 +464,10 @@ def run_attempt(
     sender.join(timeout=5)
     reader.join(timeout=5)
     final = next((s for s in reversed(statuses) if s in FINAL), "")
+    if final == "error" and not stream.ended:
+        # `process` says "error" itself when the stream breaks (EOF, a cut line): a lost node.
+        # Only a worker that ended its stream (eof) said the error: then it is final.
+        final = ""
     attempt.status = final or "lost"
     attempt.rc = _worker_rc(run_dir / "artifacts" / piece.name) if final else proc.returncode
     if not final:
@@ -468,6 +475,28 @@ def run_attempt(
         detail = said[-1] if said else f"exit {proc.returncode}"
         attempt.reason = f"{attempt.reason or 'stream ended before the final status'} ({detail})"
     return attempt
+
+
+class _Stream:
+    """The worker's stream as ``ansible-runner process`` reads it, noting whether the worker
+    ended it itself (its ``{"eof": true}`` line) or the stream broke (the node was lost)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.ended = False
+
+    def readline(self) -> bytes:
+        line = self.raw.readline()
+        if line.startswith(b"{") and b'"eof"' in line:
+            with contextlib.suppress(ValueError):
+                self.ended = self.ended or json.loads(line).get("eof") is True
+        return line
+
+    def read(self, size: int = -1) -> bytes:
+        return self.raw.read(size)
+
+    def __getattr__(self, name: str) -> Any:  # close, closed, flush...: the pipe's own
+        return getattr(self.raw, name)
 
 
 def _worker_rc(artifacts: Path) -> int | None:
@@ -587,7 +616,7 @@ class _Spreading:
     ) -> tuple[SliceRun, Any]:
         """The slice on its node; lost, once more on the next node (its partial events set
         aside, its hosts' progress forgotten)."""
-        record = SliceRun(piece)
+        record = SliceRun(piece, resend=self.spread.resend)
         node = piece.node
         for number in (1, 2) if self.spread.resend else (1,):
             if self.canceled.is_set():
