@@ -114,6 +114,8 @@ CONTROL = re.compile(
 TEMPLATE = re.compile(r"\{\{|\{%|\{#")
 INTERFACE = re.compile(r"^[A-Za-z0-9/._:-]{1,64}$")
 HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
+# A login name (an endpoint's user, an execution node's user): what useradd takes, '.' included.
+LOGIN = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}$")
 
 
 def template_error(value: str) -> str | None:

@@ -21,13 +21,16 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -40,15 +43,15 @@ if TYPE_CHECKING:
 SLICING = ("group", "round-robin")  # the default first
 DEFAULT_SLICING = SLICING[0]
 UNGROUPED = "province"  # the slice key of sites in no district and no group
-# ansible-runner's final statuses: a slice that ends without one lost its node.
-FINAL = ("successful", "failed", "timeout", "canceled")
+# ansible-runner's final statuses: a slice that ends without one lost its node. "error" is
+# one: a healthy worker said the job could not run (no ansible-playbook, a bad argument); the
+# node is not lost and the slice is not re-sent (it would fail the same way elsewhere).
+FINAL = ("successful", "failed", "timeout", "canceled", "error")
 LOST_RC = 4  # ansible-playbook's return code for unreachable hosts
 NODE_FIELDS = ("name", "address", "user", "port", "key", "known_hosts", "runner", "receptor_node")
 FILE_FIELDS = ("nodes", "slicing", "receptor_socket")
+LOCAL = "none"  # `--nodes none`: run here even when confprov.yml names execution nodes
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
-# A host name or address for ssh; never an option (a leading "-") or a shell word.
-_ADDRESS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.:-]{0,252}$")
-_USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -200,16 +203,20 @@ def _values(item: Mapping[str, Any], fail: Callable[[str, str], None]) -> dict[s
             fail(name, "must be non-empty text")
             continue
         values[name] = value.strip() if isinstance(value, str) else value
-    for name, pattern, what in (
-        ("name", _NAME, "lower-case letters, digits, '.', '_', '-'"),
-        ("address", _ADDRESS, "a host name or IP address"),
-        ("user", _USER, "a login name"),
+    from confprov.domain import LOGIN, address_error
+
+    # The registry's rules for a device's address and a login (confprov.domain, one place): an
+    # address is never an ssh option (a leading "-") nor a shell word, nor this machine.
+    for name, check in (
+        ("name", lambda v: None if _NAME.match(v) else f"{v!r}: use a-z, 0-9, '.', '_', '-'"),
+        ("address", address_error),
+        ("user", lambda v: None if LOGIN.match(v) else f"{v!r} is not a login name"),
     ):
         if name not in values:
             if name != "user" and name not in item:
                 fail(name, "missing")
-        elif not pattern.match(values[name]):
-            fail(name, f"{values[name]!r} is not {what}")
+        elif why := check(values[name]):
+            fail(name, why)
     return values
 
 
@@ -225,9 +232,9 @@ def _pinned(known_hosts: Path, address: str, port: int) -> bool:
 
 def from_workspace(workspace: Path, given: Path | None, setting: str) -> Nodes | None:
     """``--nodes FILE`` wins; else confprov.yml's ``execution_nodes`` (relative to the
-    workspace); neither: None, the local run."""
+    workspace); neither, or ``--nodes none`` (LOCAL): None, the local run."""
     if given is not None:
-        return load(given)
+        return None if str(given) == LOCAL else load(given)
     if setting:
         return load(workspace / setting)
     return None
@@ -351,6 +358,7 @@ class SliceRun:
     attempts: list[Attempt] = field(default_factory=list)
     status: str = "unstarted"
     rc: int | None = None
+    resend: bool = True  # Spread.resend: false, a lost slice is never sent again
 
     @property
     def resent(self) -> bool:
@@ -363,6 +371,7 @@ class SliceRun:
             "hosts": list(self.slice.hosts),
             "status": self.status,
             "resent": self.resent,
+            "resend": self.resend,
             "attempts": [a.as_dict() for a in self.attempts],
         }
 
@@ -397,6 +406,7 @@ def run_attempt(
     nodes: Nodes,
     handler: Callable[[dict[str, Any]], bool],
     hook: EventHook | None = None,
+    started: Callable[[subprocess.Popen[bytes]], None] | None = None,
 ) -> Attempt:
     """Send ``piece`` to ``node``: transmit → worker (a subprocess) → process into
     ``run_dir/artifacts/<slice>``. The attempt's status is ansible-runner's final one, or
@@ -409,10 +419,12 @@ def run_attempt(
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        # A Ctrl-C at the terminal is confprov's, not the stream's: the slice runs to its end
-        # (routers push stops between routers through its stop file, as here).
+        # A Ctrl-C at the terminal is confprov's, not the stream's: run_spread ends the
+        # transports itself (routers push instead stops between routers: its stop file).
         start_new_session=True,
     )
+    if started is not None:  # the spread's stop (SIGINT/SIGTERM) ends it: _Spreading.stop
+        started(proc)
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     sender = threading.Thread(target=_transmit, args=(job, proc.stdin), daemon=True)
     sender.start()
@@ -433,9 +445,10 @@ def run_attempt(
         if data.get("status") == "error" and data.get("job_explanation"):
             attempt.reason = " ".join(str(data["job_explanation"]).split())[:300]
 
+    stream = _Stream(proc.stdout)
     ansible_runner.run(
         streamer="process",
-        _input=proc.stdout,
+        _input=stream,
         private_data_dir=str(run_dir),
         ident=piece.name,
         quiet=True,
@@ -451,6 +464,10 @@ def run_attempt(
     sender.join(timeout=5)
     reader.join(timeout=5)
     final = next((s for s in reversed(statuses) if s in FINAL), "")
+    if final == "error" and not stream.ended:
+        # `process` says "error" itself when the stream breaks (EOF, a cut line): a lost node.
+        # Only a worker that ended its stream (eof) said the error: then it is final.
+        final = ""
     attempt.status = final or "lost"
     attempt.rc = _worker_rc(run_dir / "artifacts" / piece.name) if final else proc.returncode
     if not final:
@@ -458,6 +475,28 @@ def run_attempt(
         detail = said[-1] if said else f"exit {proc.returncode}"
         attempt.reason = f"{attempt.reason or 'stream ended before the final status'} ({detail})"
     return attempt
+
+
+class _Stream:
+    """The worker's stream as ``ansible-runner process`` reads it, noting whether the worker
+    ended it itself (its ``{"eof": true}`` line) or the stream broke (the node was lost)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.ended = False
+
+    def readline(self) -> bytes:
+        line = self.raw.readline()
+        if line.startswith(b"{") and b'"eof"' in line:
+            with contextlib.suppress(ValueError):
+                self.ended = self.ended or json.loads(line).get("eof") is True
+        return line
+
+    def read(self, size: int = -1) -> bytes:
+        return self.raw.read(size)
+
+    def __getattr__(self, name: str) -> Any:  # close, closed, flush...: the pipe's own
+        return getattr(self.raw, name)
 
 
 def _worker_rc(artifacts: Path) -> int | None:
@@ -496,6 +535,13 @@ class Spread:
     nodes: Nodes
     slices: list[Slice]
     hook: EventHook | None = None
+    # A lost slice goes once to another node. Off for what is unsafe to run twice: a routers
+    # push or rollback lost mid-way may have changed routers (revert timers armed); a re-send
+    # would back up the half-applied config and push again. Its routers are reported instead.
+    resend: bool = True
+    # SIGINT/SIGTERM end every slice's transport (the run is canceled, its summary written).
+    # Off for routers: they stop between routers through their stop file, never mid-push.
+    interrupt: bool = True
 
 
 def plan(nodes: Nodes | None, registry: Any, hosts: Sequence[str]) -> Spread | None:
@@ -522,6 +568,30 @@ class _Spreading:
         self.lock = threading.Lock()
         self.parts: dict[str, Any] = {}
         self.lost: set[str] = set()
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}  # each slice's current transport
+        self.canceled = threading.Event()
+        self.why = ""
+
+    def started(self, piece: Slice) -> Callable[[subprocess.Popen[bytes]], None]:
+        def register(proc: subprocess.Popen[bytes]) -> None:
+            with self.lock:
+                self.procs[piece.name] = proc
+            if self.canceled.is_set():  # started as the stop came: ended too
+                _end(proc)
+
+        return register
+
+    def stop(self, why: str) -> int:
+        """Cancel the run: every running transport ended (its process group: ssh, receptorctl
+        or a local worker and their children), no slice started or re-sent after. Returns
+        how many slices were running."""
+        self.why = why
+        self.canceled.set()
+        with self.lock:
+            running = [p for p in self.procs.values() if p.poll() is None]
+        for proc in running:
+            _end(proc)
+        return len(running)
 
     def relay(self, part: Any) -> None:
         """A slice's progress into the run's: the union of every slice's current attempt."""
@@ -546,9 +616,11 @@ class _Spreading:
     ) -> tuple[SliceRun, Any]:
         """The slice on its node; lost, once more on the next node (its partial events set
         aside, its hosts' progress forgotten)."""
-        record = SliceRun(piece)
+        record = SliceRun(piece, resend=self.spread.resend)
         node = piece.node
-        for number in (1, 2):
+        for number in (1, 2) if self.spread.resend else (1,):
+            if self.canceled.is_set():
+                break
             collector = self.collector(piece)
             attempt = run_attempt(
                 job,
@@ -558,8 +630,12 @@ class _Spreading:
                 nodes=self.spread.nodes,
                 handler=collector,
                 hook=self.spread.hook,
+                started=self.started(piece),
             )
             record.attempts.append(attempt)
+            if attempt.status == "lost" and self.canceled.is_set():
+                attempt.status, attempt.reason = "canceled", f"stopped by {self.why}"
+                attempt.rc = None  # the transport's signal, not ansible-playbook's code
             if attempt.status != "lost":
                 record.status, record.rc = attempt.status, attempt.rc
                 return record, collector
@@ -572,8 +648,44 @@ class _Spreading:
             if following is None:
                 break
             node = following
-        record.status = "lost"
+        record.status = "canceled" if self.canceled.is_set() else "lost"
         return record, None
+
+
+def _end(proc: subprocess.Popen[bytes]) -> None:
+    """End a transport: SIGTERM to its process group (start_new_session made it the leader)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def _stopped_by_signals(state: _Spreading) -> Iterator[None]:
+    """SIGINT/SIGTERM while the slices run (main thread only): say so, end every transport,
+    let the slices return (canceled) so the summary is written and the workspace lock is held
+    until the transports are gone. A second signal changes nothing."""
+    if not state.spread.interrupt or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        if state.canceled.is_set():
+            return
+        name = signal.Signals(signum).name
+        running = state.stop(name)
+        with contextlib.suppress(OSError):
+            print(
+                f"{name}: stopping {running} slices (their transports are ended); "
+                "the summary says what finished",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def run_spread(
@@ -601,12 +713,30 @@ def run_spread(
     ):
         argv = [*cmdline[:at], str(forks), *cmdline[at + 1 :]]
         jobs.append({**job, "limit": ",".join(piece.hosts), "cmdline": shlex.join(argv)})
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+    with _stopped_by_signals(state), ThreadPoolExecutor(max_workers=len(jobs)) as pool:
         done = list(pool.map(lambda p, j: state.run_slice(run_dir, j, p), spread.slices, jobs))
     hosts: dict[str, Any] = {}
     for record, collector in done:
         if collector is not None:
-            hosts.update(collector.hosts())
+            found = collector.hosts()
+            hosts.update(found)
+            # A slice that ended (a final status) with no event for some of its hosts: the node
+            # lacks confprov, ansible-playbook failed before the play... Never silently dropped.
+            last = record.attempts[-1]
+            for host in record.slice.hosts:
+                if host not in found:
+                    hosts[host] = runner.HostResult(
+                        host=host,
+                        status="failed",
+                        message=f"no result from slice {record.slice.name} on node {last.node} "
+                        f"({last.reason or f'rc {last.rc}'})",
+                    )
+            continue
+        if record.status == "canceled":
+            for host in record.slice.hosts:
+                hosts[host] = runner.HostResult(
+                    host=host, status="failed", message=f"canceled: stopped by {state.why}"
+                )
             continue
         why = "; ".join(f"{a.node}: {a.reason}" for a in record.attempts)
         for host in record.slice.hosts:
@@ -615,6 +745,8 @@ def run_spread(
             )
     statuses = [record.status for record, _ in done]
     status = next((s for s in statuses if s != "successful"), "successful")
+    if state.canceled.is_set():
+        status = "canceled"
     result = runner.RunResult(
         action=action,
         run_dir=run_dir,
@@ -643,7 +775,7 @@ def nodes_arg(parser: Any) -> None:
         default=None,
         metavar="FILE",
         help="run on the execution nodes of FILE (YAML; default: confprov.yml's "
-        "execution_nodes, else this machine; docs/nodes.md)",
+        f"execution_nodes, else this machine; '{LOCAL}': this machine; docs/nodes.md)",
     )
 
 

@@ -53,7 +53,6 @@ MAX_FIELD = 200
 _SUSPECT = re.compile(domain.CONTROL.pattern + "|" + domain.TEMPLATE.pattern)
 _PHONE = re.compile(r"^\+?[0-9 ().-]{6,20}$")
 _SPLIT = re.compile(r"[\s|]+")
-_LOGIN = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}$")
 
 
 @dataclass(frozen=True)
@@ -501,7 +500,7 @@ def _check_endpoint(text: dict[str, str], default_user: str, bad: _Bad) -> tuple
     if text["endpoint_os"] not in OSES:
         bad("endpoint_os", f"unknown OS {text['endpoint_os']!r} (use: {', '.join(OSES)})")
     text["endpoint_user"] = text["endpoint_user"] or default_user
-    if not _LOGIN.match(text["endpoint_user"]):
+    if not domain.LOGIN.match(text["endpoint_user"]):
         bad("endpoint_user", f"invalid login name {text['endpoint_user']!r}")
     return endpoints
 

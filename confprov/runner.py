@@ -203,6 +203,8 @@ def nodes_lines(slices: list[dict[str, Any]]) -> list[str]:
             tag, fate = ("RE-SENT", f"re-run on {s['node']}")
             if s["status"] == "lost":
                 tag, fate = ("LOST", "no node left to re-run it")
+                if not s.get("resend", True):  # routers: never twice (confprov.nodes.Spread)
+                    fate = "not re-sent: see each of its hosts"
             lines.append(
                 f"  {tag:<11} {s['slice']}: node {a['node']} lost it ({a['reason']}); {fate}"
             )

@@ -140,6 +140,8 @@ def provision(
     if not chosen.hosts and not chosen.windows:
         raise InputError([Problem("--limit", None, ", ".join(limits), "selects no endpoint")])
     # Everything that can refuse the input is checked before anything is served or run.
+    every = [*chosen.hosts, *chosen.windows]
+    spread = execution.spread_for(workspace, nodes, loaded.config, loaded.registry, every)
     windows = winprov.plan(workspace, loaded.config) if chosen.windows else None
     say(render_workspace_inventory(workspace).text())
     state = None
@@ -150,8 +152,6 @@ def provision(
         extra = play_vars(workspace, profile)
     if windows is not None:
         say(windows.text())
-    every = [*chosen.hosts, *chosen.windows]
-    spread = execution.spread_for(workspace, nodes, loaded.config, loaded.registry, every)
     limit = every if only is not None else list(chosen.groups)
     action = CHECK_ACTION if check else ACTION
     with (

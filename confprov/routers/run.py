@@ -8,6 +8,7 @@ the run's per-host summary, so `summary.json` and `--retry-failed` count routers
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import shutil
 import signal
@@ -137,7 +138,36 @@ def _spread(workspace: Path, nodes: Path | None, limit: list[str]) -> Any:
         return None
     loaded = load(workspace)
     hosts = limit or router_hosts(loaded.registry, [])
-    return execution.plan(given, loaded.registry, hosts)
+    spread = execution.plan(given, loaded.registry, hosts)
+    # Never re-sent: a slice lost mid-push may have changed routers (see LOST_SLICE); never
+    # cut by a signal: the stop file stops between routers (_stop_between_routers).
+    return None if spread is None else dataclasses.replace(spread, resend=False, interrupt=False)
+
+
+LOST_SLICE = (
+    "it may hold part of the change (its execution node was lost mid-run; the slice is not "
+    "re-sent): run `confprov routers check`, then `confprov routers rollback` if needed"
+)
+
+
+def _unreported(
+    result: runner.RunResult, spread: Any, routers: dict[str, RouterResult]
+) -> dict[str, RouterResult]:
+    """``routers`` and, failed, every router of a spread run with no result of its own (its
+    slice lost, or ended without running the module), so that the summary, the exit code and
+    --retry-failed count it: a router never vanishes from a run."""
+    lost = {h for s in result.nodes if s.get("status") == "lost" for h in s.get("hosts", [])}
+    out = dict(routers)
+    for piece in spread.slices:
+        for host in piece.hosts:
+            if host in out:
+                continue
+            said = result.hosts.get(host)
+            why = said.message if said is not None and said.message else "no result"
+            if host in lost:
+                why = f"{why}; {LOST_SLICE}"
+            out[host] = RouterResult(host, status=FAILED, message=why)
+    return out
 
 
 def _rewrite_summary(result: runner.RunResult, routers: dict[str, RouterResult]) -> None:
@@ -202,7 +232,8 @@ def run_routers(
         limit = router_hosts(load(workspace).registry, limits)
     if retry_failed:  # NothingToRetry (exit 0) when no router failed last time (in the limit)
         limit = runner.retry_limit(workspace, name, limit if limits else None)
-    spread = _spread(workspace, nodes, limit)
+    # Only a push is spread: plan and rollback run here (execution_nodes: or not).
+    spread = _spread(workspace, nodes, limit) if action == "push" and not plan else None
     render_workspace_inventory(workspace)
     runs = safefile.real_dir(workspace, runner.RUNS_DIR)  # never through a link
     sessions = Path(tempfile.mkdtemp(prefix=".sessions-", dir=runs))
@@ -241,6 +272,9 @@ def run_routers(
     (sessions / PROGRESS_FILE).unlink(missing_ok=True)
     sessions.rename(result.run_dir / SESSIONS)
     routers = module_results(result.run_dir)
+    lost = any(s.get("status") == "lost" for s in result.nodes)
+    if spread is not None and (routers is not None or lost):
+        routers = _unreported(result, spread, routers or {})
     if routers is None:
         if not result.hosts:
             raise InputError(

@@ -68,7 +68,13 @@ def test_a_nodes_file_is_read_with_paths_relative_to_it(tmp_path: Path) -> None:
         ("nodes:\n  - name: n1\n    address: 198.18.0.5\n", 2, "nodes[0].known_hosts",
          "missing: the node's host key is pinned"),
         ("nodes:\n  - {name: n1, address: '-oProxyCommand=x', known_hosts: kh}\n", 2,
-         "nodes[0].address", "is not a host name or IP address"),
+         "nodes[0].address", "invalid host name '-oProxyCommand=x'"),
+        ("nodes:\n  - {name: n1, address: localhost, known_hosts: kh}\n", 2,
+         "nodes[0].address", "is the controller itself"),
+        ("nodes:\n  - {name: n1, address: 1.2.3.4.5, known_hosts: kh}\n", 2,
+         "nodes[0].address", "invalid IP address"),
+        ("nodes:\n  - {name: n1, address: 198.18.0.5, user: Root, known_hosts: kh}\n", 2,
+         "nodes[0].user", "'Root' is not a login name"),
         ("nodes:\n  - {name: n1, address: 198.18.0.5, known_hosts: kh, port: 0}\n", 2,
          "nodes[0].port", "must be a port number"),
         ("nodes:\n  - {name: n1, address: 198.18.0.5, known_hosts: kh, colour: red}\n", 2,
@@ -326,3 +332,221 @@ def test_a_slice_lost_twice_makes_its_hosts_unreachable(
     assert {h.status for h in result.hosts.values()} == {"unreachable"}
     assert result.rc == nodes.LOST_RC and not result.ok
     assert "LOST" in result.summary_text()
+
+
+@pytest.mark.ansible
+def test_a_slice_ending_without_host_events_reports_its_hosts_failed(
+    ws: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A node without confprov: ansible-playbook exits before the play, the worker still sends
+    a final status. Every host of the slice is in the result, failed, never dropped."""
+    found = nodes.load(nodes_file(tmp_path, GOOD))
+    said = 'cat >/dev/null; printf \'{"status": "failed"}\\n{"eof": true}\\n\''
+    monkeypatch.setattr(nodes, "worker_command", lambda node, _: ["sh", "-c", said])
+    result = runner.run_playbook(
+        ws, "runner_probe.yml", action="probe", forks=4, spread=_spread(found)
+    )
+    assert sorted(result.hosts) == ["bad", "good", "other", "steady"]
+    assert {h.status for h in result.hosts.values()} == {"failed"}
+    assert "no result from slice ansible-n1 on node n1" in result.hosts["good"].message
+    assert not result.ok
+    summary = json.loads((result.run_dir / "summary.json").read_text())
+    assert sorted(summary["hosts"]) == ["bad", "good", "other", "steady"]
+
+
+def _routers_push(ws: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dead: set[str]) -> int:
+    nodes_file(tmp_path, GOOD)
+    _local_nodes(tmp_path, monkeypatch, dead=dead)
+    return main(["routers", "push", "-w", str(ws), "--nodes", str(tmp_path / "nodes.yml"), "-q"])
+
+
+def test_a_routers_push_whose_nodes_all_die_reports_every_router_failed(
+    small_workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    from confprov.routers.targets import router_hosts
+
+    routers = sorted(router_hosts(load(small_workspace).registry, []))
+    assert _routers_push(small_workspace, tmp_path, monkeypatch, {"n1", "n2", "n3"}) == 1
+    (run,) = (small_workspace / "runs").glob("*-routers-push")
+    summary = json.loads((run / "summary.json").read_text())
+    assert sorted(summary["hosts"]) == routers
+    assert {h["status"] for h in summary["hosts"].values()} == {"failed"}
+    message = summary["hosts"][routers[0]]["message"]
+    assert "execution node lost" in message and "confprov routers check" in message
+    # not re-sent: one attempt per slice (a push lost mid-way may have changed routers)
+    assert {len(s["attempts"]) for s in summary["nodes"]} == {1}
+    out = capsys.readouterr().out
+    assert "confprov routers rollback" in out and "not re-sent: see each of its hosts" in out
+    # --retry-failed takes them all up again
+    assert runner.retry_limit(small_workspace, "routers-push", None) == routers
+
+
+class _Ran(Exception):
+    """Raised in place of running the play: the spread it was given is what the test reads."""
+
+
+@pytest.mark.parametrize(
+    ("argv", "spread"),
+    [
+        (["routers", "push"], True),
+        (["routers", "push", "--nodes", "none"], False),
+        (["routers", "plan"], False),
+        (["routers", "rollback"], False),
+        (["routers", "rollback", "--check"], False),
+        (["verify", "--nodes", "none"], False),
+    ],
+)
+def test_only_a_push_is_spread_and_nodes_none_runs_here(
+    small_workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    argv: list[str], spread: bool,
+) -> None:  # fmt: skip
+    """confprov.yml names execution nodes: routers plan and rollback still run here (never
+    spread), and `--nodes none` runs verify and routers push here (provision takes the same
+    nodes.spread_for as verify)."""
+    nodes_file(small_workspace, GOOD)
+    config = small_workspace / "confprov.yml"
+    config.write_text(config.read_text() + "execution_nodes: nodes.yml\n")
+    given: list[object] = []
+
+    def run_playbook(*_: object, **kwargs: object) -> None:
+        given.append(kwargs.get("spread"))
+        raise _Ran
+
+    from confprov.verify import run as verify_run
+
+    monkeypatch.setattr(runner, "run_playbook", run_playbook)
+    monkeypatch.setattr(verify_run, "run_playbook", run_playbook)
+    main([*argv, "-w", str(small_workspace), "-q"])  # the play's stand-in raised: exit 3
+    assert len(given) == 1 and (given[0] is not None) == spread
+
+
+def test_a_bad_nodes_file_stops_provision_before_inventory_or_mirror(
+    small_workspace: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = nodes_file(tmp_path, "nodes:\n  - {name: n1, address: 198.18.0.9, known_hosts: kh}\n")
+    code = main(
+        ["provision", "-w", str(small_workspace), "--limit", "cam-khe", "--nodes", str(bad)]
+    )
+    assert code == 2
+    assert "nodes[0].known_hosts: has no host key for 198.18.0.9" in capsys.readouterr().err
+    written = {p.name for p in small_workspace.iterdir()} - {".confprov.lock"}  # the CLI's lock
+    assert written == {"confprov.yml", "sites.csv"}  # no inventory, no mirror, no run
+
+
+CHILD = """
+import sys
+from pathlib import Path
+from confprov import nodes, paths, runner
+
+ws, folder, pids, data = (Path(a) for a in sys.argv[1:5])
+real = paths.playbook
+paths.playbook = lambda name: data / name if name == "runner_probe.yml" else real(name)
+found = nodes.load(folder / "nodes.yml")
+# a node that never answers: records its PID, then waits (exec: the same PID)
+nodes.worker_command = lambda node, _: ["sh", "-c", f"echo $$ >> {pids}; exec sleep 120"]
+hosts = ["good", "steady", "bad", "other"]
+slices = nodes.make_slices(found.nodes[:2], hosts, {}, "round-robin")
+spread = nodes.Spread(nodes=found, slices=slices)
+result = runner.run_playbook(ws, "runner_probe.yml", action="probe", forks=4, spread=spread)
+print(result.status, result.rc)
+"""
+
+
+def _until(condition: Any, seconds: float, what: str) -> None:
+    """Poll ``condition`` until true or ``seconds`` pass (then fail saying ``what``)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+@pytest.mark.ansible
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_a_signal_stops_a_spread_run_with_a_summary_and_no_transport_left(
+    ws: Path, tmp_path: Path, sig: str
+) -> None:
+    import signal
+    import subprocess
+
+    nodes_file(tmp_path, GOOD)
+    pids = tmp_path / "pids"
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(ws), str(tmp_path), str(pids), str(DATA / "playbooks")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        started = lambda: pids.is_file() and len(pids.read_text().split()) == 2  # noqa: E731
+        _until(lambda: started() or child.poll() is not None, 60, "2 transports")
+        assert child.poll() is None, child.communicate()
+        transports = [int(p) for p in pids.read_text().split()]
+        child.send_signal(getattr(signal, sig))
+        out, err = child.communicate(timeout=20)  # the transports would wait 120 s
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        for pid in [int(p) for p in pids.read_text().split()] if pids.is_file() else []:
+            if _alive(pid):  # a failed run must not leave them (each a `sleep` we started)
+                os.kill(pid, signal.SIGKILL)
+    assert child.returncode == 0, err
+    status, rc = out.split()
+    assert status == "canceled" and int(rc) != 0
+    assert f"{sig}: stopping 2 slices" in err
+    (run,) = (ws / "runs").glob("*-probe")
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["status"] == "canceled"
+    assert sorted(summary["hosts"]) == ["bad", "good", "other", "steady"]
+    assert {h["status"] for h in summary["hosts"].values()} == {"failed"}
+    assert f"stopped by {sig}" in summary["hosts"]["good"]["message"]
+    assert [a["status"] for s in summary["nodes"] for a in s["attempts"]] == ["canceled"] * 2
+    assert not [pid for pid in transports if _alive(pid)]  # no node's transport left behind
+
+
+@pytest.mark.parametrize("user", ["first.last", "svc_ansible", "a-b", "Root", "1x", "-o"])
+def test_a_nodes_login_is_the_registrys_login_rule(tmp_path: Path, user: str) -> None:
+    """One rule for a login name (confprov.domain.LOGIN): the registry's endpoint_user and a
+    node's user accept and refuse the same names ('.' included)."""
+    from confprov.domain import LOGIN
+
+    text = f"- {{name: a, address: 198.18.0.5, user: '{user}', known_hosts: kh}}\n"
+    try:
+        nodes.load(nodes_file(tmp_path, text))
+        taken = True
+    except InputError:
+        taken = False
+    assert taken == bool(LOGIN.match(user))
+    assert taken == (user in ("first.last", "svc_ansible", "a-b"))
+
+
+@pytest.mark.ansible
+def test_an_error_said_by_a_healthy_worker_is_not_a_lost_node(
+    ws: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ansible-runner's "error" status (the job could not start on the node) is a final one:
+    the slice's hosts are failed with the worker's explanation, and nothing is re-sent."""
+    found = nodes.load(nodes_file(tmp_path, GOOD))
+    said = '{"status": "error", "job_explanation": "ansible-playbook: command not found"}'
+    script = f"cat >/dev/null; printf '%s\\n' '{said}' '{{\"eof\": true}}'"
+    monkeypatch.setattr(nodes, "worker_command", lambda node, _: ["sh", "-c", script])
+    result = runner.run_playbook(
+        ws, "runner_probe.yml", action="probe", forks=4, spread=_spread(found)
+    )
+    assert {h.status for h in result.hosts.values()} == {"failed"} and len(result.hosts) == 4
+    assert "ansible-playbook: command not found" in result.hosts["good"].message
+    summary = json.loads((result.run_dir / "summary.json").read_text())
+    assert [len(s["attempts"]) for s in summary["nodes"]] == [1, 1]  # not re-sent
+    assert {s["status"] for s in summary["nodes"]} == {"error"}
+    assert "RE-SENT" not in result.summary_text() and not result.ok
