@@ -432,6 +432,9 @@ def run_playbook(
         password = vault.read_password(workspace)
         vault.decrypt(vault_path, password)  # a wrong password is bad input, said before the run
         passwords[_VAULT_PROMPT] = password
+    # The vault as it is now, whenever the inventory was rendered: named when there is one (the
+    # plays fail on a named vault that is missing), empty for a run without one.
+    extra_vars = {**(extra_vars or {}), "confprov_vault_file": str(vault_path or "")}
     run_dir = new_run_dir(workspace, action)
     if check:
         cmdline.append("--check")

@@ -214,11 +214,94 @@ def test_every_play_loads_the_vault_itself() -> None:
             assert any("confprov_vault_file" in str(f) for f in files), (path.name, play["name"])
 
 
-def test_the_inventory_names_the_workspaces_vault(small_workspace: Path) -> None:
+def test_the_inventory_names_the_workspaces_vault_only_when_it_exists(
+    small_workspace: Path,
+) -> None:
+    """A named vault that is missing fails the play, so the inventory names only a vault that
+    is there; the inventory plugin renders the same files, so it follows the same rule."""
     loaded = load(small_workspace)
+    files = render_files(small_workspace, loaded.registry, loaded.config)
+    assert "confprov_vault_file" not in yaml.safe_load(files["group_vars/all.yml"])
+    (small_workspace / vault.VAULT_FILE).write_text("$ANSIBLE_VAULT;1.1;AES256\n")
     files = render_files(small_workspace, loaded.registry, loaded.config)
     all_vars = yaml.safe_load(files["group_vars/all.yml"])
     assert all_vars["confprov_vault_file"] == str(small_workspace / vault.VAULT_FILE)
+
+
+def _vault_play(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The plays' own vars_files entry (verify.yml's) in a local play that shows vault_probe."""
+    (entry,) = yaml.safe_load(paths.playbook("verify.yml").read_text())[0]["vars_files"]
+    play = tmp_path / "vault-play.yml"
+    play.write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "name": "Vault",
+                    "hosts": "localhost",
+                    "gather_facts": False,
+                    "vars_files": [entry],
+                    "tasks": [
+                        {
+                            "name": "Show",
+                            "ansible.builtin.debug": {
+                                "msg": "probe={{ vault_probe | default('none') }}"
+                            },
+                        }
+                    ],
+                }
+            ]
+        )
+    )
+    return subprocess.run(
+        [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(play), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={
+            "PATH": str(BIN) + ":/usr/bin:/bin",
+            "ANSIBLE_COLLECTIONS_PATH": str(paths.collections_path()),
+            "ANSIBLE_NOCOLOR": "1",
+            "HOME": str(tmp_path),
+        },
+    )
+
+
+@pytest.mark.ansible
+def test_a_named_vault_that_is_missing_fails_the_play(tmp_path: Path) -> None:
+    """ansible-core skips a missing vars_files file silently: a job would run on without its
+    secrets. Named and missing is an error naming the path; unset or empty is no vault."""
+    missing = tmp_path / "nope" / "vault.yml"
+    proc = _vault_play(tmp_path, "-e", f"confprov_vault_file={missing}")
+    assert proc.returncode != 0 and str(missing) in proc.stdout + proc.stderr
+    assert "no such file" in proc.stdout + proc.stderr
+    for args in ((), ("-e", "confprov_vault_file=")):
+        proc = _vault_play(tmp_path, *args)
+        assert proc.returncode == 0 and "probe=none" in proc.stdout, proc.stdout + proc.stderr
+    (tmp_path / "pw").write_text("s3cret-pw\n")
+    clear = tmp_path / "vault.yml"
+    clear.write_text("vault_probe: opened\n")
+    subprocess.run(
+        [
+            str(BIN / "ansible-vault"),
+            "encrypt",
+            "--vault-password-file",
+            str(tmp_path / "pw"),
+            str(clear),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+        env={"PATH": str(BIN) + ":/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    proc = _vault_play(
+        tmp_path,
+        "-e",
+        f"confprov_vault_file={clear}",
+        "--vault-password-file",
+        str(tmp_path / "pw"),
+    )
+    assert proc.returncode == 0 and "probe=opened" in proc.stdout, proc.stdout + proc.stderr
 
 
 def test_export_vars_writes_the_plays_variables_and_no_secret(
