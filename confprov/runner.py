@@ -434,7 +434,15 @@ def run_playbook(
         passwords[_VAULT_PROMPT] = password
     # The vault as it is now, whenever the inventory was rendered: named when there is one (the
     # plays fail on a named vault that is missing), empty for a run without one.
-    extra_vars = {**(extra_vars or {}), "confprov_vault_file": str(vault_path or "")}
+    # Routers log in with the vault's login only, as confprov's own router checks: never as the
+    # operator's ANSIBLE_REMOTE_USER (confprov.routers.targets.login).
+    from confprov.routers.targets import LOGIN_FALLBACK
+
+    extra_vars = {
+        **(extra_vars or {}),
+        "confprov_vault_file": str(vault_path or ""),
+        LOGIN_FALLBACK: False,
+    }
     run_dir = new_run_dir(workspace, action)
     if check:
         cmdline.append("--check")
