@@ -427,15 +427,12 @@ def test_sip_credential_type_injects_the_variables_the_inventory_reads(tmp_path:
     assert used <= set(fields)
 
 
-@pytest.mark.ansible
-def test_sip_credential_reaches_the_endpoint_variable(tmp_path: Path) -> None:
-    """The injector's text, given to a play as AWX gives extra variables, resolves each
-    endpoint's confprov_sip_password through the inventory plugin, no vault loaded."""
-    ws = init_workspace(tmp_path / "ws")
-    loaded = load(ws)
-    hosts = [h for s in loaded.registry.sites for h in s.endpoint_hosts]
-    passwords = {h: f"pw-{i}-x'y: z" for i, h in enumerate(hosts)}
-    injected = _injector_vars({"sip_passwords": yaml.safe_dump(passwords, allow_unicode=True)})
+def _show_sip_passwords(
+    ws: Path, tmp_path: Path, text: str, hosts: list[str]
+) -> subprocess.CompletedProcess[str]:
+    """The injector given ``text`` as AWX renders it, to a play through the inventory plugin,
+    with this checkout's confprov (PYTHONPATH) where the plugin and filters import it."""
+    injected = _injector_vars({"sip_passwords": text})
     (tmp_path / "extra.json").write_text(json.dumps(injected))
     source = ws / "sites.confprov.yml"
     source.write_text("plugin: confprov.core.registry\n")
@@ -457,7 +454,7 @@ def test_sip_credential_reaches_the_endpoint_variable(tmp_path: Path) -> None:
             ]
         )
     )
-    proc = subprocess.run(
+    return subprocess.run(
         [
             str(BIN / "ansible-playbook"),
             "-i",
@@ -465,6 +462,8 @@ def test_sip_credential_reaches_the_endpoint_variable(tmp_path: Path) -> None:
             str(play),
             "-e",
             f"@{tmp_path / 'extra.json'}",
+            "--limit",
+            ",".join(hosts),
         ],
         capture_output=True,
         text=True,
@@ -472,14 +471,46 @@ def test_sip_credential_reaches_the_endpoint_variable(tmp_path: Path) -> None:
         check=False,
         env={
             "PATH": str(BIN) + ":/usr/bin:/bin",
+            "PYTHONPATH": str(REPO),
             "ANSIBLE_COLLECTIONS_PATH": str(paths.collections_path()),
             "ANSIBLE_NOCOLOR": "1",
             "HOME": str(tmp_path),
         },
     )
+
+
+@pytest.mark.ansible
+def test_sip_credential_reaches_the_endpoint_variable(tmp_path: Path) -> None:
+    """The injector's text, given to a play as AWX gives extra variables, resolves each
+    endpoint's confprov_sip_password through the inventory plugin, no vault loaded; every
+    password as typed, where YAML 1.1 typing would make 0123 83, yes true, 12:30 750 and null
+    none, and a quoted " #" stays (unquoted, YAML would cut it: refused, naming the line)."""
+    ws = init_workspace(tmp_path / "ws", example="phu-tho")
+    loaded = load(ws)
+    # The typed ones and two more (the play is limited to them: the province has ~150).
+    hosts = [h for s in loaded.registry.sites for h in s.endpoint_hosts][:7]
+    typed = {"0123": "0123", "yes": "yes", "12:30": "12:30", "null": "null", "'a #b'": "a #b"}
+    assert len(hosts) > len(typed)
+    passwords = {h: f"pw-{i}-x'y: z" for i, h in enumerate(hosts)}
+    lines = []
+    for host, (raw, meant) in zip(hosts, typed.items(), strict=False):
+        lines.append(f"{host}: {raw}")  # as an operator types it into AWX
+        passwords[host] = meant
+    rest = {h: passwords[h] for h in hosts[len(typed) :]}
+    text = "\n".join(lines) + "\n" + yaml.safe_dump(rest, allow_unicode=True)
+    proc = _show_sip_passwords(ws, tmp_path, text, hosts)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for host, password in passwords.items():
         assert f'"confprov_sip_password": {json.dumps(password)}' in proc.stdout, host
+    cut = f"{hosts[0]}: Zq7 #tail\n"
+    proc = _show_sip_passwords(ws, tmp_path, cut, hosts[:1])
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and f"line 1 ({hosts[0]})" in out and "quote it" in out
+    assert "Zq7" not in out  # the secret is not in the error
+    proc = _show_sip_passwords(ws, tmp_path, "- Zq7-list\n", hosts[:1])
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "must be a mapping of host name to password" in out
+    assert "Zq7" not in out
 
 
 def test_not_ready_filter_judges_as_verify_does(small_workspace: Path) -> None:
