@@ -34,7 +34,8 @@ options:
 """
 
 EXAMPLES = r"""
-confprov_sip_password: "{{ (vault_sip_passwords | confprov.core.sip_passwords(inventory_hostname))[inventory_hostname] }}"
+confprov_sip_password: >-
+  {{ (vault_sip_passwords | confprov.core.sip_passwords(inventory_hostname))[inventory_hostname] }}
 """
 
 RETURN = r"""
