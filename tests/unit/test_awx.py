@@ -327,6 +327,10 @@ def test_export_vars_writes_the_plays_variables_and_no_secret(
     assert data["router_config_workers"] == 50 and "router_config_action" not in data
     err = capsys.readouterr().err
     assert "package_source.url is empty" in err  # what a run without confprov still needs
+    from confprov.verify.run import probe_limit
+
+    # The verify job's forks: the cap `confprov verify` puts on its probes (one rule).
+    assert f"forks {probe_limit(load(ws).config)} or fewer" in err
     secrets = vault.decrypt(ws / "vault.yml", vault.read_password(ws))
     values = [secrets["vault_router_password"], *secrets["vault_sip_passwords"].values()]
     assert values and not any(v in text for v in values)
@@ -338,6 +342,21 @@ def test_export_vars_writes_the_plays_variables_and_no_secret(
     source.write_text("plugin: confprov.core.registry\nworkspace: .\n")
     assert main(["export-vars", "-w", str(ws)]) == 0
     assert "workspace: ." in source.read_text()
+
+
+def test_export_vars_says_windows_endpoints_need_the_msis_urls(
+    small_workspace: Path, build_msi: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The default Windows profile installs an MSI that only `confprov provision` serves: an
+    exported run gets no URL for it, and export-vars says so (windows_client's first check
+    would otherwise fail every Windows endpoint). The small registry has one Windows site."""
+    build_msi(small_workspace / "packages" / "windows" / "Webex.msi")
+    assert main(["export-vars", "-w", str(small_workspace), "--out", "-"]) == 0
+    captured = capsys.readouterr()
+    data = yaml.safe_load(captured.out)
+    assert data["confprov_windows_package"]["file"] == "Webex.msi"
+    assert data["confprov_windows_package_urls"] == {}
+    assert "Webex.msi" in captured.err and "confprov_windows_package_urls" in captured.err
 
 
 def test_export_vars_to_stdout_and_bad_workspace(
