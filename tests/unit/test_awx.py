@@ -549,4 +549,60 @@ def test_not_ready_filter_judges_as_verify_does(small_workspace: Path) -> None:
     assert not_ready({"checks": [media()]}, "h", thresholds) == []
     why = not_ready({"checks": [media(loss_pct=10.2, received=701)]}, "h", thresholds)
     assert len(why) == 1 and why[0].startswith("loss: ") and "10.2 %" in why[0]
-    assert not_ready({}, "h", thresholds) == ["ssh: no check result from the endpoint"]
+    # No result at all: what confprov verify says of an endpoint whose checks could not run.
+    from confprov.verify.evaluate import host_failure
+
+    failure = host_failure("h", "failed", "no check result from the endpoint")
+    assert not_ready({}, "h", thresholds) == [f"{failure.check}: {failure.reason}"]
+
+
+@pytest.mark.ansible
+@pytest.mark.parametrize(
+    ("result", "rc", "said"),
+    [
+        ({"skipped": True, "skip_reason": "Conditional result was False"}, 0, "skipping"),
+        ({}, 2, "not ready: ssh: checks could not run: no check result"),
+    ],
+)
+def test_the_verdict_play_skips_a_skipped_check_and_fails_a_missing_one(
+    tmp_path: Path, small_workspace: Path, result: dict[str, Any], rc: int, said: str
+) -> None:
+    """verify.yml's own verdict task, on a local host: a check that was skipped is not judged
+    (a --check or conditional run must not fail every endpoint), a missing result fails."""
+    loaded = load(small_workspace)
+    files = render_files(small_workspace, loaded.registry, loaded.config)
+    thresholds = yaml.safe_load(files["group_vars/all.yml"])["confprov_thresholds"]
+    verdict = yaml.safe_load(paths.playbook("verify.yml").read_text())[1]
+    play = {
+        "name": "Verdict",
+        "hosts": "localhost",
+        "gather_facts": False,
+        "tasks": verdict["tasks"],
+    }
+    (tmp_path / "play.yml").write_text(yaml.safe_dump([play]))
+    extra = {"connection_check_result": result, "confprov_thresholds": thresholds}
+    (tmp_path / "extra.json").write_text(json.dumps(extra))
+    proc = subprocess.run(
+        [
+            str(BIN / "ansible-playbook"),
+            "-i",
+            "localhost,",
+            "-c",
+            "local",
+            str(tmp_path / "play.yml"),
+            "-e",
+            f"@{tmp_path / 'extra.json'}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={
+            "PATH": str(BIN) + ":/usr/bin:/bin",
+            "PYTHONPATH": str(REPO),
+            "ANSIBLE_COLLECTIONS_PATH": str(paths.collections_path()),
+            "ANSIBLE_NOCOLOR": "1",
+            "HOME": str(tmp_path),
+        },
+    )
+    assert proc.returncode == rc and said in proc.stdout, proc.stdout + proc.stderr
