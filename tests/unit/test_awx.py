@@ -146,6 +146,9 @@ def test_ansible_builder_create_writes_the_build_context(tmp_path: Path) -> None
     (project / "collections").mkdir(parents=True)
     for rel in ("execution-environment.yml", "bindep.txt", "collections/requirements.yml"):
         (project / rel).write_bytes((REPO / rel).read_bytes())
+    # An older wheel left in dist/ (a previous build): never the one the image installs.
+    (project / "dist").mkdir()
+    (project / "dist" / "confprov-0.0.1-py3-none-any.whl").write_bytes(b"stale")
     subprocess.run(
         [
             sys.executable,
@@ -191,12 +194,23 @@ def test_ansible_builder_create_writes_the_build_context(tmp_path: Path) -> None
         "ansible-galaxy collection install" in containerfile
         and "-r requirements.yml" in containerfile
     )
-    assert "/tmp/confprov/*.whl" in containerfile
+    import confprov
+
+    named = f"confprov-{confprov.__version__}-py3-none-any.whl"  # the version's one place
+    assert f"/tmp/confprov/{named}" in containerfile
     build = context / "_build"
     assert (build / "requirements.yml").read_text() == REQUIREMENTS.read_text()
-    assert pins["netmiko"] in (build / "requirements.txt").read_text().split()
-    assert "openssh-clients" in (build / "bindep.txt").read_text()
+    python_deps = (build / "requirements.txt").read_text()
+    assert pins["netmiko"] in python_deps.split()
+    # Windows endpoints over PSRP / WinRM (docs/windows.md) need their connection's library.
+    assert re.search(r"^pypsrp\b", python_deps, re.M) and re.search(
+        r"^pywinrm\b", python_deps, re.M
+    )
+    system = (build / "bindep.txt").read_text()
+    assert "openssh-clients" in system
+    assert re.search(r"^sshpass \[platform:rpm\]", system, re.M)  # Machine credential passwords
     (wheel,) = (build / "confprov").glob("confprov-*.whl")
+    assert wheel.name == named
     names = set(zipfile.ZipFile(wheel).namelist())
     assert any(n.endswith("plugins/inventory/registry.py") for n in names)
     assert any(n.endswith("plugins/filter/not_ready.py") for n in names)
