@@ -373,6 +373,64 @@ def test_export_vars_says_windows_endpoints_need_the_msis_urls(
     assert "Webex.msi" in captured.err and "confprov_windows_package_urls" in captured.err
 
 
+@pytest.mark.ansible
+def test_play_vars_given_as_awx_launch_variables_are_not_rendered(tmp_path: Path) -> None:
+    """docs/awx.md's rule, pinned: the client profile's file contents hold Jinja2 that Ansible
+    renders from a template's own variables (here a vars file, `-e @FILE`), but not from
+    variables AWX marks `!unsafe` (launch-time, workflow node, survey), where conference_client's
+    own check refuses them."""
+    install = paths.playbook("verify.yml").parents[1] / "roles/conference_client/tasks/install.yml"
+    (check,) = [
+        task
+        for task in yaml.safe_load(install.read_text())
+        if "did not render" in task.get("name", "")
+    ]
+    play = [{"name": "Profile", "hosts": "localhost", "gather_facts": False, "tasks": [check]}]
+    (tmp_path / "play.yml").write_text(yaml.safe_dump(play))
+    content = "server={{ confprov_site }}\n"
+    (tmp_path / "trusted.yml").write_text(
+        yaml.safe_dump(
+            {
+                "confprov_site": "cam-khe",
+                "conference_client_profile": {"files": [{"content": content}]},
+            }
+        )
+    )
+    # As AWX writes launch-time extra variables: every string tagged !unsafe.
+    (tmp_path / "unsafe.yml").write_text(
+        "confprov_site: cam-khe\nconference_client_profile:\n"
+        f"  files: [{{content: !unsafe {json.dumps(content)}}}]\n"
+    )
+
+    def run(var_file: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                str(BIN / "ansible-playbook"),
+                "-i",
+                "localhost,",
+                "-c",
+                "local",
+                str(tmp_path / "play.yml"),
+                "-e",
+                f"@{tmp_path / var_file}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={
+                "PATH": str(BIN) + ":/usr/bin:/bin",
+                "ANSIBLE_NOCOLOR": "1",
+                "HOME": str(tmp_path),
+            },
+        )
+
+    trusted = run("trusted.yml")
+    assert trusted.returncode == 0, trusted.stdout + trusted.stderr
+    unsafe = run("unsafe.yml")
+    assert unsafe.returncode == 2 and "still hold Jinja2 markers" in unsafe.stdout, unsafe.stdout
+
+
 def test_export_vars_to_stdout_and_bad_workspace(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
