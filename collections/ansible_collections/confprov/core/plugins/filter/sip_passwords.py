@@ -13,13 +13,17 @@ name: sip_passwords
 short_description: The endpoints' SIP passwords by host, every password a string
 version_added: "0.1.0"
 description:
-  - Takes C(vault_sip_passwords): the vault's mapping, or the text the "confprov SIP accounts"
-    credential type injects (one C(host: password) line per endpoint).
-  - Text is read with a loader that keeps every value a string, so C(0123), C(yes), C(12:30) and
+  - >-
+    Takes C(vault_sip_passwords), the vault's mapping, or the text the "confprov SIP accounts"
+    credential type injects (one line per endpoint, the host, a colon, the password).
+  - >-
+    Text is read with a loader that keeps every value a string, so C(0123), C(yes), C(12:30) and
     C(null) stay those characters (C(ansible.builtin.from_yaml) would make them 83, true, 750 and
-    none). A password holding C(" #") (an error here: YAML would cut it) or starting with a
-    quote, C({), C([), C(&), C(*), C(!), C(|), C(>), C(%) or C(@) needs YAML quoting.
-  - Text that is not a mapping of host to password is an error naming the host whose play asked,
+    none). A password holding a space and a hash sign (an error here, YAML would cut it there)
+    or starting with a quote, C({), C([), C(&), C(*), C(!), C(|), C(>), C(%) or C(@) needs YAML
+    quoting.
+  - >-
+    Text that is not a mapping of host to password is an error naming the host whose play asked,
     never the text itself (it holds secrets).
 positional: _input
 options:
