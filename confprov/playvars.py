@@ -9,7 +9,8 @@ is not exported; the plays fall back to their sources (confprov.yml's ``package_
 the role's defaults).
 
 Secrets are never among them: the plays load the vault themselves (``vars_files``), the watch
-play reads watch.key on the controller. tests/unit/test_playvars.py greps the output for them.
+play reads watch.key on the controller. tests/unit/test_awx.py
+(test_export_vars_writes_the_plays_variables_and_no_secret) greps the output for them.
 """
 
 from __future__ import annotations
@@ -101,6 +102,11 @@ def export_vars(workspace: Path) -> Exported:
         variables.update(part)
     if windows.why_unpinned:
         notes.append(f"verify: Windows client version not pinned: {windows.why_unpinned}")
+    # The CLI caps its probes itself (verify.run.probe_limit); a job's only cap is its forks.
+    notes.append(
+        f"verify: give the verify job template forks {verify_run.probe_limit(config)} or fewer "
+        "(media probes at once: verify.max_parallel_probes, else uplink_kbps // bitrate_kbps)"
+    )
     return Exported(variables, notes)
 
 

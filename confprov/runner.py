@@ -434,6 +434,17 @@ def run_playbook(
         password = vault.read_password(workspace)
         vault.decrypt(vault_path, password)  # a wrong password is bad input, said before the run
         passwords[_VAULT_PROMPT] = password
+    # The vault as it is now, whenever the inventory was rendered: named when there is one (the
+    # plays fail on a named vault that is missing), empty for a run without one.
+    # Routers log in with the vault's login only, as confprov's own router checks: never as the
+    # operator's ANSIBLE_REMOTE_USER (confprov.routers.targets.login).
+    from confprov.routers.targets import LOGIN_FALLBACK
+
+    extra_vars = {
+        **(extra_vars or {}),
+        "confprov_vault_file": str(vault_path or ""),
+        LOGIN_FALLBACK: False,
+    }
     run_dir = new_run_dir(workspace, action)
     if check:
         cmdline.append("--check")

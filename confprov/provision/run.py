@@ -241,9 +241,21 @@ def export_vars(workspace: Path, loaded: Loaded) -> tuple[dict[str, Any], list[s
         )
     if any(site.endpoint_os == "windows" for site in loaded.registry.sites):
         try:
-            out.update(winprov.plan(workspace, config).play_vars({}))
+            windows = winprov.plan(workspace, config)
         except InputError as exc:  # what `provision` would refuse: said, the rest exported
             notes.extend(f"provision: Windows endpoints left out: {p}" for p in exc.problems)
+        else:
+            out.update(windows.play_vars({}))
+            if windows.package is not None:
+                # `confprov provision` serves the MSI from the controller for its one run;
+                # nothing serves it for a run without confprov, so no URL can be exported.
+                notes.append(
+                    f"provision: the Windows profile installs {windows.package.file}, and no "
+                    "URL of it can be exported (confprov serves it only during its own "
+                    "provision): put it on a web server the Windows endpoints reach and give "
+                    "confprov_windows_package_urls {HOST: URL, ...} with the play's variables "
+                    "(docs/awx.md), else every Windows endpoint fails at its first check"
+                )
     return out, notes
 
 

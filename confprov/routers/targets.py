@@ -9,7 +9,9 @@ the vault). Read-only checks that other commands need quickly (`confprov verify`
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +36,64 @@ class TargetProblems(ValueError):
         super().__init__("; ".join(problems))
         self.problems = problems
         self.without_password = without_password
+
+
+# Set false by every confprov run (confprov.runner): the CLI logs in to routers only with the
+# vault's login, as `confprov verify`'s router checks do; a plain ansible-playbook run (AWX) leaves
+# it unset and may log in with the standard connection variables.
+LOGIN_FALLBACK = "confprov_router_login_fallback"
+NET_USERNAME = "ANSIBLE_NET_USERNAME"
+NET_PASSWORD = "ANSIBLE_NET_PASSWORD"  # noqa: S105  # the variable's name, not a password
+
+
+@dataclass(frozen=True)
+class Login:
+    """Where the routers' login comes from: username and passwords from one source, never mixed."""
+
+    source: str  # "vault", "connection variables", NET_USERNAME, or "" (none)
+    username: str | None = None
+    password: str | None = None  # for every router without its own
+    passwords: Any = field(default_factory=dict)  # by router host (the vault's only)
+
+
+def _given(value: Any) -> bool:
+    return value not in (None, "")
+
+
+def login(
+    secrets: Mapping[str, Any],
+    *,
+    user: Any = None,
+    password: Any = None,
+    env: Mapping[str, str] | None = None,
+    fallback: bool = True,
+) -> Login:
+    """The one rule for the routers' login, for plays (the ``router_login`` filter) and the CLI.
+
+    The vault's pair (``vault_router_username`` with ``vault_router_passwords[host]`` else
+    ``vault_router_password``); else, with ``fallback``, the connection variables' pair
+    (``ansible_user``/``ansible_password``: AWX Machine credential, ``-u``/``-k``), else the
+    ``ANSIBLE_NET_USERNAME``/``ANSIBLE_NET_PASSWORD`` pair (AWX Network credential). A username
+    from one source never goes with a password of another. Without ``fallback`` (confprov's own
+    runs) only the vault counts: ``ansible_user`` is also set by ANSIBLE_REMOTE_USER or any
+    ansible.cfg's remote_user, which must not become a router login behind the operator's back.
+    """
+    if _given(secrets.get("vault_router_username")):
+        default = secrets.get("vault_router_password")
+        return Login(
+            "vault",
+            str(secrets["vault_router_username"]),
+            str(default) if _given(default) else None,
+            secrets.get("vault_router_passwords") or {},  # checked by its users: a mapping
+        )
+    if not fallback:
+        return Login("")
+    if _given(user):
+        return Login("connection variables", str(user), str(password) if _given(password) else None)
+    env = os.environ if env is None else env
+    if _given(env.get(NET_USERNAME)):
+        return Login(NET_USERNAME, env[NET_USERNAME], env.get(NET_PASSWORD) or None)
+    return Login("")
 
 
 def site_values(site: Site) -> dict[str, str]:
@@ -170,8 +230,11 @@ def workspace_routers(
     vault_path = workspace / vault.VAULT_FILE
     if credentials:
         secrets = vault.decrypt(vault_path, vault.read_password(workspace))
-        vault.require(secrets, ["vault_router_username"], vault_path, "logging in to routers")
-        found = secrets.get("vault_router_passwords") or {}
+        # Only the vault: the CLI never falls back to the operator's connection variables.
+        chosen_login = login(secrets, fallback=False)
+        if chosen_login.username is None:
+            vault.require(secrets, ["vault_router_username"], vault_path, "logging in to routers")
+        found = chosen_login.passwords
         if not isinstance(found, dict):
             raise InputError(
                 [
@@ -184,8 +247,8 @@ def workspace_routers(
                 ]
             )
         per_router = {h: str(p) for h, p in found.items()}
-        username = str(secrets.get("vault_router_username", ""))
-        default = str(secrets.get("vault_router_password", ""))
+        username = chosen_login.username or ""
+        default = chosen_login.password or ""
     # The registry gives every site value, and the default password is "" when unset: build
     # finds nothing lacking, and a router without a password is named here, as it always was.
     targets = build(

@@ -146,6 +146,9 @@ def test_ansible_builder_create_writes_the_build_context(tmp_path: Path) -> None
     (project / "collections").mkdir(parents=True)
     for rel in ("execution-environment.yml", "bindep.txt", "collections/requirements.yml"):
         (project / rel).write_bytes((REPO / rel).read_bytes())
+    # An older wheel left in dist/ (a previous build): never the one the image installs.
+    (project / "dist").mkdir()
+    (project / "dist" / "confprov-0.0.1-py3-none-any.whl").write_bytes(b"stale")
     subprocess.run(
         [
             sys.executable,
@@ -191,12 +194,23 @@ def test_ansible_builder_create_writes_the_build_context(tmp_path: Path) -> None
         "ansible-galaxy collection install" in containerfile
         and "-r requirements.yml" in containerfile
     )
-    assert "/tmp/confprov/*.whl" in containerfile
+    import confprov
+
+    named = f"confprov-{confprov.__version__}-py3-none-any.whl"  # the version's one place
+    assert f"/tmp/confprov/{named}" in containerfile
     build = context / "_build"
     assert (build / "requirements.yml").read_text() == REQUIREMENTS.read_text()
-    assert pins["netmiko"] in (build / "requirements.txt").read_text().split()
-    assert "openssh-clients" in (build / "bindep.txt").read_text()
+    python_deps = (build / "requirements.txt").read_text()
+    assert pins["netmiko"] in python_deps.split()
+    # Windows endpoints over PSRP / WinRM (docs/windows.md) need their connection's library.
+    assert re.search(r"^pypsrp\b", python_deps, re.M) and re.search(
+        r"^pywinrm\b", python_deps, re.M
+    )
+    system = (build / "bindep.txt").read_text()
+    assert "openssh-clients" in system
+    assert re.search(r"^sshpass \[platform:rpm\]", system, re.M)  # Machine credential passwords
     (wheel,) = (build / "confprov").glob("confprov-*.whl")
+    assert wheel.name == named
     names = set(zipfile.ZipFile(wheel).namelist())
     assert any(n.endswith("plugins/inventory/registry.py") for n in names)
     assert any(n.endswith("plugins/filter/not_ready.py") for n in names)
@@ -214,11 +228,94 @@ def test_every_play_loads_the_vault_itself() -> None:
             assert any("confprov_vault_file" in str(f) for f in files), (path.name, play["name"])
 
 
-def test_the_inventory_names_the_workspaces_vault(small_workspace: Path) -> None:
+def test_the_inventory_names_the_workspaces_vault_only_when_it_exists(
+    small_workspace: Path,
+) -> None:
+    """A named vault that is missing fails the play, so the inventory names only a vault that
+    is there; the inventory plugin renders the same files, so it follows the same rule."""
     loaded = load(small_workspace)
+    files = render_files(small_workspace, loaded.registry, loaded.config)
+    assert "confprov_vault_file" not in yaml.safe_load(files["group_vars/all.yml"])
+    (small_workspace / vault.VAULT_FILE).write_text("$ANSIBLE_VAULT;1.1;AES256\n")
     files = render_files(small_workspace, loaded.registry, loaded.config)
     all_vars = yaml.safe_load(files["group_vars/all.yml"])
     assert all_vars["confprov_vault_file"] == str(small_workspace / vault.VAULT_FILE)
+
+
+def _vault_play(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The plays' own vars_files entry (verify.yml's) in a local play that shows vault_probe."""
+    (entry,) = yaml.safe_load(paths.playbook("verify.yml").read_text())[0]["vars_files"]
+    play = tmp_path / "vault-play.yml"
+    play.write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "name": "Vault",
+                    "hosts": "localhost",
+                    "gather_facts": False,
+                    "vars_files": [entry],
+                    "tasks": [
+                        {
+                            "name": "Show",
+                            "ansible.builtin.debug": {
+                                "msg": "probe={{ vault_probe | default('none') }}"
+                            },
+                        }
+                    ],
+                }
+            ]
+        )
+    )
+    return subprocess.run(
+        [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(play), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={
+            "PATH": str(BIN) + ":/usr/bin:/bin",
+            "ANSIBLE_COLLECTIONS_PATH": str(paths.collections_path()),
+            "ANSIBLE_NOCOLOR": "1",
+            "HOME": str(tmp_path),
+        },
+    )
+
+
+@pytest.mark.ansible
+def test_a_named_vault_that_is_missing_fails_the_play(tmp_path: Path) -> None:
+    """ansible-core skips a missing vars_files file silently: a job would run on without its
+    secrets. Named and missing is an error naming the path; unset or empty is no vault."""
+    missing = tmp_path / "nope" / "vault.yml"
+    proc = _vault_play(tmp_path, "-e", f"confprov_vault_file={missing}")
+    assert proc.returncode != 0 and str(missing) in proc.stdout + proc.stderr
+    assert "no such file" in proc.stdout + proc.stderr
+    for args in ((), ("-e", "confprov_vault_file=")):
+        proc = _vault_play(tmp_path, *args)
+        assert proc.returncode == 0 and "probe=none" in proc.stdout, proc.stdout + proc.stderr
+    (tmp_path / "pw").write_text("s3cret-pw\n")
+    clear = tmp_path / "vault.yml"
+    clear.write_text("vault_probe: opened\n")
+    subprocess.run(
+        [
+            str(BIN / "ansible-vault"),
+            "encrypt",
+            "--vault-password-file",
+            str(tmp_path / "pw"),
+            str(clear),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+        env={"PATH": str(BIN) + ":/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    proc = _vault_play(
+        tmp_path,
+        "-e",
+        f"confprov_vault_file={clear}",
+        "--vault-password-file",
+        str(tmp_path / "pw"),
+    )
+    assert proc.returncode == 0 and "probe=opened" in proc.stdout, proc.stdout + proc.stderr
 
 
 def test_export_vars_writes_the_plays_variables_and_no_secret(
@@ -244,6 +341,10 @@ def test_export_vars_writes_the_plays_variables_and_no_secret(
     assert data["router_config_workers"] == 50 and "router_config_action" not in data
     err = capsys.readouterr().err
     assert "package_source.url is empty" in err  # what a run without confprov still needs
+    from confprov.verify.run import probe_limit
+
+    # The verify job's forks: the cap `confprov verify` puts on its probes (one rule).
+    assert f"forks {probe_limit(load(ws).config)} or fewer" in err
     secrets = vault.decrypt(ws / "vault.yml", vault.read_password(ws))
     values = [secrets["vault_router_password"], *secrets["vault_sip_passwords"].values()]
     assert values and not any(v in text for v in values)
@@ -255,6 +356,79 @@ def test_export_vars_writes_the_plays_variables_and_no_secret(
     source.write_text("plugin: confprov.core.registry\nworkspace: .\n")
     assert main(["export-vars", "-w", str(ws)]) == 0
     assert "workspace: ." in source.read_text()
+
+
+def test_export_vars_says_windows_endpoints_need_the_msis_urls(
+    small_workspace: Path, build_msi: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The default Windows profile installs an MSI that only `confprov provision` serves: an
+    exported run gets no URL for it, and export-vars says so (windows_client's first check
+    would otherwise fail every Windows endpoint). The small registry has one Windows site."""
+    build_msi(small_workspace / "packages" / "windows" / "Webex.msi")
+    assert main(["export-vars", "-w", str(small_workspace), "--out", "-"]) == 0
+    captured = capsys.readouterr()
+    data = yaml.safe_load(captured.out)
+    assert data["confprov_windows_package"]["file"] == "Webex.msi"
+    assert data["confprov_windows_package_urls"] == {}
+    assert "Webex.msi" in captured.err and "confprov_windows_package_urls" in captured.err
+
+
+@pytest.mark.ansible
+def test_play_vars_given_as_awx_launch_variables_are_not_rendered(tmp_path: Path) -> None:
+    """docs/awx.md's rule, pinned: the client profile's file contents hold Jinja2 that Ansible
+    renders from a template's own variables (here a vars file, `-e @FILE`), but not from
+    variables AWX marks `!unsafe` (launch-time, workflow node, survey), where conference_client's
+    own check refuses them."""
+    install = paths.playbook("verify.yml").parents[1] / "roles/conference_client/tasks/install.yml"
+    (check,) = [
+        task
+        for task in yaml.safe_load(install.read_text())
+        if "did not render" in task.get("name", "")
+    ]
+    play = [{"name": "Profile", "hosts": "localhost", "gather_facts": False, "tasks": [check]}]
+    (tmp_path / "play.yml").write_text(yaml.safe_dump(play))
+    content = "server={{ confprov_site }}\n"
+    (tmp_path / "trusted.yml").write_text(
+        yaml.safe_dump(
+            {
+                "confprov_site": "cam-khe",
+                "conference_client_profile": {"files": [{"content": content}]},
+            }
+        )
+    )
+    # As AWX writes launch-time extra variables: every string tagged !unsafe.
+    (tmp_path / "unsafe.yml").write_text(
+        "confprov_site: cam-khe\nconference_client_profile:\n"
+        f"  files: [{{content: !unsafe {json.dumps(content)}}}]\n"
+    )
+
+    def run(var_file: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                str(BIN / "ansible-playbook"),
+                "-i",
+                "localhost,",
+                "-c",
+                "local",
+                str(tmp_path / "play.yml"),
+                "-e",
+                f"@{tmp_path / var_file}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={
+                "PATH": str(BIN) + ":/usr/bin:/bin",
+                "ANSIBLE_NOCOLOR": "1",
+                "HOME": str(tmp_path),
+            },
+        )
+
+    trusted = run("trusted.yml")
+    assert trusted.returncode == 0, trusted.stdout + trusted.stderr
+    unsafe = run("unsafe.yml")
+    assert unsafe.returncode == 2 and "still hold Jinja2 markers" in unsafe.stdout, unsafe.stdout
 
 
 def test_export_vars_to_stdout_and_bad_workspace(
@@ -344,15 +518,12 @@ def test_sip_credential_type_injects_the_variables_the_inventory_reads(tmp_path:
     assert used <= set(fields)
 
 
-@pytest.mark.ansible
-def test_sip_credential_reaches_the_endpoint_variable(tmp_path: Path) -> None:
-    """The injector's text, given to a play as AWX gives extra variables, resolves each
-    endpoint's confprov_sip_password through the inventory plugin, no vault loaded."""
-    ws = init_workspace(tmp_path / "ws")
-    loaded = load(ws)
-    hosts = [h for s in loaded.registry.sites for h in s.endpoint_hosts]
-    passwords = {h: f"pw-{i}-x'y: z" for i, h in enumerate(hosts)}
-    injected = _injector_vars({"sip_passwords": yaml.safe_dump(passwords, allow_unicode=True)})
+def _show_sip_passwords(
+    ws: Path, tmp_path: Path, text: str, hosts: list[str]
+) -> subprocess.CompletedProcess[str]:
+    """The injector given ``text`` as AWX renders it, to a play through the inventory plugin,
+    with this checkout's confprov (PYTHONPATH) where the plugin and filters import it."""
+    injected = _injector_vars({"sip_passwords": text})
     (tmp_path / "extra.json").write_text(json.dumps(injected))
     source = ws / "sites.confprov.yml"
     source.write_text("plugin: confprov.core.registry\n")
@@ -374,7 +545,7 @@ def test_sip_credential_reaches_the_endpoint_variable(tmp_path: Path) -> None:
             ]
         )
     )
-    proc = subprocess.run(
+    return subprocess.run(
         [
             str(BIN / "ansible-playbook"),
             "-i",
@@ -382,6 +553,8 @@ def test_sip_credential_reaches_the_endpoint_variable(tmp_path: Path) -> None:
             str(play),
             "-e",
             f"@{tmp_path / 'extra.json'}",
+            "--limit",
+            ",".join(hosts),
         ],
         capture_output=True,
         text=True,
@@ -389,14 +562,46 @@ def test_sip_credential_reaches_the_endpoint_variable(tmp_path: Path) -> None:
         check=False,
         env={
             "PATH": str(BIN) + ":/usr/bin:/bin",
+            "PYTHONPATH": str(REPO),
             "ANSIBLE_COLLECTIONS_PATH": str(paths.collections_path()),
             "ANSIBLE_NOCOLOR": "1",
             "HOME": str(tmp_path),
         },
     )
+
+
+@pytest.mark.ansible
+def test_sip_credential_reaches_the_endpoint_variable(tmp_path: Path) -> None:
+    """The injector's text, given to a play as AWX gives extra variables, resolves each
+    endpoint's confprov_sip_password through the inventory plugin, no vault loaded; every
+    password as typed, where YAML 1.1 typing would make 0123 83, yes true, 12:30 750 and null
+    none, and a quoted " #" stays (unquoted, YAML would cut it: refused, naming the line)."""
+    ws = init_workspace(tmp_path / "ws", example="phu-tho")
+    loaded = load(ws)
+    # The typed ones and two more (the play is limited to them: the province has ~150).
+    hosts = [h for s in loaded.registry.sites for h in s.endpoint_hosts][:7]
+    typed = {"0123": "0123", "yes": "yes", "12:30": "12:30", "null": "null", "'a #b'": "a #b"}
+    assert len(hosts) > len(typed)
+    passwords = {h: f"pw-{i}-x'y: z" for i, h in enumerate(hosts)}
+    lines = []
+    for host, (raw, meant) in zip(hosts, typed.items(), strict=False):
+        lines.append(f"{host}: {raw}")  # as an operator types it into AWX
+        passwords[host] = meant
+    rest = {h: passwords[h] for h in hosts[len(typed) :]}
+    text = "\n".join(lines) + "\n" + yaml.safe_dump(rest, allow_unicode=True)
+    proc = _show_sip_passwords(ws, tmp_path, text, hosts)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for host, password in passwords.items():
         assert f'"confprov_sip_password": {json.dumps(password)}' in proc.stdout, host
+    cut = f"{hosts[0]}: Zq7 #tail\n"
+    proc = _show_sip_passwords(ws, tmp_path, cut, hosts[:1])
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and f"line 1 ({hosts[0]})" in out and "quote it" in out
+    assert "Zq7" not in out  # the secret is not in the error
+    proc = _show_sip_passwords(ws, tmp_path, "- Zq7-list\n", hosts[:1])
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "must be a mapping of host name to password" in out
+    assert "Zq7" not in out
 
 
 def test_not_ready_filter_judges_as_verify_does(small_workspace: Path) -> None:
@@ -416,4 +621,60 @@ def test_not_ready_filter_judges_as_verify_does(small_workspace: Path) -> None:
     assert not_ready({"checks": [media()]}, "h", thresholds) == []
     why = not_ready({"checks": [media(loss_pct=10.2, received=701)]}, "h", thresholds)
     assert len(why) == 1 and why[0].startswith("loss: ") and "10.2 %" in why[0]
-    assert not_ready({}, "h", thresholds) == ["ssh: no check result from the endpoint"]
+    # No result at all: what confprov verify says of an endpoint whose checks could not run.
+    from confprov.verify.evaluate import host_failure
+
+    failure = host_failure("h", "failed", "no check result from the endpoint")
+    assert not_ready({}, "h", thresholds) == [f"{failure.check}: {failure.reason}"]
+
+
+@pytest.mark.ansible
+@pytest.mark.parametrize(
+    ("result", "rc", "said"),
+    [
+        ({"skipped": True, "skip_reason": "Conditional result was False"}, 0, "skipping"),
+        ({}, 2, "not ready: ssh: checks could not run: no check result"),
+    ],
+)
+def test_the_verdict_play_skips_a_skipped_check_and_fails_a_missing_one(
+    tmp_path: Path, small_workspace: Path, result: dict[str, Any], rc: int, said: str
+) -> None:
+    """verify.yml's own verdict task, on a local host: a check that was skipped is not judged
+    (a --check or conditional run must not fail every endpoint), a missing result fails."""
+    loaded = load(small_workspace)
+    files = render_files(small_workspace, loaded.registry, loaded.config)
+    thresholds = yaml.safe_load(files["group_vars/all.yml"])["confprov_thresholds"]
+    verdict = yaml.safe_load(paths.playbook("verify.yml").read_text())[1]
+    play = {
+        "name": "Verdict",
+        "hosts": "localhost",
+        "gather_facts": False,
+        "tasks": verdict["tasks"],
+    }
+    (tmp_path / "play.yml").write_text(yaml.safe_dump([play]))
+    extra = {"connection_check_result": result, "confprov_thresholds": thresholds}
+    (tmp_path / "extra.json").write_text(json.dumps(extra))
+    proc = subprocess.run(
+        [
+            str(BIN / "ansible-playbook"),
+            "-i",
+            "localhost,",
+            "-c",
+            "local",
+            str(tmp_path / "play.yml"),
+            "-e",
+            f"@{tmp_path / 'extra.json'}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={
+            "PATH": str(BIN) + ":/usr/bin:/bin",
+            "PYTHONPATH": str(REPO),
+            "ANSIBLE_COLLECTIONS_PATH": str(paths.collections_path()),
+            "ANSIBLE_NOCOLOR": "1",
+            "HOME": str(tmp_path),
+        },
+    )
+    assert proc.returncode == rc and said in proc.stdout, proc.stdout + proc.stderr

@@ -87,8 +87,8 @@ def test_ansible_inventory_parses_it(small_workspace: Path) -> None:
     assert ep["confprov_room"]["audio"] == 'loa kéo "Sony" + micro'
     assert ep["confprov_conference"]["server"] == "198.19.255.10"
     assert ep["confprov_sip_password"] == (
-        "{{ (vault_sip_passwords if vault_sip_passwords is mapping else vault_sip_passwords"
-        " | ansible.builtin.from_yaml)[inventory_hostname] }}"
+        "{{ (vault_sip_passwords | confprov.core.sip_passwords(inventory_hostname))"
+        "[inventory_hostname] }}"
     )
     assert "StrictHostKeyChecking=yes" in ep["ansible_ssh_common_args"]
     assert hv["sngv"]["ansible_user"] == "kythuat"

@@ -87,7 +87,10 @@ def test_no_secret_in_the_run_folder(ws: Path, monkeypatch: pytest.MonkeyPatch) 
     assert vault.PASSWORD_ENV not in command["env"]
     # The play loads the vault (vars_files, as under AWX): the runner does not load it again.
     assert "--ask-vault-password" in command["command"]
-    assert not any("vault.yml" in arg for arg in command["command"])
+    assert not any(arg.startswith("@") and "vault.yml" in arg for arg in command["command"])
+    # It names the vault for the play (whenever the inventory was rendered): its path, no secret.
+    extra = json.loads(command["command"][command["command"].index("-e") + 1])
+    assert extra["confprov_vault_file"] == str(ws / "vault.yml")
     assert os.environ[vault.PASSWORD_ENV] == VAULT_PASSWORD  # restored for the caller
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,15 @@ import yaml
 from ansible.errors import AnsibleFilterError
 
 from confprov import vault
-from confprov.routers.targets import as_vars, workspace_routers
+from confprov.exceptions import InputError
+from confprov.routers.targets import (
+    LOGIN_FALLBACK,
+    NET_PASSWORD,
+    NET_USERNAME,
+    as_vars,
+    login,
+    workspace_routers,
+)
 from confprov.workspace import init_workspace, render_workspace_inventory
 
 REPO = Path(__file__).resolve().parents[3]
@@ -67,11 +76,14 @@ def _play(
     *,
     render: bool = True,
     extra: dict[str, str] | None = None,
+    password: str = "pw",
+    args: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     if render:
         render_workspace_inventory(ws)
-    (ws / "vault.yml").write_text(vault.encrypt(secrets, "pw"))
-    (tmp_path / "pass").write_text("pw")
+    (ws / "vault.yml").write_text(vault.encrypt(secrets, password))
+    (tmp_path / "pass").write_text(password)
     (tmp_path / "play.yml").write_text(_play_text())
     return subprocess.run(
         [
@@ -87,11 +99,13 @@ def _play(
             f"@{ws / 'vault.yml'}",
             "--vault-password-file",
             str(tmp_path / "pass"),
+            *args,
         ],
         capture_output=True,
         text=True,
         check=False,
         cwd=REPO,
+        env=env,
     )
 
 
@@ -225,3 +239,90 @@ def test_the_filter_gives_what_the_api_gives(example: str, tmp_path: Path) -> No
     by_api = sorted((as_vars(t) for t in api), key=lambda t: t["host"])
     assert sorted(out["map"], key=lambda t: t["host"]) == by_api
     assert sorted(out["hostvars"], key=lambda t: t["host"]) == by_api
+
+
+# The vault's router variables in each combination a workspace can hold.
+VAULTS = {
+    "pair": {"vault_router_username": "netops", "vault_router_password": "shared-Pw-1"},
+    "no username": {"vault_router_password": "shared-Pw-1"},
+    "username only": {"vault_router_username": "netops"},
+    "none": {},
+}
+
+
+@pytest.mark.parametrize(
+    ("secrets", "user", "password", "env", "want"),
+    [
+        (VAULTS["pair"], "awx", "m-pw", {NET_USERNAME: "n", NET_PASSWORD: "n-pw"}, "vault"),
+        (VAULTS["no username"], "awx", "m-pw", {NET_USERNAME: "n"}, "connection variables"),
+        (VAULTS["no username"], None, None, {NET_USERNAME: "n", NET_PASSWORD: "n-pw"}, "ANSIBLE"),
+        (VAULTS["none"], None, None, {}, ""),
+    ],
+)
+def test_one_source_gives_both_username_and_password(
+    secrets: dict[str, str], user: str | None, password: str | None, env: dict[str, str], want: str
+) -> None:
+    """Username and password always from one source: never the vault's username with a Network
+    credential's password, nor ansible_user with ANSIBLE_NET_PASSWORD."""
+    chosen = login(secrets, user=user, password=password, env=env)
+    assert chosen.source.startswith(want)
+    pairs = {
+        "vault": ("netops", "shared-Pw-1"),
+        "connection variables": ("awx", "m-pw"),
+        NET_USERNAME: ("n", "n-pw"),
+        "": (None, None),
+    }
+    assert (chosen.username, chosen.password) == pairs[chosen.source]
+    # A username without its own source's password is not completed from another source.
+    assert login({"vault_router_username": "netops"}, env=env).password is None
+    assert login({}, user="awx", env={NET_USERNAME: "n", NET_PASSWORD: "n-pw"}).password is None
+    # Without the fallback (confprov's own runs) only the vault counts.
+    assert login(secrets, user=user, password=password, env=env, fallback=False).source in (
+        "vault",
+        "",
+    )
+
+
+@pytest.mark.ansible
+@pytest.mark.parametrize("combination", sorted(VAULTS))
+def test_the_cli_play_and_the_router_checks_agree_on_the_login(
+    combination: str, tmp_path: Path
+) -> None:
+    """With the operator's ANSIBLE_REMOTE_USER (ansible_user to every play) and Network variables
+    in the environment, a play run as confprov runs it (the fallback off) logs in exactly as
+    `confprov verify`'s router checks (workspace_routers) do, or both refuse naming the vault's
+    missing variable."""
+    ws = init_workspace(tmp_path / "ws", "starter")
+    secrets = VAULTS[combination]
+    env = {
+        **os.environ,
+        "ANSIBLE_REMOTE_USER": "operator",
+        NET_USERNAME: "net-user",
+        NET_PASSWORD: "net-Pw",
+    }
+    proc = _play(
+        ws,
+        tmp_path,
+        secrets,
+        extra={},
+        password=vault.read_password(ws),
+        args=("-e", json.dumps({LOGIN_FALLBACK: False})),
+        env=env,
+    )
+    try:
+        api, _ = workspace_routers(ws)
+    except InputError as exc:
+        refused = str(exc)
+        assert proc.returncode != 0, proc.stdout
+        assert "operator" not in proc.stdout and "net-user" not in proc.stdout
+        if "vault_router_username" not in secrets:
+            assert "vault_router_username" in refused
+            assert "no router username: set vault_router_username" in proc.stdout
+        else:
+            assert "vault_router_password" in refused and "no password" in proc.stdout
+        return
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = json.loads((tmp_path / "out.json").read_text())
+    by_api = sorted((as_vars(t) for t in api), key=lambda t: t["host"])
+    assert sorted(out["map"], key=lambda t: t["host"]) == by_api
+    assert {t["username"] for t in out["map"]} == {"netops"}

@@ -61,7 +61,7 @@ _value:
 def not_ready(result: dict[str, Any], host: str, thresholds: dict[str, Any]) -> list[str]:
     try:
         from confprov.config import Thresholds
-        from confprov.verify.evaluate import endpoint_verdicts
+        from confprov.verify.evaluate import endpoint_verdicts, host_failure
     except ImportError as exc:
         raise AnsibleFilterError(f"not_ready needs the confprov Python package: {exc}") from None
     try:
@@ -69,8 +69,10 @@ def not_ready(result: dict[str, Any], host: str, thresholds: dict[str, Any]) -> 
     except TypeError as exc:
         raise AnsibleFilterError(f"not_ready: thresholds: {exc}") from None
     if not isinstance(result, dict) or not result.get("checks"):
-        return ["ssh: no check result from the endpoint"]
-    verdicts = endpoint_verdicts(host, result, limits)
+        # Judged as confprov verify judges an endpoint whose checks could not run.
+        verdicts = [host_failure(host, "failed", "no check result from the endpoint")]
+    else:
+        verdicts = endpoint_verdicts(host, result, limits)
     return [f"{v.check}: {v.reason}" for v in verdicts if v.severity == "fail"]
 
 

@@ -59,6 +59,7 @@ else:
 _TEMPLATED = frozenset(
     {
         "confprov_sip_password",
+        "confprov_router_login",
         "confprov_router_username",
         "confprov_router_passwords",
         "confprov_router_default_password",
