@@ -84,6 +84,23 @@ def test_the_changelog_is_valid_and_the_markdown_is_generated_from_it(tmp_path: 
     )
 
 
+def test_the_changelog_announces_every_plugin_the_collection_ships() -> None:
+    """Each module and plugin file is in the changelog's releases (a plugin added without a
+    changelog entry is one a Galaxy user never hears of), and nothing gone is announced."""
+    announced: set[tuple[str, str]] = set()
+    for release in _yaml(ROOT / "changelogs/changelog.yaml")["releases"].values():
+        for entry in release.get("modules", []):
+            announced.add(("modules", entry["name"]))
+        for kind, entries in release.get("plugins", {}).items():
+            announced |= {(kind, entry["name"]) for entry in entries}
+    shipped = {
+        ("modules" if p.parent.name == "modules" else p.parent.name, p.stem)
+        for p in PLUGINS.glob("*/*.py")
+        if p.parent.name != "action"  # documented by its module of the same name
+    }
+    assert announced == shipped
+
+
 def test_requires_ansible_is_the_pinned_ansible_core() -> None:
     (core,) = (
         Requirement(r)
