@@ -48,6 +48,7 @@ UNGROUPED = "province"  # the slice key of sites in no district and no group
 # node is not lost and the slice is not re-sent (it would fail the same way elsewhere).
 FINAL = ("successful", "failed", "timeout", "canceled", "error")
 LOST_RC = 4  # ansible-playbook's return code for unreachable hosts
+CANCELED_RC = 254  # ansible-runner's return code for a run its cancel callback stopped
 NODE_FIELDS = ("name", "address", "user", "port", "key", "known_hosts", "runner", "receptor_node")
 FILE_FIELDS = ("nodes", "slicing", "receptor_socket")
 LOCAL = "none"  # `--nodes none`: run here even when confprov.yml names execution nodes
@@ -321,6 +322,12 @@ def worker_command(node: Node, nodes: Nodes) -> list[str]:
         "GlobalKnownHostsFile=/dev/null",
         "-o",
         "ConnectTimeout=10",
+        # Never through a master connection of the operator's ssh config: its pipes would
+        # outlive the transport's process group, and a stop could not end the stream.
+        "-o",
+        "ControlMaster=no",
+        "-o",
+        "ControlPath=none",
         "-o",
         "ServerAliveInterval=5",
         "-o",
@@ -581,6 +588,13 @@ class _Spreading:
 
         return register
 
+    def kill(self) -> None:
+        """A second signal: SIGKILL to every transport still running (one that ignored SIGTERM)."""
+        with self.lock:
+            running = [p for p in self.procs.values() if p.poll() is None]
+        for proc in running:
+            _end(proc, signal.SIGKILL)
+
     def stop(self, why: str) -> int:
         """Cancel the run: every running transport ended (its process group: ssh, receptorctl
         or a local worker and their children), no slice started or re-sent after. Returns
@@ -652,23 +666,28 @@ class _Spreading:
         return record, None
 
 
-def _end(proc: subprocess.Popen[bytes]) -> None:
-    """End a transport: SIGTERM to its process group (start_new_session made it the leader)."""
+def _end(proc: subprocess.Popen[bytes], sig: signal.Signals = signal.SIGTERM) -> None:
+    """End a transport: ``sig`` to its process group (start_new_session made it the leader)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGTERM)
+        os.killpg(proc.pid, sig)
 
 
 @contextlib.contextmanager
 def _stopped_by_signals(state: _Spreading) -> Iterator[None]:
-    """SIGINT/SIGTERM while the slices run (main thread only): say so, end every transport,
-    let the slices return (canceled) so the summary is written and the workspace lock is held
-    until the transports are gone. A second signal changes nothing."""
+    """SIGINT/SIGTERM/SIGHUP while the slices run (main thread only): say so, end every
+    transport, let the slices return (canceled) so the summary is written and the workspace
+    lock is held until the transports are gone. A second signal kills the transports that are
+    still there (SIGKILL) and gives the signals back to their earlier handlers, so a third
+    Ctrl-C interrupts as usual."""
     if not state.spread.interrupt or threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def on_signal(signum: int, _frame: Any) -> None:
         if state.canceled.is_set():
+            state.kill()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             return
         name = signal.Signals(signum).name
         running = state.stop(name)
@@ -680,7 +699,11 @@ def _stopped_by_signals(state: _Spreading) -> Iterator[None]:
                 flush=True,
             )
 
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # SIGHUP too: the operator's session to the controller dropping must not leave the slices
+    # running on the nodes with no summary and the workspace lock released.
+    handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous: dict[signal.Signals, Any] = {}
+    previous.update({sig: signal.signal(sig, on_signal) for sig in handled})
     try:
         yield
     finally:
@@ -751,8 +774,11 @@ def run_spread(
         action=action,
         run_dir=run_dir,
         status="failed" if status == "lost" else status,
-        # a slice no node finished: its hosts are unreachable, ansible-playbook's 4
-        rc=max(record.rc if record.rc is not None else LOST_RC for record, _ in done),
+        # a slice no node finished: its hosts are unreachable, ansible-playbook's 4; a stopped
+        # run: ansible-runner's rc of a canceled run, as a local run stopped by a signal has
+        rc=CANCELED_RC
+        if state.canceled.is_set()
+        else max(record.rc if record.rc is not None else LOST_RC for record, _ in done),
         hosts=hosts,
         nodes=[record.as_dict() for record, _ in done],
     )

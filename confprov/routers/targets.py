@@ -80,19 +80,30 @@ def login(
     """
     if _given(secrets.get("vault_router_username")):
         default = secrets.get("vault_router_password")
+        per_router = secrets.get("vault_router_passwords") or {}
+        if isinstance(per_router, Mapping):  # an empty password is no password (as verify says)
+            per_router = {h: p for h, p in per_router.items() if _given(p)}
         return Login(
             "vault",
             str(secrets["vault_router_username"]),
             str(default) if _given(default) else None,
-            secrets.get("vault_router_passwords") or {},  # checked by its users: a mapping
+            per_router,  # anything but a mapping is refused by its users
         )
     if not fallback:
         return Login("")
-    if _given(user):
-        return Login("connection variables", str(user), str(password) if _given(password) else None)
+    # A fallback source counts only whole: a Machine credential with a key (a username, no
+    # password) must not hide a complete Network credential behind it.
+    if _given(user) and _given(password):
+        return Login("connection variables", str(user), str(password))
     env = os.environ if env is None else env
-    if _given(env.get(NET_USERNAME)):
-        return Login(NET_USERNAME, env[NET_USERNAME], env.get(NET_PASSWORD) or None)
+    if _given(env.get(NET_USERNAME)) and _given(env.get(NET_PASSWORD)):
+        return Login(NET_USERNAME, env[NET_USERNAME], env[NET_PASSWORD])
+    if _given(user) or _given(env.get(NET_USERNAME)):
+        # A username without its password: the routers are refused by name ("no password").
+        return Login(
+            "connection variables" if _given(user) else NET_USERNAME,
+            str(user) if _given(user) else env[NET_USERNAME],
+        )
     return Login("")
 
 
@@ -139,7 +150,7 @@ def build(
         if host in sites or outside is None:
             site = sites.get(host)
             login, secret = username, per_router.get(host)
-            if secret is None:
+            if not _given(secret):
                 secret = password
         else:
             site = outside(host)
@@ -149,7 +160,7 @@ def build(
             problems.append(f"{host}: confprov_routers lacks {', '.join(missing)}")
             continue
         assert isinstance(site, Mapping)
-        if credentials and secret is None:
+        if credentials and not _given(secret):
             problems.append(f"{host}: no password")
             without.append(host)
         out.append(
@@ -249,29 +260,31 @@ def workspace_routers(
         per_router = {h: str(p) for h, p in found.items()}
         username = chosen_login.username or ""
         default = chosen_login.password or ""
-    # The registry gives every site value, and the default password is "" when unset: build
-    # finds nothing lacking, and a router without a password is named here, as it always was.
-    targets = build(
-        list(sites),
-        sites,
-        username=username,
-        passwords=per_router,
-        password=default,
-        credentials=credentials,
-    )
-    without = [t.host for t in targets if credentials and not t.password]
-    if without:
+    # The registry gives every site value: what build finds lacking is a password (an empty
+    # one is none), named here as the vault's missing variable.
+    try:
+        targets = build(
+            list(sites),
+            sites,
+            username=username,
+            passwords=per_router,
+            password=default,
+            credentials=credentials,
+        )
+    except TargetProblems as exc:
+        if not exc.without_password:
+            raise
         raise InputError(
             [
                 Problem(
                     str(vault_path),
                     None,
                     "vault_router_password",
-                    f"no password for {', '.join(without)}: set vault_router_password "
-                    "or an entry in vault_router_passwords",
+                    f"no password for {', '.join(exc.without_password)}: set "
+                    "vault_router_password or an entry in vault_router_passwords",
                 )
             ]
-        )
+        ) from None
     conf = loaded.config.conference
     conference = Conference(
         network=conf.network,

@@ -604,6 +604,23 @@ def test_sip_credential_reaches_the_endpoint_variable(tmp_path: Path) -> None:
     assert "Zq7" not in out
 
 
+@pytest.mark.parametrize("value", [{"ep1": 83}, {"ep1": ""}, "ep1:\n", 'ep1: ""\n'])
+def test_sip_passwords_refuse_an_empty_or_typed_password_by_either_route(value: object) -> None:
+    """A vault edited by hand (`ep1: 0123`: Ansible reads 83) or an empty entry would register
+    with a wrong password on the day: refused, naming the host, never the value."""
+    from ansible.errors import AnsibleFilterError
+
+    sys.path.insert(0, str(paths.collections_path()))
+    try:
+        from ansible_collections.confprov.core.plugins.filter.sip_passwords import sip_passwords
+    finally:
+        sys.path.pop(0)
+    with pytest.raises(AnsibleFilterError, match=r"ep1: vault_sip_passwords\[ep1\]") as caught:
+        sip_passwords(value, "ep1")
+    assert "83" not in str(caught.value)
+    assert sip_passwords({"ep1": "0123", "ep2": 83}, "ep1") == {"ep1": "0123", "ep2": 83}
+
+
 def test_not_ready_filter_judges_as_verify_does(small_workspace: Path) -> None:
     """The verify play's verdict: the thresholds as the inventory carries them, judged by
     confprov's own evaluate (a lossy endpoint fails, a healthy one passes)."""

@@ -435,6 +435,7 @@ def test_a_bad_nodes_file_stops_provision_before_inventory_or_mirror(
 
 
 CHILD = """
+import os
 import sys
 from pathlib import Path
 from confprov import nodes, paths, runner
@@ -444,7 +445,10 @@ real = paths.playbook
 paths.playbook = lambda name: data / name if name == "runner_probe.yml" else real(name)
 found = nodes.load(folder / "nodes.yml")
 # a node that never answers: records its PID, then waits (exec: the same PID)
-nodes.worker_command = lambda node, _: ["sh", "-c", f"echo $$ >> {pids}; exec sleep 120"]
+# (CONFPROV_TEST_TRAP="trap '' TERM;": a transport that ignores SIGTERM, as one behind an ssh
+# master connection would, only a second signal's SIGKILL ends it)
+trap = os.environ.get("CONFPROV_TEST_TRAP", "")
+nodes.worker_command = lambda node, _: ["sh", "-c", f"{trap} echo $$ >> {pids}; exec sleep 120"]
 hosts = ["good", "steady", "bad", "other"]
 slices = nodes.make_slices(found.nodes[:2], hosts, {}, "round-robin")
 spread = nodes.Spread(nodes=found, slices=slices)
@@ -472,7 +476,7 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.ansible
-@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM", "SIGHUP"])
 def test_a_signal_stops_a_spread_run_with_a_summary_and_no_transport_left(
     ws: Path, tmp_path: Path, sig: str
 ) -> None:
@@ -503,7 +507,7 @@ def test_a_signal_stops_a_spread_run_with_a_summary_and_no_transport_left(
                 os.kill(pid, signal.SIGKILL)
     assert child.returncode == 0, err
     status, rc = out.split()
-    assert status == "canceled" and int(rc) != 0
+    assert status == "canceled" and int(rc) == nodes.CANCELED_RC  # as ansible-runner says it
     assert f"{sig}: stopping 2 slices" in err
     (run,) = (ws / "runs").glob("*-probe")
     summary = json.loads((run / "summary.json").read_text())
@@ -513,6 +517,46 @@ def test_a_signal_stops_a_spread_run_with_a_summary_and_no_transport_left(
     assert f"stopped by {sig}" in summary["hosts"]["good"]["message"]
     assert [a["status"] for s in summary["nodes"] for a in s["attempts"]] == ["canceled"] * 2
     assert not [pid for pid in transports if _alive(pid)]  # no node's transport left behind
+
+
+@pytest.mark.ansible
+def test_a_second_signal_kills_transports_that_ignore_the_first(ws: Path, tmp_path: Path) -> None:
+    import signal
+    import subprocess
+
+    nodes_file(tmp_path, GOOD)
+    pids = tmp_path / "pids"
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(ws), str(tmp_path), str(pids), str(DATA / "playbooks")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "CONFPROV_TEST_TRAP": "trap '' TERM;"},
+    )
+    try:
+        started = lambda: pids.is_file() and len(pids.read_text().split()) == 2  # noqa: E731
+        _until(lambda: started() or child.poll() is not None, 60, "2 transports")
+        assert child.poll() is None, child.communicate()
+        transports = [int(p) for p in pids.read_text().split()]
+        child.send_signal(signal.SIGINT)
+        assert child.stderr is not None
+        said = ""
+        while "stopping 2 slices" not in said:  # the first signal handled (they ignore it)
+            line = child.stderr.readline()
+            assert line, "the run ended without saying it stops"
+            said += line
+        assert all(_alive(pid) for pid in transports)
+        child.send_signal(signal.SIGINT)
+        out, _ = child.communicate(timeout=20)  # the transports would wait 120 s
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        for pid in [int(p) for p in pids.read_text().split()] if pids.is_file() else []:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    assert out.split()[0] == "canceled"
+    assert not [pid for pid in transports if _alive(pid)]
 
 
 @pytest.mark.parametrize("user", ["first.last", "svc_ansible", "a-b", "Root", "1x", "-o"])

@@ -38,6 +38,12 @@ assert _spec and _spec.loader
 _filter = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_filter)
 router_targets = _filter.router_targets
+_login_spec = importlib.util.spec_from_file_location(
+    "router_login_filter", FILTER.with_name("router_login.py")
+)
+assert _login_spec and _login_spec.loader
+_login_filter = importlib.util.module_from_spec(_login_spec)
+_login_spec.loader.exec_module(_login_filter)
 
 ROLE_TASKS = REPO / "roles" / "router_config" / "tasks" / "routers.yml"
 
@@ -275,12 +281,51 @@ def test_one_source_gives_both_username_and_password(
     assert (chosen.username, chosen.password) == pairs[chosen.source]
     # A username without its own source's password is not completed from another source.
     assert login({"vault_router_username": "netops"}, env=env).password is None
-    assert login({}, user="awx", env={NET_USERNAME: "n", NET_PASSWORD: "n-pw"}).password is None
+    # A source counts only whole: a Machine credential with a key (ansible_user, no password)
+    # does not hide a complete Network credential; alone, its username is refused for want of
+    # a password (build: "no password"), never completed from elsewhere.
+    net = {NET_USERNAME: "n", NET_PASSWORD: "n-pw"}
+    assert (login({}, user="awx", env=net).username, login({}, user="awx", env=net).password) == (
+        "n",
+        "n-pw",
+    )
+    assert (login({}, user="awx", env={}).username, login({}, user="awx", env={}).password) == (
+        "awx",
+        None,
+    )
     # Without the fallback (confprov's own runs) only the vault counts.
     assert login(secrets, user=user, password=password, env=env, fallback=False).source in (
         "vault",
         "",
     )
+
+
+@pytest.mark.parametrize("text", ["false", "no", "0", "off", False])
+def test_the_fallback_switched_off_in_text_is_off(text: object) -> None:
+    """`-e confprov_router_login_fallback=false` (key=value) or an AWX survey's text answer is a
+    string: it must switch the fallback off as the JSON false of confprov's runs does."""
+    chosen = _login_filter.router_login({}, user="netadmin", password="m-pw", fallback=text)
+    assert chosen["source"] == "" and chosen["username"] is None
+    with pytest.raises(AnsibleFilterError, match=LOGIN_FALLBACK):
+        _login_filter.router_login({}, user="netadmin", password="m-pw", fallback="maybe")
+
+
+def test_an_empty_router_password_is_no_password_for_push_and_checks_alike() -> None:
+    """vault_router_passwords {r1: ""}: not a login with an empty password (push) where the
+    router checks said "no password": one rule, the router's empty entry is none."""
+    from confprov.routers.targets import TargetProblems, build
+
+    chosen = login({"vault_router_username": "netops", "vault_router_passwords": {"r1": ""}})
+    assert chosen.passwords == {}
+    site = {
+        "address": "198.18.0.9",
+        "platform": "frr",
+        "site_name": "A",
+        "wan_interface": "eth0",
+        "wan_gateway": "198.18.0.1",
+    }
+    with pytest.raises(TargetProblems, match="r1: no password"):
+        build(["r1"], {"r1": site}, username="netops", passwords={"r1": ""})
 
 
 @pytest.mark.ansible

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.parsing.convert_bool import boolean
 
 DOCUMENTATION = r"""
 name: router_login
@@ -65,7 +66,11 @@ def router_login(
 
     if not isinstance(secrets, dict):
         raise AnsibleFilterError("router_login: takes a mapping of the vault's router variables")
-    chosen = targets.login(secrets, user=user, password=password, fallback=bool(fallback))
+    try:  # "false" from `-e key=value` or an AWX survey is false, not a non-empty string
+        allowed = boolean(fallback, strict=True)
+    except TypeError as exc:
+        raise AnsibleFilterError(f"router_login: {targets.LOGIN_FALLBACK}: {exc}") from None
+    chosen = targets.login(secrets, user=user, password=password, fallback=allowed)
     return {
         "source": chosen.source,
         "username": chosen.username,

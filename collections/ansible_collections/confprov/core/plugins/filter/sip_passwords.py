@@ -60,9 +60,20 @@ def _cut_by_comment(text: str) -> tuple[int, str] | None:
     return None
 
 
+def _own(data: dict[str, Any], host: str) -> dict[str, Any]:
+    """The host's own password must be a non-empty string, by whichever route it came (a vault
+    edited by hand with ``ep1: 0123`` is read by Ansible as the number 83: a wrong login)."""
+    if host in data and (not isinstance(data[host], str) or not data[host]):
+        raise AnsibleFilterError(
+            f"{host}: vault_sip_passwords[{host}] must be a non-empty text; quote it: "
+            f'{host}: "PASSWORD"'
+        )
+    return data
+
+
 def sip_passwords(value: Any, host: str) -> dict[str, Any]:
     if isinstance(value, dict):
-        return value
+        return _own(value, host)
     where = f"{host}: vault_sip_passwords"
     if not isinstance(value, str):
         raise AnsibleFilterError(f"{where} must be a mapping of host name to password")
@@ -86,7 +97,7 @@ def sip_passwords(value: Any, host: str) -> dict[str, Any]:
             f"{where} must be a mapping of host name to password, one line per endpoint: "
             'HOST: "PASSWORD"'
         )
-    return data
+    return _own(data, host)
 
 
 class FilterModule:

@@ -15,9 +15,10 @@ version_added: "0.1.0"
 description:
   - Takes C(confprov_vault_file) and returns the file for the play's C(vars_files) entry.
   - Unset or empty means no vault; the result is then C(/dev/null), which loads nothing.
-  - A named file that does not exist is an error naming it. ansible-core skips a missing
-    C(vars_files) file silently, and a job without its vault runs on without secrets (every
-    endpoint's SIP login fails, routers are refused), so the path is checked here.
+  - A named file that does not exist is an error naming it, here, once and plainly (a job
+    without its vault would run on without secrets, so every endpoint's SIP login fails and
+    routers are refused), whatever ansible-core's own handling of a missing C(vars_files)
+    entry in each context.
   - A relative path is relative to the folder ansible-playbook runs in (AWX, the project's root).
 positional: _input
 options:
