@@ -578,6 +578,7 @@ class _Spreading:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}  # each slice's current transport
         self.canceled = threading.Event()
         self.why = ""
+        self.finished = 0  # slices returned (their transports gone)
 
     def started(self, piece: Slice) -> Callable[[subprocess.Popen[bytes]], None]:
         def register(proc: subprocess.Popen[bytes]) -> None:
@@ -598,14 +599,16 @@ class _Spreading:
     def stop(self, why: str) -> int:
         """Cancel the run: every running transport ended (its process group: ssh, receptorctl
         or a local worker and their children), no slice started or re-sent after. Returns
-        how many slices were running."""
+        how many slices had not finished (a transport starting just now is ended as it
+        registers: ``started``)."""
         self.why = why
         self.canceled.set()
         with self.lock:
             running = [p for p in self.procs.values() if p.poll() is None]
+            unfinished = len(self.spread.slices) - self.finished
         for proc in running:
             _end(proc)
-        return len(running)
+        return unfinished
 
     def relay(self, part: Any) -> None:
         """A slice's progress into the run's: the union of every slice's current attempt."""
@@ -630,6 +633,15 @@ class _Spreading:
     ) -> tuple[SliceRun, Any]:
         """The slice on its node; lost, once more on the next node (its partial events set
         aside, its hosts' progress forgotten)."""
+        try:
+            return self._run_slice(run_dir, job, piece)
+        finally:
+            with self.lock:
+                self.finished += 1
+
+    def _run_slice(
+        self, run_dir: Path, job: Mapping[str, Any], piece: Slice
+    ) -> tuple[SliceRun, Any]:
         record = SliceRun(piece, resend=self.spread.resend)
         node = piece.node
         for number in (1, 2) if self.spread.resend else (1,):

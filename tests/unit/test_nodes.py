@@ -10,9 +10,13 @@ Receptor's binary is not installable here: only the command confprov builds is t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
+import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -475,14 +479,13 @@ def _alive(pid: int) -> bool:
     return "\nState:\tZ" not in status
 
 
-@pytest.mark.ansible
-@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM", "SIGHUP"])
-def test_a_signal_stops_a_spread_run_with_a_summary_and_no_transport_left(
-    ws: Path, tmp_path: Path, sig: str
-) -> None:
-    import signal
-    import subprocess
-
+@contextlib.contextmanager
+def _spread_child(
+    ws: Path, tmp_path: Path, trap: str = ""
+) -> Iterator[tuple[subprocess.Popen[str], list[int]]]:
+    """CHILD running a spread over two never-answering transports, once both are up (their
+    PIDs given); afterwards the child and any transport left are killed (a failed run must not
+    leave them: each a `sleep` this test started)."""
     nodes_file(tmp_path, GOOD)
     pids = tmp_path / "pids"
     child = subprocess.Popen(
@@ -490,21 +493,30 @@ def test_a_signal_stops_a_spread_run_with_a_summary_and_no_transport_left(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "CONFPROV_TEST_TRAP": trap},
     )
     try:
         started = lambda: pids.is_file() and len(pids.read_text().split()) == 2  # noqa: E731
         _until(lambda: started() or child.poll() is not None, 60, "2 transports")
         assert child.poll() is None, child.communicate()
-        transports = [int(p) for p in pids.read_text().split()]
-        child.send_signal(getattr(signal, sig))
-        out, err = child.communicate(timeout=20)  # the transports would wait 120 s
+        yield child, [int(p) for p in pids.read_text().split()]
     finally:
         if child.poll() is None:
             child.kill()
             child.wait()
         for pid in [int(p) for p in pids.read_text().split()] if pids.is_file() else []:
-            if _alive(pid):  # a failed run must not leave them (each a `sleep` we started)
+            if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.ansible
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM", "SIGHUP"])
+def test_a_signal_stops_a_spread_run_with_a_summary_and_no_transport_left(
+    ws: Path, tmp_path: Path, sig: str
+) -> None:
+    with _spread_child(ws, tmp_path) as (child, transports):
+        child.send_signal(getattr(signal, sig))
+        out, err = child.communicate(timeout=20)  # the transports would wait 120 s
     assert child.returncode == 0, err
     status, rc = out.split()
     assert status == "canceled" and int(rc) == nodes.CANCELED_RC  # as ansible-runner says it
@@ -521,23 +533,7 @@ def test_a_signal_stops_a_spread_run_with_a_summary_and_no_transport_left(
 
 @pytest.mark.ansible
 def test_a_second_signal_kills_transports_that_ignore_the_first(ws: Path, tmp_path: Path) -> None:
-    import signal
-    import subprocess
-
-    nodes_file(tmp_path, GOOD)
-    pids = tmp_path / "pids"
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(ws), str(tmp_path), str(pids), str(DATA / "playbooks")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "CONFPROV_TEST_TRAP": "trap '' TERM;"},
-    )
-    try:
-        started = lambda: pids.is_file() and len(pids.read_text().split()) == 2  # noqa: E731
-        _until(lambda: started() or child.poll() is not None, 60, "2 transports")
-        assert child.poll() is None, child.communicate()
-        transports = [int(p) for p in pids.read_text().split()]
+    with _spread_child(ws, tmp_path, trap="trap '' TERM;") as (child, transports):
         child.send_signal(signal.SIGINT)
         assert child.stderr is not None
         said = ""
@@ -548,13 +544,6 @@ def test_a_second_signal_kills_transports_that_ignore_the_first(ws: Path, tmp_pa
         assert all(_alive(pid) for pid in transports)
         child.send_signal(signal.SIGINT)
         out, _ = child.communicate(timeout=20)  # the transports would wait 120 s
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-        for pid in [int(p) for p in pids.read_text().split()] if pids.is_file() else []:
-            if _alive(pid):
-                os.kill(pid, signal.SIGKILL)
     assert out.split()[0] == "canceled"
     assert not [pid for pid in transports if _alive(pid)]
 
