@@ -242,6 +242,26 @@ def test_the_inventory_names_the_workspaces_vault_only_when_it_exists(
     assert all_vars["confprov_vault_file"] == str(small_workspace / vault.VAULT_FILE)
 
 
+def _ansible_playbook(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Plain ansible-playbook as an AWX job runs it: no confprov command, nothing of the
+    operator's environment; the checkout's collection and Python package (not an installed
+    copy), HOME in the test's folder."""
+    return subprocess.run(
+        [str(BIN / "ansible-playbook"), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={
+            "PATH": str(BIN) + ":/usr/bin:/bin",
+            "PYTHONPATH": str(REPO),
+            "ANSIBLE_COLLECTIONS_PATH": str(paths.collections_path()),
+            "ANSIBLE_NOCOLOR": "1",
+            "HOME": str(tmp_path),
+        },
+    )
+
+
 def _vault_play(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The plays' own vars_files entry (verify.yml's) in a local play that shows vault_probe."""
     (entry,) = yaml.safe_load(paths.playbook("verify.yml").read_text())[0]["vars_files"]
@@ -266,19 +286,7 @@ def _vault_play(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
             ]
         )
     )
-    return subprocess.run(
-        [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(play), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={
-            "PATH": str(BIN) + ":/usr/bin:/bin",
-            "ANSIBLE_COLLECTIONS_PATH": str(paths.collections_path()),
-            "ANSIBLE_NOCOLOR": "1",
-            "HOME": str(tmp_path),
-        },
-    )
+    return _ansible_playbook(tmp_path, "-i", "localhost,", "-c", "local", str(play), *args)
 
 
 @pytest.mark.ansible
@@ -403,27 +411,8 @@ def test_play_vars_given_as_awx_launch_variables_are_not_rendered(tmp_path: Path
     )
 
     def run(var_file: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [
-                str(BIN / "ansible-playbook"),
-                "-i",
-                "localhost,",
-                "-c",
-                "local",
-                str(tmp_path / "play.yml"),
-                "-e",
-                f"@{tmp_path / var_file}",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-            env={
-                "PATH": str(BIN) + ":/usr/bin:/bin",
-                "ANSIBLE_NOCOLOR": "1",
-                "HOME": str(tmp_path),
-            },
-        )
+        play, extra = str(tmp_path / "play.yml"), f"@{tmp_path / var_file}"
+        return _ansible_playbook(tmp_path, "-i", "localhost,", "-c", "local", play, "-e", extra)
 
     trusted = run("trusted.yml")
     assert trusted.returncode == 0, trusted.stdout + trusted.stderr
@@ -545,28 +534,9 @@ def _show_sip_passwords(
             ]
         )
     )
-    return subprocess.run(
-        [
-            str(BIN / "ansible-playbook"),
-            "-i",
-            str(source),
-            str(play),
-            "-e",
-            f"@{tmp_path / 'extra.json'}",
-            "--limit",
-            ",".join(hosts),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={
-            "PATH": str(BIN) + ":/usr/bin:/bin",
-            "PYTHONPATH": str(REPO),
-            "ANSIBLE_COLLECTIONS_PATH": str(paths.collections_path()),
-            "ANSIBLE_NOCOLOR": "1",
-            "HOME": str(tmp_path),
-        },
+    extra = f"@{tmp_path / 'extra.json'}"
+    return _ansible_playbook(
+        tmp_path, "-i", str(source), str(play), "-e", extra, "--limit", ",".join(hosts)
     )
 
 
@@ -671,27 +641,8 @@ def test_the_verdict_play_skips_a_skipped_check_and_fails_a_missing_one(
     (tmp_path / "play.yml").write_text(yaml.safe_dump([play]))
     extra = {"connection_check_result": result, "confprov_thresholds": thresholds}
     (tmp_path / "extra.json").write_text(json.dumps(extra))
-    proc = subprocess.run(
-        [
-            str(BIN / "ansible-playbook"),
-            "-i",
-            "localhost,",
-            "-c",
-            "local",
-            str(tmp_path / "play.yml"),
-            "-e",
-            f"@{tmp_path / 'extra.json'}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={
-            "PATH": str(BIN) + ":/usr/bin:/bin",
-            "PYTHONPATH": str(REPO),
-            "ANSIBLE_COLLECTIONS_PATH": str(paths.collections_path()),
-            "ANSIBLE_NOCOLOR": "1",
-            "HOME": str(tmp_path),
-        },
+    play_file, extra_file = str(tmp_path / "play.yml"), f"@{tmp_path / 'extra.json'}"
+    proc = _ansible_playbook(
+        tmp_path, "-i", "localhost,", "-c", "local", play_file, "-e", extra_file
     )
     assert proc.returncode == rc and said in proc.stdout, proc.stdout + proc.stderr
