@@ -18,7 +18,7 @@ from confprov import domain, safefile
 from confprov.domain import LEVELS
 from confprov.exceptions import InputError, Problem
 from confprov.watch.probe import MIN_SIZE as PROBE_MIN
-from confprov.yamlutil import load_with_lines
+from confprov.yamlutil import invalid, load_with_lines
 
 CONFIG_NAME = "confprov.yml"
 TRANSPORTS = ("udp", "tcp", "tls")
@@ -257,9 +257,7 @@ def parse_config(text: str, path: str) -> Config:
     try:
         data, lines = load_with_lines(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise InputError([Problem(path, line, None, f"not valid YAML: {exc}")]) from None
+        raise InputError([invalid(exc, path)]) from None
     if not isinstance(data, dict):
         raise InputError([Problem(path, None, None, "must be a YAML mapping")])
     _refuse_templates(data, "", lines, path, problems)

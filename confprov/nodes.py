@@ -95,7 +95,7 @@ def load(path: Path) -> Nodes:
     """Read and check a nodes file: every problem at once (file, line, field; exit 2)."""
     import yaml  # only when nodes are used: `confprov --help` stays fast
 
-    from confprov.yamlutil import load_with_lines
+    from confprov.yamlutil import invalid, load_with_lines
 
     where = str(path)
     try:
@@ -105,9 +105,7 @@ def load(path: Path) -> Nodes:
     try:
         data, lines = load_with_lines(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise InputError([Problem(where, line, None, f"not valid YAML: {exc}")]) from None
+        raise InputError([invalid(exc, where)]) from None
     return parse(data, lines, path)
 
 

@@ -22,7 +22,7 @@ from confprov import domain, spreadsheet
 from confprov.domain import COMMUNE_LEVELS, LEVEL_ALIASES, LEVELS, PARENT_LEVELS, PLATFORMS
 from confprov.exceptions import InputError, Problem
 from confprov.slugs import SLUG_RE, ascii_fold, nfc, short_name, site_slug, slugify
-from confprov.yamlutil import load_with_lines
+from confprov.yamlutil import invalid, load_with_lines
 
 __all__ = ["COLUMNS", "LEVELS", "LEVEL_ALIASES", "PLATFORMS", "Registry", "Site", "load_registry"]
 OSES = ("debian", "ubuntu", "windows")
@@ -408,9 +408,7 @@ def _read_yaml(path: Path, text: str, problems: list[Problem]) -> list[_Row]:
     try:
         data, lines = load_with_lines(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problems.append(Problem(str(path), line, None, f"not valid YAML: {exc}"))
+        problems.append(invalid(exc, str(path)))
         return []
     if isinstance(data, dict) and isinstance(data.get("sites"), list):
         items, prefix = data["sites"], "sites"

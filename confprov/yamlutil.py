@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from confprov.exceptions import Problem
+
 # libyaml when present: the registry may hold tens of thousands of sites.
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -157,6 +159,13 @@ def load_with_lines(text: str) -> tuple[Any, dict[str, int]]:
     if node is None:
         return None, lines
     return _walk(node, "", lines, _Constructor()), lines
+
+
+def invalid(exc: yaml.YAMLError, path: str) -> Problem:
+    """The one "not valid YAML" problem of ``path``, at the line YAML's mark names."""
+    mark = getattr(exc, "problem_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    return Problem(path, line, None, f"not valid YAML: {exc}")
 
 
 def safe_load(text: str) -> Any:
